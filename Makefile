@@ -1,0 +1,48 @@
+# Two commands for a newcomer: `make demo` and `make test`. Everything else is a helper.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.installed-stamp
+# xdist workers; the suite parallelises per test file.
+WORKERS ?= auto
+
+.PHONY: demo test install messages chromium lint check bench clean
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# gettext's msgfmt compiles the .po files; Debian's package when it is missing.
+messages: $(STAMP)
+	@command -v msgfmt >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null; }
+	cd src/refuge && env -u DJANGO_SETTINGS_MODULE ../../$(BIN)/django-admin compilemessages -v 0
+
+# Browser tests drive Debian's Chromium (never a downloaded browser).
+chromium:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; }
+
+demo: messages
+	REFUGE_MODE=demo $(BIN)/refuge demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+check: $(STAMP)
+	REFUGE_MODE=test $(BIN)/refuge makemigrations --check --dry-run
+	REFUGE_MODE=test $(BIN)/refuge check
+
+test: messages chromium lint check
+	REFUGE_MODE=test $(BIN)/pytest -n $(WORKERS) --dist loadfile -q
+
+bench: $(STAMP)
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) var tests/screenshots

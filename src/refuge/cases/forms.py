@@ -1,0 +1,224 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from refuge.core.models import Organisation
+
+from .models import (
+    AftercareTask,
+    AgeBand,
+    ConsentScope,
+    Document,
+    HouseholdMember,
+    Need,
+    ServiceDelivery,
+    Sex,
+)
+from .services import SAFETY_PLAN_SECTIONS
+
+LANGUAGE_CHOICES = [
+    ("ru", "русский"),
+    ("ky", "кыргызча"),
+    ("uz", "oʻzbekcha"),
+    ("tg", "тоҷикӣ"),
+    ("uk", "українська"),
+    ("cs", "čeština"),
+    ("en", "English"),
+    ("fa", "فارسی"),
+    ("fr", "français"),
+    ("es", "español"),
+]
+
+
+class ClientForm(forms.Form):
+    name = forms.CharField(
+        label=_("Name or alias"),
+        max_length=200,
+        required=False,
+        help_text=_("Use an alias if she prefers; it is encrypted either way."),
+    )
+    phone = forms.CharField(label=_("Safe phone number"), max_length=40, required=False)
+    birth_date = forms.DateField(
+        label=_("Date of birth"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    age_band = forms.ChoiceField(
+        label=_("Age band (if the date is not known)"), choices=AgeBand.choices, required=False
+    )
+
+
+class ProfileForm(forms.Form):
+    name = forms.CharField(label=_("Name or alias"), max_length=200, required=False)
+    phone = forms.CharField(label=_("Safe phone number"), max_length=40, required=False)
+    safe_contact = forms.CharField(
+        label=_("Safe contact (person or way to reach her)"), max_length=300, required=False
+    )
+    safe_times = forms.CharField(
+        label=_("Safe times to call"),
+        max_length=200,
+        required=False,
+        help_text=_("For example: weekdays 10–12, never in the evening."),
+    )
+    birth_date = forms.DateField(
+        label=_("Date of birth"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    age_band = forms.ChoiceField(label=_("Age band"), choices=AgeBand.choices, required=False)
+    languages = forms.MultipleChoiceField(
+        label=_("Languages she speaks"),
+        choices=LANGUAGE_CHOICES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    citizenship = forms.CharField(
+        label=_("Citizenship (two-letter country code)"), max_length=2, required=False
+    )
+    documents = forms.MultipleChoiceField(
+        label=_("Documents she has"),
+        choices=Document.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    residence_region = forms.CharField(
+        label=_("Region of residence (ISO code, e.g. RU-MOW)"), max_length=10, required=False
+    )
+    needs = forms.MultipleChoiceField(
+        label=_("Needs"), choices=Need.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    health_notes = forms.CharField(
+        label=_("Health and disability needs"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    pets = forms.IntegerField(label=_("Pets"), min_value=0, max_value=20, initial=0)
+
+    def clean_citizenship(self):
+        return self.cleaned_data["citizenship"].upper()
+
+    def clean_residence_region(self):
+        return self.cleaned_data["residence_region"].upper()
+
+
+class HouseholdMemberForm(forms.Form):
+    relation = forms.ChoiceField(label=_("Relation"), choices=HouseholdMember.Relation.choices)
+    age = forms.IntegerField(label=_("Age"), min_value=0, max_value=120)
+    sex = forms.ChoiceField(label=_("Sex"), choices=Sex.choices)
+    name = forms.CharField(label=_("Name (optional)"), max_length=200, required=False)
+
+
+class OtherPartyForm(forms.Form):
+    relation = forms.CharField(
+        label=_("Who he is to her (partner, ex-partner, relative…)"), max_length=60
+    )
+    name = forms.CharField(label=_("Name"), max_length=200, required=False)
+    details = forms.CharField(
+        label=_("Details that help keep her safe (car, workplace, address)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    region = forms.CharField(
+        label=_("Region where he is (ISO code)"), max_length=10, required=False
+    )
+
+
+class NoteForm(forms.Form):
+    body = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 4}))
+    about_others = forms.BooleanField(
+        label=_("Mentions other people (withheld from her own copy)"), required=False
+    )
+
+
+class ConsentForm(forms.Form):
+    scope = forms.ChoiceField(label=_("She agrees to"), choices=ConsentScope.choices)
+    recipient = forms.ModelChoiceField(
+        label=_("With (leave empty for any organisation of the network)"),
+        queryset=Organisation.objects.filter(is_active=True),
+        required=False,
+    )
+    days = forms.IntegerField(
+        label=_("For how many days"), min_value=1, max_value=3650, initial=180
+    )
+
+
+class AftercareForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Follow-up"), choices=AftercareTask.Kind.choices)
+    due_on = forms.DateField(
+        label=_("Due"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class JudgementForm(forms.Form):
+    band = forms.ChoiceField(label=_("Level by professional judgement"))
+    reason = forms.CharField(label=_("Why"), widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, bands=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["band"].choices = list(bands)
+
+
+class IncidentForm(forms.Form):
+    occurred_on = forms.DateField(
+        label=_("Date of the incident"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    forms = forms.MultipleChoiceField(
+        label=_("Forms of abuse"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        choices=[
+            ("physical", _("physical")),
+            ("psychological", _("psychological")),
+            ("economic", _("economic")),
+            ("sexual", _("sexual")),
+            ("digital", _("digital")),
+        ],
+    )
+
+
+SECTION_LABELS = {
+    "warning_signs": _("Warning signs that danger is rising"),
+    "safe_places": _("Safe places she can go to"),
+    "people_to_call": _("People and numbers to call"),
+    "leaving_bag": _("What to take when leaving (documents, medicine, money)"),
+    "children": _("Children: school, pick-up, what they know"),
+    "digital_safety": _("Phone and online safety"),
+    "at_work": _("Safety at work or on the way"),
+    "after_leaving": _("After leaving: contact, court orders, routines"),
+}
+
+
+class SafetyPlanForm(forms.Form):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for key in SAFETY_PLAN_SECTIONS:
+            self.fields[key] = forms.CharField(
+                label=SECTION_LABELS[key], required=False, widget=forms.Textarea(attrs={"rows": 3})
+            )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=200)
+
+
+class ServiceForm(forms.Form):
+    kind = forms.ChoiceField(label=_("What"), choices=ServiceDelivery.Kind.choices)
+    channel = forms.ChoiceField(label=_("How"), choices=ServiceDelivery.Channel.choices)
+    delivered_on = forms.DateField(
+        label=_("Date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    minutes = forms.IntegerField(
+        label=_("Duration (minutes)"), required=False, min_value=1, max_value=1440
+    )
+    language = forms.ChoiceField(
+        label=_("Language (for interpretation)"),
+        required=False,
+        choices=[("", "—"), *LANGUAGE_CHOICES],
+    )

@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import resolve
+from django.urls.exceptions import Resolver404
+
+from refuge.core.roles import requires_second_factor
+
+# URL names reachable after the password but before the second factor.
+PRE_VERIFICATION_URLS = {
+    "core:login",
+    "core:login_code",
+    "core:enrol",
+    "core:enrol_qr",
+    "core:logout",
+    "core:healthz",
+    "set_language",
+}
+PASSWORD_CHANGE_URLS = PRE_VERIFICATION_URLS | {"core:password_change"}
+BACKGROUND_HEADER = "HTTP_X_REFUGE_BACKGROUND"
+
+
+def _url_name(request: HttpRequest) -> str | None:
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return None
+    return match.view_name
+
+
+def _is_public(request: HttpRequest) -> bool:
+    """Public help pages and static files: no session is ever loaded or written for them
+    (the help pages' staff editor under /help/manage/ is a staff page like any other)."""
+    path = request.path_info
+    return path.startswith("/static/") or (
+        path.startswith("/help/") and not path.startswith("/help/manage/")
+    )
+
+
+def _is_api(request: HttpRequest) -> bool:
+    # The JSON API authenticates on its own (API keys; verified sessions for GET only).
+    return request.path_info.startswith("/api/")
+
+
+class IdleTimeoutMiddleware:
+    """Sign out after REFUGE_IDLE_TIMEOUT without a user action.
+
+    Background refreshes (htmx polling sends X-Refuge-Background) do not count as activity,
+    so a board left open on a shared computer still times out.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        # Public paths are tested first, so that their requests never touch the session.
+        if not _is_public(request) and request.user.is_authenticated:
+            now = time.time()
+            last = request.session.get("last_activity")
+            if last is not None and now - last > settings.REFUGE_IDLE_TIMEOUT.total_seconds():
+                logout(request)
+                if _is_api(request):
+                    return self.get_response(request)  # now anonymous: the API answers 401
+                return redirect(f"{settings_login_url()}?timeout=1")
+            # API reads (pages fetching data) are not activity, like background polls.
+            if BACKGROUND_HEADER not in request.META and not _is_api(request):
+                request.session["last_activity"] = now
+        return self.get_response(request)
+
+
+def settings_login_url() -> str:
+    from django.urls import reverse
+
+    return reverse(settings.LOGIN_URL)
+
+
+class SecondFactorMiddleware:
+    """A signed-in user whose role can see a person gets nowhere until the TOTP code is given;
+    a user with a temporary password gets nowhere until it is changed."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if _is_public(request) or _is_api(request):
+            return self.get_response(request)
+        user = request.user
+        if user.is_authenticated:
+            name = _url_name(request)
+            role = user.role
+            if role is None:
+                logout(request)
+                return redirect(settings_login_url())
+            if requires_second_factor(role) and not user.is_verified():
+                if name not in PRE_VERIFICATION_URLS:
+                    has_device = user.totpdevice_set.filter(confirmed=True).exists()
+                    return redirect("core:login_code" if has_device else "core:enrol")
+            elif user.must_change_password and name not in PASSWORD_CHANGE_URLS:
+                return redirect("core:password_change")
+        return self.get_response(request)
+
+
+class SecurityHeadersMiddleware:
+    """Headers Django does not set: no caching of staff pages (a shared or stolen computer must
+    not keep them), no powerful browser features."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.setdefault(
+            "Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+        )
+        response.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+        if not request.path_info.startswith("/static/"):
+            response["Cache-Control"] = "no-store"
+        return response

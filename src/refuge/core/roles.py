@@ -1,0 +1,136 @@
+"""Roles and what each may do: the one place where SPEC.md "Who uses it" is written down as code.
+
+Views, API endpoints, templates and tests ask these functions; nothing else decides access.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    COORDINATOR = "coordinator", _("Coordinator")
+    OPERATOR = "operator", _("Hotline operator")
+    CASEWORKER = "caseworker", _("Caseworker")
+    MANAGER = "manager", _("Manager")
+    PARTNER = "partner", _("Partner agency")
+    FACILITATOR = "facilitator", _("Programme facilitator")
+    ANALYST = "analyst", _("Analyst")
+    ADMIN = "admin", _("Administrator")
+
+
+class OrgKind(models.TextChoices):
+    HUB = "hub", _("Network hub")
+    SHELTER = "shelter", _("Shelter")
+    CRISIS_CENTRE = "crisis_centre", _("Crisis centre")
+    HOTLINE = "hotline", _("Hotline")
+    PROGRAMME = "programme", _("Perpetrator programme")
+    PARTNER = "partner", _("Partner agency")
+
+
+# Roles that see client records of their own organisation (victim side).
+CASE_ROLES = frozenset({Role.CASEWORKER, Role.MANAGER, Role.OPERATOR, Role.COORDINATOR})
+# Roles that ever see a person's data and therefore must use a second factor. Analysts see
+# only suppressed aggregates; everyone else can reach a person one way or another.
+SECOND_FACTOR_ROLES = frozenset(set(Role) - {Role.ANALYST})
+
+
+def requires_second_factor(role: str) -> bool:
+    return role in SECOND_FACTOR_ROLES
+
+
+def can_view_cases(role: str) -> bool:
+    """Victim-side case records (always limited to the user's own organisation, see access)."""
+    return role in CASE_ROLES
+
+
+def can_create_cases(role: str) -> bool:
+    return role in {Role.CASEWORKER, Role.MANAGER, Role.OPERATOR}
+
+
+def can_manage_staff(role: str) -> bool:
+    return role == Role.MANAGER
+
+
+def can_read_audit_of_own_org(role: str) -> bool:
+    """Managers see who read their organisation's records."""
+    return role in {Role.MANAGER, Role.ADMIN}
+
+
+def can_administer(role: str) -> bool:
+    return role == Role.ADMIN
+
+
+def can_use_api_keys_for(role: str) -> bool:
+    """Machine clients may act as these roles; admin keys are never issued."""
+    return role != Role.ADMIN
+
+
+# --- other domains (each app's views and API ask these; tests in tests/<app>/matrix.py) -------
+
+PROFESSIONAL_ROLES = frozenset(set(Role))
+
+
+def can_view_directory(role: str) -> bool:
+    """The professional directory (facility profiles and rules). Addresses are decided per
+    facility by refuge.directory.selectors, never here."""
+    return role in PROFESSIONAL_ROLES
+
+
+def can_view_vacancy_board(role: str) -> bool:
+    return role in {Role.COORDINATOR, Role.OPERATOR, Role.CASEWORKER, Role.MANAGER}
+
+
+def can_manage_facility(role: str) -> bool:
+    """Edit the profile, rules, rooms and availability of the organisation's own facilities."""
+    return role in {Role.MANAGER, Role.CASEWORKER}
+
+
+def can_take_calls(role: str) -> bool:
+    return role in {Role.OPERATOR, Role.COORDINATOR, Role.CASEWORKER, Role.MANAGER}
+
+
+def can_view_hotline_figures(role: str) -> bool:
+    return role in {Role.OPERATOR, Role.COORDINATOR, Role.MANAGER, Role.ANALYST}
+
+
+def can_search_placements(role: str) -> bool:
+    return role in {Role.COORDINATOR, Role.OPERATOR, Role.CASEWORKER, Role.MANAGER}
+
+
+def can_run_programmes(role: str) -> bool:
+    return role == Role.FACILITATOR
+
+
+def can_view_insights(role: str) -> bool:
+    return role in {Role.COORDINATOR, Role.MANAGER, Role.ANALYST}
+
+
+def can_coordinate_meetings(role: str) -> bool:
+    return role == Role.COORDINATOR
+
+
+def can_attend_meetings(role: str) -> bool:
+    """Agencies (partner role) and coordinators see meeting agendas, each only its minimum."""
+    return role in {Role.PARTNER, Role.COORDINATOR}
+
+
+def can_propose_to_meetings(role: str) -> bool:
+    return role in {Role.CASEWORKER, Role.MANAGER}
+
+
+def can_see_meetings(role: str) -> bool:
+    return (
+        can_coordinate_meetings(role) or can_attend_meetings(role) or can_propose_to_meetings(role)
+    )
+
+
+def can_edit_help_pages(role: str) -> bool:
+    """The public help texts and leaflets (no personal data)."""
+    return role in {Role.COORDINATOR, Role.ADMIN}
+
+
+# Roles a manager may give to the staff of their own organisation. Network-wide roles
+# (coordinator, analyst) and admin are granted by an administrator only.
+MANAGER_GRANTABLE = (Role.CASEWORKER, Role.MANAGER, Role.OPERATOR, Role.PARTNER, Role.FACILITATOR)

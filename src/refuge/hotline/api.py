@@ -1,0 +1,386 @@
+"""Telephony webhooks and hotline figures under /api/v1/.
+
+The Mango and Twilio webhooks are authenticated by their signature (``auth=None``; the
+signature is checked here, in constant time, before anything is read), the plain JSON webhook
+by an API key of an organisation (role operator, manager or coordinator).
+
+Every refusal is ``{"code", "message", "details"}`` with a 4xx status, is logged with its code
+and never with the body (which holds the caller's number), and saves nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from typing import Any, Literal
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, JsonResponse
+from ninja import Field, Query, Router, Schema
+from ninja.errors import HttpError
+from pydantic import AwareDatetime, ConfigDict, ValidationError
+
+from refuge.core.access import principal, require
+from refuge.core.roles import can_take_calls, can_view_hotline_figures
+from refuge.core.services import ServiceError
+
+from . import adapters, conf, figures, selectors, services, signatures
+
+log = logging.getLogger("refuge.hotline")
+router = Router(tags=["telephony"])
+
+
+# --- schemas ---------------------------------------------------------------------------------
+
+
+class TelephonyEventIn(Schema):
+    """One state change of a call, from any PBX (``POST /api/v1/telephony/events``).
+
+    Send one event per request, as it happens; repeats and any order are fine. A call is its
+    ``entry_id``; a call with several legs (transfers, parallel ringing) sends each leg's
+    events with its own ``leg_id`` and a ``seq`` that grows within the leg.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    entry_id: str = Field(
+        ..., min_length=1, max_length=128, description="The call's id at the PBX."
+    )
+    leg_id: str | None = Field(
+        None, min_length=1, max_length=128, description="The leg's id; the entry_id if omitted."
+    )
+    seq: int = Field(..., ge=0, le=2**53, description="Order of this event within its leg.")
+    state: Literal["appeared", "connected", "on_hold", "disconnected"]
+    at: AwareDatetime = Field(..., description="When it happened, ISO 8601 with a UTC offset.")
+    direction: Literal["incoming", "outgoing", "internal"] | None = None
+    line: str | None = Field(
+        None, max_length=64, description="The number or name of the line the call is on."
+    )
+    caller: str | None = Field(
+        None,
+        max_length=40,
+        description="The outside party's number (the caller, or who was called). Never stored: "
+        "it is turned into a keyed hash and a region, then dropped.",
+    )
+    caller_region: str | None = Field(
+        None, max_length=10, description="ISO 3166-2 region if the PBX knows it (IVR choice)."
+    )
+    location: Literal["ivr", "queue", "operator"] | None = Field(
+        None,
+        description="Where the call is. 'connected' counts as answered only at an operator "
+        "(or when not given).",
+    )
+    operator: str | None = Field(None, max_length=100, description="Extension or login.")
+    operator_group: str | None = Field(None, max_length=100)
+    disconnect_reason: str | None = Field(None, max_length=20)
+    talk_seconds: int | None = Field(
+        None, ge=0, le=86400, description="On 'disconnected': the talk time, if the PBX says."
+    )
+
+
+class IngestOut(Schema):
+    status: Literal["recorded", "duplicate"]
+    entry_id: str
+    state: str
+
+
+class ErrorOut(Schema):
+    code: str
+    message: str
+    details: Any = None
+
+
+class RangeIn(Schema):
+    from_: date = Field(..., alias="from", description="First day, YYYY-MM-DD (site time zone).")
+    to: date = Field(..., description="Last day, included.")
+
+
+class CallOut(Schema):
+    entry_id: str
+    direction: str
+    state: str
+    answered: bool
+    wait_seconds: int | None
+    talk_seconds: int | None
+    line: str | None
+    region: str | None
+    repeat_caller: bool
+
+
+class StatsOut(Schema):
+    """The period's figures (definitions: refuge/hotline/figures.py). For analysts, counts
+    under the small-cell threshold and what would reveal them are null."""
+
+    offered: int | None
+    answered: int | None
+    abandoned: int | None
+    short_abandoned: int | None
+    asa_seconds: float | None
+    answered_within_20s_pct: float | None
+    longest_wait_seconds: int | None
+    aht_seconds: float | None
+    repeat_caller_pct: float | None
+    out_of_region_pct: float | None
+    unmet_requests: int | None
+
+
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 409: ErrorOut, 413: ErrorOut, 422: ErrorOut}
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _refuse(
+    provider: str, code: str, message: str, status: int, details: Any = None
+) -> JsonResponse:
+    log.warning("telephony %s event refused: %s (HTTP %s)", provider, code, status)
+    return JsonResponse({"code": code, "message": message, "details": details}, status=status)
+
+
+def _body(request: HttpRequest) -> bytes:
+    """The request body, refused (413) before it is read if it is too large."""
+    limit = conf.max_event_bytes()
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise adapters.EventError("bad_request", "Bad Content-Length.", status=400) from None
+    if declared > limit:
+        raise adapters.EventError(
+            "too_large", f"The event is larger than {limit} bytes.", status=413
+        )
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        raise adapters.EventError(
+            "too_large", f"The event is larger than {limit} bytes.", status=413
+        ) from None
+    if len(body) > limit:
+        raise adapters.EventError(
+            "too_large", f"The event is larger than {limit} bytes.", status=413
+        )
+    return body
+
+
+def _form(request: HttpRequest) -> Any:
+    _body(request)
+    try:
+        return request.POST
+    except RequestDataTooBig:
+        raise adapters.EventError("too_large", "The event is too large.", status=413) from None
+
+
+def _ingest(provider: str, inbound: adapters.Inbound, organisation=None) -> JsonResponse:
+    try:
+        result = services.call_event_ingest(inbound=inbound, organisation=organisation)
+    except ServiceError as exc:
+        status = 403 if exc.code == "forbidden" else 409
+        return _refuse(provider, exc.code, exc.message, status)
+    return JsonResponse(
+        {"status": result.status, "entry_id": result.call.entry_id, "state": result.call.state}
+    )
+
+
+_MANGO_FORM = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/x-www-form-urlencoded": {
+                "schema": {
+                    "type": "object",
+                    "required": ["vpbx_api_key", "sign", "json"],
+                    "properties": {
+                        "vpbx_api_key": {"type": "string"},
+                        "sign": {"type": "string", "description": "sha256(key + json + salt)"},
+                        "json": {"type": "string", "description": "The event, as JSON text."},
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+def _mango(request: HttpRequest, parse) -> JsonResponse:
+    provider = "mango"
+    try:
+        form = _form(request)
+        text = form.get("json", "")
+        if not signatures.mango_verify(form.get("vpbx_api_key", ""), text, form.get("sign", "")):
+            return _refuse(provider, "signature_invalid", "The signature does not match.", 403)
+        inbound = parse(text)
+    except adapters.EventError as exc:
+        return _refuse(provider, exc.code, exc.message, exc.status, exc.details)
+    return _ingest(provider, inbound)
+
+
+# --- webhooks --------------------------------------------------------------------------------
+
+
+@router.post(
+    "/telephony/mango/events/call",
+    auth=None,
+    response={200: IngestOut, **ERRORS},
+    summary="Mango Office VPBX: call state event",
+    openapi_extra=_MANGO_FORM,
+)
+def telephony_mango_call(request: HttpRequest):
+    """Mango Office's ``/events/call`` notification (form fields ``vpbx_api_key``, ``sign``,
+    ``json``). 403 unless ``sign`` = sha256(api key + json + salt)."""
+    return _mango(request, adapters.parse_mango_call)
+
+
+@router.post(
+    "/telephony/mango/events/summary",
+    auth=None,
+    response={200: IngestOut, **ERRORS},
+    summary="Mango Office VPBX: call summary",
+    openapi_extra=_MANGO_FORM,
+)
+def telephony_mango_summary(request: HttpRequest):
+    """Mango Office's ``/events/summary`` notification, sent once when a call is over."""
+    return _mango(request, adapters.parse_mango_summary)
+
+
+@router.post(
+    "/telephony/twilio/status",
+    auth=None,
+    response={200: IngestOut, **ERRORS},
+    summary="Twilio: voice status callback",
+    openapi_extra={
+        "parameters": [
+            {
+                "in": "query",
+                "name": "location",
+                "required": False,
+                "schema": {"type": "string", "enum": ["ivr", "queue", "operator"]},
+                "description": "Which part of the call flow this callback URL reports.",
+            },
+            {
+                "in": "header",
+                "name": "X-Twilio-Signature",
+                "required": True,
+                "schema": {"type": "string"},
+            },
+        ]
+    },
+)
+def telephony_twilio_status(request: HttpRequest):
+    """Twilio's voice status callback. 403 unless ``X-Twilio-Signature`` matches the full URL
+    and the parameters, keyed with the account's auth token (see hotline/signatures.py for
+    the URL behind a proxy)."""
+    provider = "twilio"
+    try:
+        form = _form(request)
+        if not signatures.twilio_verify(request):
+            return _refuse(provider, "signature_invalid", "The signature does not match.", 403)
+        params = {name: form.get(name, "") for name in form}
+        inbound = adapters.parse_twilio_status(params, location=request.GET.get("location", ""))
+    except adapters.EventError as exc:
+        return _refuse(provider, exc.code, exc.message, exc.status, exc.details)
+    return _ingest(provider, inbound)
+
+
+@router.post(
+    "/telephony/events",
+    response={200: IngestOut, **ERRORS},
+    summary="Any other PBX: one call event as JSON",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": TelephonyEventIn.model_json_schema()}},
+        }
+    },
+)
+def telephony_events(request: HttpRequest):
+    """A call event from any PBX, with an API key of the organisation whose calls these are
+    (``Authorization: Bearer …``, role operator, manager or coordinator). The body is
+    `TelephonyEventIn`; unknown fields are refused."""
+    provider = "json"
+    p = principal(request)
+    require(p, can_take_calls)
+    try:
+        body = _body(request)
+        try:
+            payload = TelephonyEventIn.model_validate_json(body)
+        except ValidationError as exc:
+            errors = exc.errors(include_input=False, include_url=False, include_context=False)
+            if any(e["type"] == "json_invalid" for e in errors):
+                raise adapters.EventError(
+                    "bad_json", "The body is not valid JSON.", status=400
+                ) from None
+            details = [
+                {"loc": [str(x) for x in e["loc"]], "msg": e["msg"], "type": e["type"]}
+                for e in errors
+            ]
+            raise adapters.EventError(
+                "validation_error", "The event does not match the schema.", details
+            ) from None
+        inbound = adapters.from_plain_json(payload)
+    except adapters.EventError as exc:
+        return _refuse(provider, exc.code, exc.message, exc.status, exc.details)
+    return _ingest(provider, inbound, organisation=p.organisation)
+
+
+# --- figures ---------------------------------------------------------------------------------
+
+
+def _range(q: RangeIn) -> tuple[date, date]:
+    # The end of the calendar cannot be stepped past (found by fuzzing the OpenAPI document).
+    if not (1900 <= q.from_.year <= 2999 and 1900 <= q.to.year <= 2999):
+        raise HttpError(400, "Dates must lie between the years 1900 and 2999.")
+    if q.to < q.from_:
+        raise HttpError(400, "'to' is before 'from'.")
+    if (q.to - q.from_).days > 366:
+        raise HttpError(400, "Ask for at most 366 days at a time.")
+    return q.from_, q.to
+
+
+@router.get(
+    "/hotline/calls",
+    response={200: list[CallOut], **ERRORS},
+    tags=["hotline"],
+    summary="Calls of a period, one item per call",
+)
+def hotline_calls(request: HttpRequest, q: Query[RangeIn]):
+    """Every call that came in between ``from`` and ``to`` (inclusive, site time zone) on the
+    caller's organisation's lines (coordinators: the network). Not for analysts, who see only
+    aggregate figures."""
+    p = principal(request)
+    require(p, lambda role: can_take_calls(role) and can_view_hotline_figures(role))
+    start, end = _range(q)
+    rows = (
+        figures.calls_in(selectors.figure_calls(p), start, end)
+        .order_by("created_at", "pk")
+        .values_list(
+            "entry_id",
+            "direction",
+            "state",
+            "answered",
+            "wait_seconds",
+            "talk_seconds",
+            "line__number",
+            "caller_region",
+            "repeat_caller",
+        )
+    )
+    keys = list(CallOut.model_fields)
+    return [
+        {**dict(zip(keys, row, strict=True)), "region": row[7] or None} for row in rows.iterator()
+    ]
+
+
+@router.get(
+    "/hotline/stats",
+    response={200: StatsOut, **ERRORS},
+    tags=["hotline"],
+    summary="Hotline figures of a period",
+)
+def hotline_stats(request: HttpRequest, q: Query[RangeIn]):
+    """Offered, answered and abandoned calls and the service figures for ``from``–``to``."""
+    p = principal(request)
+    require(p, can_view_hotline_figures)
+    start, end = _range(q)
+    result = figures.stats(figures.calls_in(selectors.figure_calls(p), start, end))
+    if selectors.figures_suppressed(p):
+        result = figures.suppress_stats(result)
+    return result

@@ -1,0 +1,365 @@
+"""Operators' pages: the live queue, the call card, wrap-up, calls by hand, callbacks, figures.
+
+An operator who answered a call and has not wrapped it up is sent to its wrap-up form before
+she can take another call (the queue, taking a call, entering a call by hand, calling back).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dates import WEEKDAYS_ABBR
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+from django.views.decorators.http import require_POST
+
+from refuge.core import roles
+from refuge.core.access import Principal, principal, role_required
+from refuge.core.services import ServiceError
+
+from . import charts, conf, figures, selectors, services, windows
+from .forms import (
+    AttemptForm,
+    CallbackForm,
+    CloseForm,
+    FiguresForm,
+    ManualCallForm,
+    WrapUpForm,
+)
+from .models import Callback, CallbackStatus, CallState, WrapUp
+
+
+def _wrapup_first(p: Principal):
+    """The call she must wrap up before anything else, if any."""
+    if p.user is None:
+        return None
+    pending = services.pending_wrapups(p.user)
+    return pending[0] if pending else None
+
+
+def _to_wrapup(request: HttpRequest, call) -> HttpResponse:
+    messages.info(request, _("Please wrap up your last call before you take another one."))
+    return redirect("hotline:wrapup", pk=call.pk)
+
+
+# --- queue and calls -------------------------------------------------------------------------
+
+
+@login_required
+@role_required(roles.can_take_calls)
+def queue(request: HttpRequest) -> HttpResponse:
+    p = principal(request)
+    pending = _wrapup_first(p)
+    if pending is not None:
+        return _to_wrapup(request, pending)
+    return render(request, "hotline/queue.html", _queue_context(p))
+
+
+def _queue_context(p: Principal) -> dict:
+    return {
+        "q": selectors.live_queue(p),
+        "now": timezone.now(),
+        "callbacks_open": selectors.open_callback_count(p),
+    }
+
+
+@login_required
+@role_required(roles.can_take_calls)
+def queue_live(request: HttpRequest) -> HttpResponse:
+    """The part of the queue that htmx refreshes every few seconds."""
+    p = principal(request)
+    pending = _wrapup_first(p)
+    if pending is not None:
+        response = HttpResponse("")
+        response["HX-Redirect"] = reverse("hotline:wrapup", kwargs={"pk": pending.pk})
+        return response
+    return render(request, "hotline/_queue_live.html", _queue_context(p))
+
+
+@login_required
+@role_required(roles.can_take_calls)
+def call_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    p = principal(request)
+    call = selectors.call_for_principal(p, pk)
+    counted = selectors.with_repeat_counts(selectors.visible_calls(p).filter(pk=call.pk)).first()
+    wrapup = WrapUp.objects.filter(call=call).prefetch_related("needs").first()
+    return render(
+        request,
+        "hotline/call.html",
+        {
+            "call": call,
+            "previous_calls": counted.previous_calls if counted else None,
+            "wrapup": wrapup,
+            "is_mine": p.user is not None and call.answered_by_id == p.user.pk,
+            "can_take": call.answered_by_id is None
+            and (call.state != CallState.DISCONNECTED or call.answered),
+            "callbacks": call.callbacks.filter(organisation_id=p.org_id).count(),
+            "now": timezone.now(),
+        },
+    )
+
+
+@login_required
+@role_required(roles.can_take_calls)
+@require_POST
+def call_take(request: HttpRequest, pk: int) -> HttpResponse:
+    p = principal(request)
+    call = selectors.call_for_principal(p, pk)
+    try:
+        services.call_take(by=p, call=call)
+    except ServiceError as exc:
+        if exc.code == "wrapup_required":
+            pending = _wrapup_first(p)
+            if pending is not None:
+                return _to_wrapup(request, pending)
+        messages.error(request, exc.message)
+        return redirect("hotline:call", pk=call.pk)
+    messages.success(request, _("The call is yours."))
+    return redirect("hotline:call", pk=call.pk)
+
+
+@login_required
+@role_required(roles.can_take_calls)
+def wrapup(request: HttpRequest, pk: int) -> HttpResponse:
+    p = principal(request)
+    call = selectors.call_for_principal(p, pk)
+    existing = WrapUp.objects.filter(call=call).prefetch_related("needs").first()
+    form = WrapUpForm(request.POST or None, initial=WrapUpForm.initial_from(existing))
+    if request.method == "POST" and form.is_valid():
+        data = form.wrapup_data()
+        try:
+            services.wrapup_record(by=p, call=call, data=data)
+        except ServiceError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Wrap-up saved."))
+            if "callback" in data.outcomes and not call.callbacks.exists():
+                return redirect(f"{reverse('hotline:callback_new')}?call={call.pk}")
+            return redirect("hotline:queue")
+    return render(
+        request,
+        "hotline/wrapup.html",
+        {"call": call, "form": form, "existing": existing, "now": timezone.now()},
+    )
+
+
+@login_required
+@role_required(roles.can_take_calls)
+def call_new(request: HttpRequest) -> HttpResponse:
+    p = principal(request)
+    pending = _wrapup_first(p)
+    if pending is not None:
+        return _to_wrapup(request, pending)
+    form = ManualCallForm(request.POST or None, lines=selectors.lines_for(p))
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        data = form.wrapup_data()
+        try:
+            call = services.call_manual_create(
+                by=p,
+                started_at=d["started_at"],
+                talk_minutes=d["talk_minutes"],
+                wrapup=data,
+                direction=d["direction"],
+                line=d["line"],
+                caller_number=d["caller_number"],
+                region=d["region"],
+            )
+        except ServiceError as exc:
+            form.add_error("caller_number" if exc.code == "invalid_phone" else None, exc.message)
+        else:
+            messages.success(request, _("The call is recorded."))
+            if "callback" in data.outcomes:
+                return redirect(f"{reverse('hotline:callback_new')}?call={call.pk}")
+            return redirect("hotline:call", pk=call.pk)
+    return render(request, "hotline/call_new.html", {"form": form})
+
+
+# --- callbacks -------------------------------------------------------------------------------
+
+
+@login_required
+@role_required(roles.can_take_calls)
+def callbacks(request: HttpRequest) -> HttpResponse:
+    p = principal(request)
+    return render(
+        request,
+        "hotline/callbacks.html",
+        {"rows": selectors.callback_queue(p), "now": timezone.now()},
+    )
+
+
+@login_required
+@role_required(roles.can_take_calls)
+def callback_new(request: HttpRequest) -> HttpResponse:
+    p = principal(request)
+    call = None
+    call_id = request.GET.get("call") or request.POST.get("call")
+    if call_id:
+        try:
+            call = selectors.call_for_principal(p, int(call_id))
+        except ValueError:
+            call = None
+    country = call.line.default_country if call and call.line else "RU"
+    form = CallbackForm(request.POST or None, country=country)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            cb = services.callback_create(
+                by=p,
+                safe_number=d["safe_number"],
+                safe_times=d["safe_times"],
+                tz=d["timezone"],
+                call=call,
+                name_to_ask=d["name_to_ask"],
+                may_leave_message=d["may_leave_message"],
+                language=d["language"],
+            )
+        except ServiceError as exc:
+            form.add_error("safe_number" if exc.code == "invalid_phone" else None, exc.message)
+        else:
+            messages.success(request, _("The callback is in the queue."))
+            return redirect("hotline:callback", pk=cb.pk)
+    return render(request, "hotline/callback_new.html", {"form": form, "call": call})
+
+
+def _window_text(w: windows.Window) -> str:
+    days = ", ".join(str(WEEKDAYS_ABBR[d]) for d in w.days)
+    return f"{days} {w.start:%H:%M}–{w.end:%H:%M}"
+
+
+def _greeting(cb: Callback, p: Principal) -> str:
+    me = (p.user.first_name if p.user else "") or _("your colleague")
+    if cb.name_to_ask:
+        return _(
+            "Hello, may I speak to %(name)s? This is %(me)s, returning your call. "
+            "Is this a good time to talk?"
+        ) % {"name": cb.name_to_ask, "me": me}
+    return _("Hello, this is %(me)s, returning your call. Is this a good time to talk?") % {
+        "me": me
+    }
+
+
+@login_required
+@role_required(roles.can_take_calls)
+def callback_detail(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
+    p = principal(request)
+    cb = selectors.callback_for_principal(p, pk)
+    now = timezone.now()
+    safe = windows.loads(cb.windows)
+    nxt = windows.next_open(safe, cb.timezone, now)
+    open_now = cb.status == CallbackStatus.OPEN and nxt == now
+    return render(
+        request,
+        "hotline/callback.html",
+        {
+            "cb": cb,
+            "safe_times": [_window_text(w) for w in safe],
+            "open_now": open_now,
+            "next_open": nxt,
+            "her_now": now.astimezone(windows.zone(cb.timezone)),
+            "greeting": _greeting(cb, p),
+            "attempts": cb.attempts.all(),
+            "attempt_form": AttemptForm(),
+            "close_form": CloseForm(),
+        },
+    )
+
+
+@login_required
+@role_required(roles.can_take_calls)
+@require_POST
+def callback_attempt(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
+    p = principal(request)
+    pending = _wrapup_first(p)
+    if pending is not None:
+        return _to_wrapup(request, pending)
+    cb = selectors.callback_for_principal(p, pk, what="attempt")
+    form = AttemptForm(request.POST)
+    if form.is_valid():
+        try:
+            services.callback_attempt_record(
+                by=p, callback=cb, outcome=form.cleaned_data["outcome"]
+            )
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("The attempt is recorded."))
+    else:
+        messages.error(request, _("Choose what happened."))
+    return redirect("hotline:callback", pk=cb.pk)
+
+
+@login_required
+@role_required(roles.can_take_calls)
+@require_POST
+def callback_close(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
+    p = principal(request)
+    cb = selectors.callback_for_principal(p, pk, what="close")
+    form = CloseForm(request.POST)
+    if form.is_valid():
+        try:
+            services.callback_close(by=p, callback=cb, reason=form.cleaned_data["reason"])
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("The callback is closed."))
+            return redirect("hotline:callbacks")
+    return redirect("hotline:callback", pk=cb.pk)
+
+
+# --- figures ---------------------------------------------------------------------------------
+
+
+@login_required
+@role_required(roles.can_view_hotline_figures)
+def figures_page(request: HttpRequest) -> HttpResponse:
+    p = principal(request)
+    lines = selectors.lines_for(p) if p.role != roles.Role.ANALYST else None
+    default_start, default_end = FiguresForm.default_range(timezone.localdate())
+    form = FiguresForm(
+        request.GET if "start" in request.GET else None,
+        lines=lines,
+        initial={"start": default_start, "end": default_end},
+    )
+    start, end, line = default_start, default_end, None
+    if form.is_bound and form.is_valid():
+        start, end, line = (
+            form.cleaned_data["start"],
+            form.cleaned_data["end"],
+            form.cleaned_data["line"],
+        )
+    qs = selectors.figure_calls(p)
+    if line is not None:
+        qs = qs.filter(line=line)
+    f = figures.figures(qs, start, end, suppress=selectors.figures_suppressed(p))
+    day_series = [
+        ("answered", "c-answered", pgettext("figures", "answered")),
+        ("abandoned", "c-abandoned", _("abandoned")),
+        ("short_abandoned", "c-short", _("short abandons")),
+    ]
+    return render(
+        request,
+        "hotline/figures.html",
+        {
+            "form": form,
+            "f": f,
+            "day_chart": charts.stacked_columns(f.by_day, day_series),
+            "hour_chart": charts.stacked_columns(f.by_hour, day_series, every=3),
+            "region_chart": charts.horizontal_bars(
+                f.by_region, "offered", "c-offered", _("offered"), threshold=f.threshold
+            ),
+            "line_chart": charts.horizontal_bars(
+                f.by_line, "offered", "c-offered", _("offered"), threshold=f.threshold
+            ),
+            "threshold": f.threshold,
+            "short_seconds": conf.short_abandon_seconds(),
+            "repeat_days": conf.repeat_window().days,
+        },
+    )

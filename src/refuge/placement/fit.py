@@ -1,0 +1,435 @@
+"""Can this facility take this household now, and if not, why?
+
+One pure function (`fit`) and its list form (`fit_many`), over plain frozen dataclasses. No
+Django import: the directory and vacancies apps load the facts, placement search (SPEC C6)
+ranks the results. The reason codes are the ones of SPEC.md "Placement search".
+
+The contract, rule by rule (tests/placement/oracle.py implements it independently):
+
+* A rule that is *stated* and not met gives a reason in ``Fit.reasons``; the facility cannot
+  take the household. ``ok`` is true exactly when there is no reason.
+* A yes/no rule that the facility has *not stated* (``None``) never excludes it: it gives the
+  same code in ``Fit.unverified`` ("call to check"), and only when it matters for this
+  household. Number limits (``min_age``, ``max_children``, age limits, ``max_stay_days``) that
+  are ``None`` mean "no limit".
+* ``gender``: a women-only facility and a household whose adult client is not a woman.
+* ``too_young``: the woman is younger than ``min_age``.
+* ``children_not_accepted``: she has children and the facility takes none. When this fires,
+  the other children's rules (age limits, ``max_children``) are not evaluated.
+* ``boys_age_limit`` / ``girls_age_limit``: a boy (girl) older than the limit (the limit age
+  itself is accepted: "boys up to 14").
+* ``household_too_large``: more children than ``max_children``; or, when the rooms are known,
+  no room in the facility could ever hold a household of this size (a family room holds one
+  household of up to its beds; a dorm bed holds one woman alone).
+* ``no_capacity``: availability is known and no free place fits the household now (given only
+  when it is not already structurally too large). Unknown availability never excludes.
+* ``pets_not_accepted``, ``no_wheelchair_access``, ``substance_use_not_accepted``,
+  ``mental_health_not_accepted``: the household has pets / that need, the facility says no.
+* ``documents_required``: a passport required and missing; or a residence permit required for
+  a foreign citizen who has none. ``local_registration_required``: local registration required
+  and missing. ``foreign_citizens_not_accepted``: her citizenship differs from the facility's
+  country. An unknown citizenship or country makes the foreign-citizen rules unverified.
+* ``no_common_language``: she speaks languages, the staff speak languages, none in common, and
+  the facility offers no interpretation (with interpretation it is only unverified).
+* ``stay_too_long``: she needs more days than ``max_stay_days``.
+* ``too_close``: the facility is in a region she must avoid, or nearer than ``min_distance_km``
+  to one of the points she must avoid; or we cannot tell (its region or point is unknown).
+* ``compromised``: the facility's location is known to the threat (evacuation).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import lru_cache
+from typing import Any
+
+from .geo import Point, distance_km
+
+
+class Code(StrEnum):
+    NO_CAPACITY = "no_capacity"
+    HOUSEHOLD_TOO_LARGE = "household_too_large"
+    CHILDREN_NOT_ACCEPTED = "children_not_accepted"
+    BOYS_AGE_LIMIT = "boys_age_limit"
+    GIRLS_AGE_LIMIT = "girls_age_limit"
+    TOO_YOUNG = "too_young"
+    GENDER = "gender"
+    PETS_NOT_ACCEPTED = "pets_not_accepted"
+    NO_WHEELCHAIR_ACCESS = "no_wheelchair_access"
+    SUBSTANCE_USE_NOT_ACCEPTED = "substance_use_not_accepted"
+    MENTAL_HEALTH_NOT_ACCEPTED = "mental_health_not_accepted"
+    DOCUMENTS_REQUIRED = "documents_required"
+    LOCAL_REGISTRATION_REQUIRED = "local_registration_required"
+    FOREIGN_CITIZENS_NOT_ACCEPTED = "foreign_citizens_not_accepted"
+    NO_COMMON_LANGUAGE = "no_common_language"
+    TOO_CLOSE = "too_close"
+    STAY_TOO_LONG = "stay_too_long"
+    COMPROMISED = "compromised"
+
+
+REASON_CODES: tuple[str, ...] = tuple(c.value for c in Code)
+# Plain strings for the hot path (an enum member lookup costs more than the rule it names).
+_S = {c.name: c.value for c in Code}
+NEEDS = frozenset({"wheelchair", "substance_use", "mental_health"})
+DOCUMENTS = frozenset({"passport", "residence_permit", "local_registration"})
+SEXES = frozenset({"male", "female"})
+
+
+@dataclass(frozen=True, slots=True)
+class Child:
+    age: int
+    sex: str  # "male" or "female"
+
+
+@dataclass(frozen=True, slots=True)
+class Household:
+    """Who needs a place. Only ``woman_age`` is required (SPEC placement search)."""
+
+    woman_age: int
+    children: tuple[Child, ...] = ()
+    other_adults: int = 0
+    pets: int = 0
+    gender: str = "female"
+    needs: frozenset[str] = frozenset()
+    documents: frozenset[str] = frozenset()
+    citizenship: str = ""  # ISO 3166-1 alpha-2; "" when not known
+    languages: frozenset[str] = frozenset()
+    stay_days: int | None = None
+    avoid_regions: frozenset[str] = frozenset()
+    avoid_points: tuple[Point, ...] = ()  # e.g. centroids of the regions she must avoid
+    min_distance_km: float = 0.0
+
+    @property
+    def size(self) -> int:
+        return 1 + len(self.children) + self.other_adults
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """House rules. ``None`` on a yes/no rule: not stated; on a number: no limit."""
+
+    women_only: bool = True
+    min_age: int | None = None
+    children_accepted: bool | None = None
+    max_children: int | None = None
+    boys_max_age: int | None = None
+    girls_max_age: int | None = None
+    pets_accepted: bool | None = None
+    wheelchair_accessible: bool | None = None
+    substance_use_accepted: bool | None = None
+    mental_health_accepted: bool | None = None
+    requires_passport: bool | None = None
+    requires_residence_permit: bool | None = None
+    requires_local_registration: bool | None = None
+    foreign_citizens_accepted: bool | None = None
+    staff_languages: frozenset[str] = frozenset()
+    interpretation: bool = False
+    max_stay_days: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Capacity:
+    """Rooms in service and, when known, which of them are free now.
+
+    ``family_rooms``: the beds of each family room (one household each). ``dorm_beds``: beds
+    that each take one woman alone. ``free_*`` are ``None`` when availability is unknown
+    (never reported, or the report is older than the facility's time-to-live).
+    """
+
+    family_rooms: tuple[int, ...] = ()
+    dorm_beds: int = 0
+    free_family_rooms: tuple[int, ...] | None = None
+    free_dorm_beds: int | None = None
+
+    @property
+    def known(self) -> bool:
+        return self.free_family_rooms is not None and self.free_dorm_beds is not None
+
+    @property
+    def rooms_known(self) -> bool:
+        return bool(self.family_rooms) or self.dorm_beds > 0
+
+    @property
+    def largest_unit(self) -> int:
+        return max(max(self.family_rooms, default=0), 1 if self.dorm_beds > 0 else 0)
+
+    @property
+    def largest_free_unit(self) -> int | None:
+        if not self.known:
+            return None
+        assert self.free_family_rooms is not None and self.free_dorm_beds is not None
+        return max(max(self.free_family_rooms, default=0), 1 if self.free_dorm_beds > 0 else 0)
+
+    @property
+    def free_beds(self) -> int | None:
+        if not self.known:
+            return None
+        assert self.free_family_rooms is not None and self.free_dorm_beds is not None
+        return sum(self.free_family_rooms) + self.free_dorm_beds
+
+
+@dataclass(frozen=True, slots=True)
+class Facility:
+    id: str
+    rules: Rules = field(default_factory=Rules)
+    capacity: Capacity = field(default_factory=Capacity)
+    country: str = ""  # ISO 3166-1 alpha-2 of its region; "" when not known
+    region: str = ""  # ISO 3166-2; "" when not known
+    point: Point | None = None  # its own point, or its region's centroid
+    compromised: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    code: str
+    params: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return dict(self.params)
+
+
+@dataclass(frozen=True, slots=True)
+class Fit:
+    facility_id: str
+    reasons: tuple[Reason, ...]
+    unverified: tuple[Reason, ...]
+    capacity_known: bool
+    largest_household_now: int | None  # a woman and her children; None when unknown
+
+    @property
+    def ok(self) -> bool:
+        return not self.reasons
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(r.code for r in self.reasons)
+
+
+class _Facts:
+    """What the rules need to know about a household, computed once for many facilities."""
+
+    __slots__ = (
+        "h",
+        "size",
+        "n_children",
+        "oldest_boy",
+        "oldest_girl",
+        "wheelchair",
+        "substance_use",
+        "mental_health",
+        "passport",
+        "residence_permit",
+        "local_registration",
+        "languages",
+        "avoid_regions",
+        "avoid_points",
+        "min_distance",
+        "avoiding",
+    )
+
+    def __init__(self, h: Household) -> None:
+        self.h = h
+        self.size = h.size
+        self.n_children = len(h.children)
+        self.oldest_boy = max((c.age for c in h.children if c.sex == "male"), default=None)
+        self.oldest_girl = max((c.age for c in h.children if c.sex == "female"), default=None)
+        self.wheelchair = "wheelchair" in h.needs
+        self.substance_use = "substance_use" in h.needs
+        self.mental_health = "mental_health" in h.needs
+        self.passport = "passport" in h.documents
+        self.residence_permit = "residence_permit" in h.documents
+        self.local_registration = "local_registration" in h.documents
+        self.languages = h.languages
+        self.avoid_regions = h.avoid_regions
+        self.avoid_points = h.avoid_points
+        self.min_distance = h.min_distance_km if h.avoid_points else 0.0
+        self.avoiding = bool(h.avoid_regions) or self.min_distance > 0
+
+
+@lru_cache(maxsize=4096)
+def _R(code: str, **params: Any) -> Reason:
+    # Reasons are immutable and few (a code and a limit): made once, shared by every facility.
+    return Reason(code, tuple(sorted(params.items())) if params else ())
+
+
+def _evaluate(x: _Facts, f: Facility) -> Fit:
+    h = x.h
+    r = f.rules
+    bad: list[Reason] = []
+    unsure: list[Reason] = []
+
+    if f.compromised:
+        bad.append(_R(_S["COMPROMISED"]))
+    if r.women_only and h.gender != "female":
+        bad.append(_R(_S["GENDER"]))
+    if r.min_age is not None and h.woman_age < r.min_age:
+        bad.append(_R(_S["TOO_YOUNG"], min_age=r.min_age))
+
+    # Children
+    children_refused = False
+    if x.n_children:
+        if r.children_accepted is False:
+            bad.append(_R(_S["CHILDREN_NOT_ACCEPTED"]))
+            children_refused = True
+        elif r.children_accepted is None:
+            unsure.append(_R(_S["CHILDREN_NOT_ACCEPTED"]))
+    if not children_refused:
+        if (
+            x.oldest_boy is not None
+            and r.boys_max_age is not None
+            and x.oldest_boy > r.boys_max_age
+        ):
+            bad.append(_R(_S["BOYS_AGE_LIMIT"], limit=r.boys_max_age))
+        if (
+            x.oldest_girl is not None
+            and r.girls_max_age is not None
+            and x.oldest_girl > r.girls_max_age
+        ):
+            bad.append(_R(_S["GIRLS_AGE_LIMIT"], limit=r.girls_max_age))
+
+    # Size and capacity
+    cap = f.capacity
+    too_large = False
+    if not children_refused and r.max_children is not None and x.n_children > r.max_children:
+        bad.append(_R(_S["HOUSEHOLD_TOO_LARGE"], max_children=r.max_children))
+        too_large = True
+    if cap.rooms_known and x.size > cap.largest_unit:
+        if not too_large:
+            bad.append(_R(_S["HOUSEHOLD_TOO_LARGE"], size=x.size, largest=cap.largest_unit))
+        too_large = True
+    largest_now: int | None = None
+    if cap.known:
+        free_rooms = cap.free_family_rooms or ()
+        free_dorm = cap.free_dorm_beds or 0
+        fits_now = (x.size == 1 and free_dorm > 0) or any(b >= x.size for b in free_rooms)
+        if not fits_now and not too_large:
+            bad.append(_R(_S["NO_CAPACITY"]))
+        largest_now = max(max(free_rooms, default=0), 1 if free_dorm > 0 else 0)
+        if largest_now:
+            if r.children_accepted is False:
+                largest_now = 1
+            elif r.max_children is not None:
+                largest_now = min(largest_now, 1 + r.max_children)
+
+    # Pets and needs
+    if h.pets > 0:
+        if r.pets_accepted is False:
+            bad.append(_R(_S["PETS_NOT_ACCEPTED"]))
+        elif r.pets_accepted is None:
+            unsure.append(_R(_S["PETS_NOT_ACCEPTED"]))
+    for need, rule, code in (
+        (x.wheelchair, r.wheelchair_accessible, _S["NO_WHEELCHAIR_ACCESS"]),
+        (x.substance_use, r.substance_use_accepted, _S["SUBSTANCE_USE_NOT_ACCEPTED"]),
+        (x.mental_health, r.mental_health_accepted, _S["MENTAL_HEALTH_NOT_ACCEPTED"]),
+    ):
+        if need:
+            if rule is False:
+                bad.append(_R(code))
+            elif rule is None:
+                unsure.append(_R(code))
+
+    # Citizenship and documents
+    foreign: bool | None = None  # None: cannot tell
+    if h.citizenship and f.country:
+        foreign = h.citizenship != f.country
+    if not x.passport:
+        if r.requires_passport:
+            bad.append(_R(_S["DOCUMENTS_REQUIRED"], document="passport"))
+        elif r.requires_passport is None:
+            unsure.append(_R(_S["DOCUMENTS_REQUIRED"], document="passport"))
+    if not x.residence_permit:
+        if foreign and r.requires_residence_permit:
+            bad.append(_R(_S["DOCUMENTS_REQUIRED"], document="residence_permit"))
+        elif (foreign and r.requires_residence_permit is None) or (
+            foreign is None and r.requires_residence_permit
+        ):
+            unsure.append(_R(_S["DOCUMENTS_REQUIRED"], document="residence_permit"))
+    if not x.local_registration:
+        if r.requires_local_registration:
+            bad.append(_R(_S["LOCAL_REGISTRATION_REQUIRED"]))
+        elif r.requires_local_registration is None:
+            unsure.append(_R(_S["LOCAL_REGISTRATION_REQUIRED"]))
+    if foreign and r.foreign_citizens_accepted is False:
+        bad.append(_R(_S["FOREIGN_CITIZENS_NOT_ACCEPTED"]))
+    elif (foreign and r.foreign_citizens_accepted is None) or (
+        foreign is None and r.foreign_citizens_accepted is False
+    ):
+        unsure.append(_R(_S["FOREIGN_CITIZENS_NOT_ACCEPTED"]))
+
+    # Language
+    if x.languages:
+        if not r.staff_languages:
+            unsure.append(_R(_S["NO_COMMON_LANGUAGE"]))
+        elif x.languages.isdisjoint(r.staff_languages):
+            if r.interpretation:
+                unsure.append(_R(_S["NO_COMMON_LANGUAGE"]))
+            else:
+                bad.append(_R(_S["NO_COMMON_LANGUAGE"]))
+
+    if h.stay_days is not None and r.max_stay_days is not None and h.stay_days > r.max_stay_days:
+        bad.append(_R(_S["STAY_TOO_LONG"], max_days=r.max_stay_days))
+
+    # Safety
+    if x.avoiding:
+        if f.region and f.region in x.avoid_regions:
+            bad.append(_R(_S["TOO_CLOSE"], region=f.region))
+        elif x.avoid_regions and not f.region:
+            bad.append(_R(_S["TOO_CLOSE"], unknown_location=True))
+        elif x.min_distance > 0:
+            if f.point is None:
+                bad.append(_R(_S["TOO_CLOSE"], unknown_location=True))
+            else:
+                nearest = min(distance_km(f.point, p) for p in x.avoid_points)
+                if nearest < x.min_distance:
+                    bad.append(_R(_S["TOO_CLOSE"], km=round(nearest)))
+
+    return Fit(
+        facility_id=f.id,
+        reasons=tuple(bad),
+        unverified=tuple(unsure),
+        capacity_known=cap.known,
+        largest_household_now=largest_now,
+    )
+
+
+def fit(household: Household, facility: Facility) -> Fit:
+    """Can `facility` take `household` now? See the module docstring for every rule."""
+    return _evaluate(_Facts(household), facility)
+
+
+def fit_many(household: Household, facilities: Iterable[Facility]) -> list[Fit]:
+    """`fit` for many facilities, with the household's facts computed once (same order)."""
+    x = _Facts(household)
+    return [_evaluate(x, f) for f in facilities]
+
+
+def check_household(h: Household) -> list[str]:
+    """Problems with the household itself (for API validation); empty when it is well formed."""
+    problems = []
+    if not 0 <= h.woman_age <= 130:
+        problems.append("woman_age must be between 0 and 130")
+    for i, c in enumerate(h.children):
+        if not 0 <= c.age <= 25:
+            problems.append(f"children[{i}].age must be between 0 and 25")
+        if c.sex not in SEXES:
+            problems.append(f"children[{i}].sex must be male or female")
+    if h.other_adults < 0 or h.pets < 0:
+        problems.append("other_adults and pets cannot be negative")
+    if unknown := h.needs - NEEDS:
+        problems.append(f"unknown needs: {sorted(unknown)}")
+    if unknown := h.documents - DOCUMENTS:
+        problems.append(f"unknown documents: {sorted(unknown)}")
+    if h.stay_days is not None and h.stay_days < 0:
+        problems.append("stay_days cannot be negative")
+    return problems
+
+
+def sort_key(result: Fit) -> tuple[int, int]:
+    """Known and fitting first, then fitting with unknown availability, then those that cannot;
+    within each, fewer open questions (or reasons) first."""
+    if not result.ok:
+        return (2, len(result.reasons))
+    return (0 if result.capacity_known else 1, len(result.unverified))

@@ -1,0 +1,169 @@
+"""Rank every facility for one household: who can take her now, best first, and why; who
+cannot, and why not (SPEC.md C6, "Placement search").
+
+Pure Python over plain data. Hard rules come from `fit`: a facility with any reason is
+excluded, never ranked. Among those that can take her:
+
+1. availability known (confirmed by the system, or reported within its time-to-live) before
+   unknown ("call to check"), as the contract says;
+2. then by score, a weighted sum in [0, 1] of
+   - travel (0.35): 1 / (1 + d / 300 km) from her home region's centre; 0.5 when not known,
+   - services (0.25): the share of the services she asked for that the facility offers,
+   - language (0.15): 1 if staff speak one of her languages, 0.5 with interpretation or when
+     not stated, 1 when she named none,
+   - fit (0.15): household size / the smallest free unit that takes her (keeps family rooms
+     for families); 0.5 when availability is unknown,
+   - certainty (0.10): 1 − 0.25 per rule the facility has not stated, down to 0;
+3. then by facility id, so equal scores always come out in the same order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .fit import Facility, Fit, Household, Reason, fit_many
+from .geo import Point, distance_km
+
+WEIGHTS = {"travel": 0.35, "services": 0.25, "language": 0.15, "fit": 0.15, "certainty": 0.10}
+TRAVEL_SCALE_KM = 300.0
+CONFIRMED, REPORTED, UNKNOWN = "confirmed", "reported", "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    facility: Facility
+    name: str = ""
+    services: frozenset[str] = frozenset()
+    availability: str = UNKNOWN  # confirmed | reported | unknown (must agree with capacity.known)
+
+
+@dataclass(frozen=True, slots=True)
+class Preferences:
+    home_point: Point | None = None
+    home_region: str = ""
+    services: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    facility_id: str
+    name: str
+    region: str
+    distance_km: float | None
+    score: float
+    free_beds: int | None
+    availability: str
+    reasons: tuple[Reason, ...]  # why she fits here (for people)
+    unverified: tuple[Reason, ...]  # rules to check by phone
+
+
+@dataclass(frozen=True, slots=True)
+class Excluded:
+    facility_id: str
+    name: str
+    reasons: tuple[Reason, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Ranking:
+    results: list[Ranked] = field(default_factory=list)
+    excluded: list[Excluded] = field(default_factory=list)
+
+
+def _reason(code: str, **params: Any) -> Reason:
+    return Reason(code, tuple(sorted(params.items())))
+
+
+def smallest_fitting_unit(c: Candidate, size: int) -> int | None:
+    cap = c.facility.capacity
+    if not cap.known:
+        return None
+    if size == 1 and (cap.free_dorm_beds or 0) > 0:
+        return 1
+    fitting = [b for b in cap.free_family_rooms or () if b >= size]
+    return min(fitting) if fitting else None
+
+
+def score_parts(
+    h: Household, c: Candidate, result: Fit, prefs: Preferences
+) -> tuple[dict[str, float], float | None]:
+    f = c.facility
+    distance = distance_km(prefs.home_point, f.point) if prefs.home_point and f.point else None
+    travel = 0.5 if distance is None else 1.0 / (1.0 + distance / TRAVEL_SCALE_KM)
+    services = len(prefs.services & c.services) / len(prefs.services) if prefs.services else 1.0
+    if not h.languages:
+        language = 1.0
+    elif h.languages & f.rules.staff_languages:
+        language = 1.0
+    else:
+        language = 0.5
+    unit = smallest_fitting_unit(c, h.size)
+    tight = 0.5 if unit is None else h.size / unit
+    certainty = max(0.0, 1.0 - 0.25 * len(result.unverified))
+    return {
+        "travel": travel,
+        "services": services,
+        "language": language,
+        "fit": tight,
+        "certainty": certainty,
+    }, distance
+
+
+def _positive_reasons(
+    h: Household, c: Candidate, prefs: Preferences, distance: float | None
+) -> tuple[Reason, ...]:
+    f = c.facility
+    out: list[Reason] = []
+    if c.availability == CONFIRMED:
+        out.append(_reason("place_confirmed", free_beds=f.capacity.free_beds))
+    elif c.availability == REPORTED:
+        out.append(_reason("place_reported", free_beds=f.capacity.free_beds))
+    else:
+        out.append(_reason("availability_unknown"))
+    unit = smallest_fitting_unit(c, h.size)
+    if unit is not None and h.size > 1:
+        out.append(_reason("family_room_fits", beds=unit, household=h.size))
+    if prefs.home_region and f.region == prefs.home_region:
+        out.append(_reason("in_home_region", region=f.region))
+    if distance is not None:
+        out.append(_reason("distance", km=round(distance)))
+    matched = sorted(prefs.services & c.services)
+    if matched:
+        out.append(_reason("services", matched=tuple(matched)))
+    common = sorted(h.languages & f.rules.staff_languages)
+    if common:
+        out.append(_reason("common_language", languages=tuple(common)))
+    return tuple(out)
+
+
+def rank(
+    h: Household, candidates: Sequence[Candidate], prefs: Preferences = Preferences()
+) -> Ranking:
+    """Every candidate exactly once: in ``results`` (best first) or in ``excluded``."""
+    fits = fit_many(h, [c.facility for c in candidates])
+    results: list[tuple[tuple, Ranked]] = []
+    excluded: list[Excluded] = []
+    for c, result in zip(candidates, fits, strict=True):
+        if not result.ok:
+            excluded.append(Excluded(c.facility.id, c.name, result.reasons))
+            continue
+        parts, distance = score_parts(h, c, result, prefs)
+        score = round(sum(WEIGHTS[k] * v for k, v in parts.items()), 4)
+        known = c.facility.capacity.known
+        ranked = Ranked(
+            facility_id=c.facility.id,
+            name=c.name,
+            region=c.facility.region,
+            distance_km=None if distance is None else round(distance, 1),
+            score=score,
+            free_beds=c.facility.capacity.free_beds,
+            availability=c.availability if known else UNKNOWN,
+            reasons=_positive_reasons(h, c, prefs, distance),
+            unverified=result.unverified,
+        )
+        results.append(((0 if known else 1, -score, c.facility.id), ranked))
+    results.sort(key=lambda pair: pair[0])
+    excluded.sort(key=lambda e: (len(e.reasons), e.facility_id))
+    return Ranking(results=[r for _key, r in results], excluded=excluded)

@@ -1,0 +1,263 @@
+"""SPEC.md contracts: POST /api/v1/placements/search and the referral endpoints."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from django.http import Http404, HttpRequest
+from ninja import Field, Router, Schema, Status
+
+from refuge.cases.models import Client
+from refuge.cases.services import client_create
+from refuge.core.access import principal, require
+from refuge.core.roles import can_search_placements, can_view_cases
+from refuge.directory.models import Facility
+from refuge.vacancies.reasons import reason_text, unverified_text
+
+from . import search, services, wording
+from .models import Referral
+
+router = Router(tags=["placement"])
+
+
+class ChildIn(Schema):
+    age: int = Field(..., ge=0, le=25)
+    sex: Literal["male", "female"]
+
+
+class HouseholdIn(Schema):
+    woman_age: int = Field(..., ge=10, le=120)
+    children: list[ChildIn] = Field(default_factory=list, max_length=20)
+    other_adults: int = Field(0, ge=0, le=10)
+    pets: int = Field(0, ge=0, le=10)
+    languages: list[str] = Field(default_factory=list, max_length=10)
+    citizenship: str = Field("", max_length=2)
+    documents: list[Literal["passport", "residence_permit", "local_registration"]] = Field(
+        default_factory=list
+    )
+    needs: list[Literal["wheelchair", "substance_use", "mental_health"]] = Field(
+        default_factory=list
+    )
+    services: list[str] = Field(default_factory=list, max_length=20)
+    home_region: str = Field("", max_length=10)
+    avoid_regions: list[str] = Field(default_factory=list, max_length=30)
+    min_distance_km: float = Field(0, ge=0, le=20000)
+    stay_days: int | None = Field(None, ge=0, le=3650)
+
+
+class ResultOut(Schema):
+    facility_id: str
+    name: str
+    region: str
+    distance_km: float | None
+    score: float
+    free_beds: int | None
+    availability: Literal["confirmed", "reported", "unknown"]
+    reasons: list[str]
+
+
+class ReasonOut(Schema):
+    code: str
+    message: str
+
+
+class ExcludedOut(Schema):
+    facility_id: str
+    name: str
+    reasons: list[ReasonOut]
+
+
+class SearchOut(Schema):
+    results: list[ResultOut]
+    excluded: list[ExcludedOut]
+
+
+class ReferralIn(HouseholdIn):
+    facility_ids: list[str] = Field(..., min_length=1, max_length=10)
+    hold_minutes: int = Field(120, ge=5, le=1440)
+    case_code: str | None = Field(
+        None,
+        max_length=20,
+        description="The client's case; a new pseudonymous record "
+        "is opened for the referral when omitted.",
+    )
+
+
+class TargetOut(Schema):
+    facility_id: str
+    name: str
+    status: str
+    held: bool
+    hold_expires_at: datetime | None
+    decline_reason: str
+
+
+class ReferralOut(Schema):
+    id: str
+    case_code: str
+    status: str
+    created_at: datetime
+    hold_minutes: int
+    targets: list[TargetOut]
+
+
+class DeclineIn(Schema):
+    reason: str
+
+
+def _household(payload: HouseholdIn) -> dict:
+    return payload.dict(exclude={"facility_ids", "hold_minutes", "case_code"})
+
+
+@router.post(
+    "/placements/search", response=SearchOut, summary="Rank every facility for one household"
+)
+def placement_search(request: HttpRequest, payload: HouseholdIn):
+    p = principal(request)
+    require(p, can_search_placements)
+    result = search.search(p, search.household_from(_household(payload)))
+    return {
+        "results": [
+            {
+                "facility_id": r.facility_id,
+                "name": r.name,
+                "region": r.region,
+                "distance_km": r.distance_km,
+                "score": r.score,
+                "free_beds": r.free_beds,
+                "availability": r.availability,
+                "reasons": [wording.why_text(x) for x in r.reasons]
+                + [unverified_text(x) for x in r.unverified],
+            }
+            for r in result.ranking.results
+        ],
+        "excluded": [
+            {
+                "facility_id": e.facility_id,
+                "name": e.name,
+                "reasons": [{"code": x.code, "message": reason_text(x)} for x in e.reasons],
+            }
+            for e in result.ranking.excluded
+        ],
+    }
+
+
+def _visible_referral(request: HttpRequest, referral_id) -> tuple[object, Referral]:
+    p = principal(request)
+    require(p, can_view_cases)
+    try:
+        referral = Referral.objects.select_related("client", "from_org").get(pk=referral_id)
+    except (Referral.DoesNotExist, ValueError) as exc:
+        raise Http404 from exc
+    receiving = referral.targets.filter(facility__organisation_id=p.org_id).exists()
+    if referral.from_org_id != p.org_id and not receiving:
+        raise Http404
+    return p, referral
+
+
+def _out(p, referral: Referral) -> dict:
+    targets = referral.targets.select_related("facility")
+    if referral.from_org_id != p.org_id:  # the receiving side sees its own target only
+        targets = targets.filter(facility__organisation_id=p.org_id)
+    return {
+        "id": str(referral.pk),
+        "case_code": referral.client.case_code,
+        "status": referral.status,
+        "created_at": referral.created_at,
+        "hold_minutes": referral.hold_minutes,
+        "targets": [
+            {
+                "facility_id": str(t.facility_id),
+                "name": t.facility.name,
+                "status": "expired" if services.hold_expired(t) else t.status,
+                "held": t.hold_active and not services.hold_expired(t),
+                "hold_expires_at": t.hold_expires_at,
+                "decline_reason": t.decline_reason,
+            }
+            for t in targets
+        ],
+    }
+
+
+@router.post(
+    "/referrals",
+    response={201: ReferralOut},
+    summary="Refer a household to one or several facilities",
+)
+def referral_create(request: HttpRequest, payload: ReferralIn):
+    p = principal(request)
+    require(p, can_search_placements)
+    if payload.case_code:
+        client = Client.objects.filter(
+            case_code=payload.case_code, organisation_id=p.org_id
+        ).first()
+        if client is None:
+            raise Http404
+    else:
+        client = client_create(by=p)
+    referral = services.referral_create(
+        by=p,
+        client=client,
+        household=_household(payload),
+        facility_ids=payload.facility_ids,
+        hold_minutes=payload.hold_minutes,
+    )
+    return Status(201, _out(p, referral))
+
+
+@router.get("/referrals/{referral_id}", response=ReferralOut, summary="A referral and its targets")
+def referral_get(request: HttpRequest, referral_id: str):
+    p, referral = _visible_referral(request, referral_id)
+    return _out(p, referral)
+
+
+def _facility(facility_id: str) -> Facility:
+    try:
+        return Facility.objects.get(pk=facility_id)
+    except (Facility.DoesNotExist, ValueError) as exc:
+        raise Http404 from exc
+
+
+@router.post(
+    "/referrals/{referral_id}/targets/{facility_id}/accept", response=ReferralOut, summary="Accept"
+)
+def referral_accept(request: HttpRequest, referral_id: str, facility_id: str):
+    p, referral = _visible_referral(request, referral_id)
+    services.referral_accept(by=p, referral=referral, facility=_facility(facility_id))
+    referral.refresh_from_db()
+    return _out(p, referral)
+
+
+@router.post(
+    "/referrals/{referral_id}/targets/{facility_id}/decline",
+    response=ReferralOut,
+    summary="Decline with a coded reason",
+)
+def referral_decline(request: HttpRequest, referral_id: str, facility_id: str, payload: DeclineIn):
+    p, referral = _visible_referral(request, referral_id)
+    services.referral_decline(
+        by=p, referral=referral, facility=_facility(facility_id), reason=payload.reason
+    )
+    referral.refresh_from_db()
+    return _out(p, referral)
+
+
+@router.post("/referrals/{referral_id}/withdraw", response=ReferralOut, summary="Withdraw (sender)")
+def referral_withdraw(request: HttpRequest, referral_id: str):
+    p, referral = _visible_referral(request, referral_id)
+    services.referral_withdraw(by=p, referral=referral)
+    referral.refresh_from_db()
+    return _out(p, referral)
+
+
+@router.post(
+    "/referrals/{referral_id}/arrive",
+    response=ReferralOut,
+    summary="She arrived: the hold becomes a stay",
+)
+def referral_arrive(request: HttpRequest, referral_id: str):
+    p, referral = _visible_referral(request, referral_id)
+    services.referral_arrive(by=p, referral=referral)
+    referral.refresh_from_db()
+    return _out(p, referral)

@@ -1,0 +1,162 @@
+from __future__ import annotations
+
+import re
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from refuge.cases.forms import LANGUAGE_CHOICES
+from refuge.cases.models import Document, Need
+from refuge.directory.models import ServiceKind
+
+from .models import DeclineReason, Relocation, TurnAwayReason
+
+CHILD = re.compile(r"^\s*([mfмж])\s*(\d{1,2})\s*$", re.IGNORECASE)
+
+
+class SearchForm(forms.Form):
+    woman_age = forms.IntegerField(label=_("Her age"), min_value=10, max_value=120)
+    children = forms.CharField(
+        label=_("Children (sex and age, e.g. m15, f9)"), required=False, max_length=200
+    )
+    other_adults = forms.IntegerField(
+        label=_("Other adults"), min_value=0, max_value=10, initial=0, required=False
+    )
+    pets = forms.IntegerField(label=_("Pets"), min_value=0, max_value=10, initial=0, required=False)
+    needs = forms.MultipleChoiceField(
+        label=_("Needs"), choices=Need.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    documents = forms.MultipleChoiceField(
+        label=_("Documents she has"),
+        choices=Document.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    citizenship = forms.CharField(
+        label=_("Citizenship (country code)"), max_length=2, required=False
+    )
+    languages = forms.MultipleChoiceField(
+        label=_("Languages"),
+        choices=LANGUAGE_CHOICES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    services = forms.MultipleChoiceField(
+        label=_("Services she would like"),
+        choices=ServiceKind.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    home_region = forms.CharField(label=_("Home region (ISO code)"), max_length=10, required=False)
+    avoid_regions = forms.CharField(
+        label=_("Regions she must avoid (codes, comma-separated)"),
+        max_length=200,
+        required=False,
+        help_text=_("Used for this search only; not stored."),
+    )
+    min_distance_km = forms.IntegerField(
+        label=_("At least this far from them (km)"), min_value=0, max_value=5000, required=False
+    )
+    stay_days = forms.IntegerField(
+        label=_("Days she needs"), min_value=1, max_value=3650, required=False
+    )
+
+    def clean_children(self):
+        out = []
+        for part in filter(None, (p.strip() for p in self.cleaned_data["children"].split(","))):
+            m = CHILD.match(part)
+            if not m:
+                raise forms.ValidationError(
+                    _("Write each child as m or f and the age, e.g. m15, f9.")
+                )
+            out.append(
+                {"sex": "male" if m.group(1).lower() in "mм" else "female", "age": int(m.group(2))}
+            )
+        if len(out) > 20:
+            raise forms.ValidationError(_("At most 20 children."))
+        return out
+
+    def household(self) -> dict:
+        d = self.cleaned_data
+        return {
+            "woman_age": d["woman_age"],
+            "children": d["children"],
+            "other_adults": d.get("other_adults") or 0,
+            "pets": d.get("pets") or 0,
+            "needs": d["needs"],
+            "documents": d["documents"],
+            "citizenship": (d.get("citizenship") or "").upper(),
+            "languages": d["languages"],
+            "services": d["services"],
+            "home_region": (d.get("home_region") or "").upper(),
+            "avoid_regions": [
+                r.strip().upper() for r in (d.get("avoid_regions") or "").split(",") if r.strip()
+            ],
+            "min_distance_km": d.get("min_distance_km") or 0,
+            "stay_days": d.get("stay_days"),
+        }
+
+
+def children_text(children: list[dict]) -> str:
+    return ", ".join(("m" if c["sex"] == "male" else "f") + str(c["age"]) for c in children)
+
+
+class DeclineForm(forms.Form):
+    reason = forms.ChoiceField(label=_("Why"), choices=DeclineReason.choices)
+
+
+class TurnAwayForm(forms.Form):
+    reasons = forms.MultipleChoiceField(
+        label=_("Why she goes without a place"),
+        choices=TurnAwayReason.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+
+class RelocationForm(forms.Form):
+    mode = forms.ChoiceField(label=_("How"), choices=Relocation.Mode.choices)
+    escort = forms.CharField(label=_("Escort"), max_length=200, required=False)
+    departs_at = forms.DateTimeField(
+        label=_("Departure"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    cost = forms.DecimalField(
+        label=_("Cost"), max_digits=10, decimal_places=2, required=False, min_value=0
+    )
+    paid_by = forms.CharField(label=_("Paid by"), max_length=200, required=False)
+    carriers = forms.ModelMultipleChoiceField(
+        label=_("Staff carrying it out (they will see the address)"),
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, staff=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["carriers"].queryset = staff
+
+
+class PartnerRequestForm(forms.Form):
+    region = forms.CharField(label=_("Region where she is (ISO code, e.g. RU-VLG)"), max_length=10)
+    woman_age = forms.IntegerField(label=_("Her age"), min_value=10, max_value=120)
+    children = forms.CharField(
+        label=_("Children (sex and age, e.g. m15, f9)"), required=False, max_length=200
+    )
+    contact = forms.CharField(label=_("How the shelter can reach her safely"), max_length=300)
+    details = forms.CharField(
+        label=_("What the shelter needs to know (no address)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    clean_children = SearchForm.clean_children
+
+    def request_kwargs(self) -> dict:
+        d = self.cleaned_data
+        return {
+            "region": d["region"].upper(),
+            "contact": d["contact"],
+            "details": d["details"],
+            "household": {"woman_age": d["woman_age"], "children": d["children"]},
+        }

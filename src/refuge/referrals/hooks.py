@@ -1,0 +1,59 @@
+"""How referrals plug into the other apps: held beds, the address grant, client visibility."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Count, Q
+
+
+def active_holds(at: datetime) -> Q:
+    """Holds that count at ``at``: holding and unexpired, or accepted (until arrival). A hold
+    placed after ``at`` counts too (its expiry lies after ``at``)."""
+    return Q(hold_active=True) & (
+        Q(status="accepted") | Q(status="holding", hold_expires_at__gt=at)
+    )
+
+
+def holds_occupancy(facility_ids: Sequence[Any], at: datetime) -> Mapping[Any, int]:
+    from .models import ReferralTarget
+
+    rows = (
+        ReferralTarget.objects.filter(active_holds(at), facility_id__in=facility_ids)
+        .values("hold_room_id")
+        .annotate(n=Count("id"))
+    )
+    return {r["hold_room_id"]: r["n"] for r in rows}
+
+
+def beds_held(room_id: Any, at: datetime) -> set[int]:
+    from .models import ReferralTarget
+
+    return set(
+        ReferralTarget.objects.filter(active_holds(at), hold_room_id=room_id).values_list(
+            "hold_bed", flat=True
+        )
+    )
+
+
+def carries_out_placement(p, facility) -> bool:
+    """The people named on a current relocation to this facility may see its address."""
+    from .models import Relocation
+
+    if p.user is None:
+        return False
+    return Relocation.objects.filter(
+        carriers=p.user,
+        arrived_at__isnull=True,
+        referral__status="accepted",
+        referral__accepted_target__facility=facility,
+    ).exists()
+
+
+def clients_referred_to(p) -> Q:
+    """Clients with an accepted referral to one of the principal's organisation's facilities."""
+    return Q(
+        referrals__status="accepted", referrals__accepted_target__facility__organisation_id=p.org_id
+    )

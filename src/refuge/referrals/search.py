@@ -1,0 +1,177 @@
+"""Placement search (SPEC.md C6, contract POST /api/v1/placements/search): Django loads the
+facts, refuge.placement.rank decides."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Q
+from django.utils import timezone
+
+from refuge.core.access import Principal
+from refuge.core.services import ServiceError
+from refuge.directory.models import ACCOMMODATION_KINDS, Facility, FacilityService, Region
+from refuge.placement.fit import Child, Household, check_household
+from refuge.placement.rank import Candidate, Preferences, Ranking, rank
+from refuge.vacancies.facts import FacilityFacts, load_facts
+
+MAX_CHILDREN = 20
+
+
+@dataclass(frozen=True)
+class Request:
+    household: Household
+    services: frozenset[str]
+    home_region: str
+
+
+def household_from(data: Mapping[str, Any]) -> Request:
+    """The contract's JSON (or a form's cleaned data) as fit's dataclasses; clear errors."""
+    children = data.get("children") or []
+    if len(children) > MAX_CHILDREN:
+        raise ServiceError(
+            f"At most {MAX_CHILDREN} children in one household.", "household_invalid"
+        )
+    try:
+        kids = tuple(Child(age=int(c["age"]), sex=str(c["sex"])) for c in children)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ServiceError(
+            "Each child needs an age and a sex (male or female).", "household_invalid"
+        ) from exc
+    avoid = frozenset(r.upper() for r in data.get("avoid_regions") or [])
+    home = (data.get("home_region") or "").upper()
+    known = set(
+        Region.objects.filter(code__in=avoid | ({home} if home else set())).values_list(
+            "code", "latitude", "longitude"
+        )
+    )
+    codes = {code for code, _lat, _lon in known}
+    unknown = sorted((avoid | ({home} if home else set())) - codes)
+    if unknown:
+        raise ServiceError(f"Unknown region codes: {', '.join(unknown)}.", "unknown_region")
+    centroids = {
+        code: (lat, lon) for code, lat, lon in known if lat is not None and lon is not None
+    }
+    h = Household(
+        woman_age=int(data["woman_age"]),
+        children=kids,
+        other_adults=int(data.get("other_adults") or 0),
+        pets=int(data.get("pets") or 0),
+        needs=frozenset(data.get("needs") or []),
+        documents=frozenset(data.get("documents") or []),
+        citizenship=(data.get("citizenship") or "").upper(),
+        languages=frozenset(data.get("languages") or []),
+        stay_days=data.get("stay_days"),
+        avoid_regions=avoid,
+        avoid_points=tuple(centroids[c] for c in sorted(avoid) if c in centroids),
+        min_distance_km=float(data.get("min_distance_km") or 0),
+    )
+    problems = check_household(h)
+    if h.other_adults > 10 or h.pets > 10:
+        problems.append("at most 10 other adults and 10 pets")
+    if problems:
+        raise ServiceError("; ".join(problems), "household_invalid")
+    return Request(household=h, services=frozenset(data.get("services") or []), home_region=home)
+
+
+def accommodation() -> Any:
+    return Facility.objects.filter(is_active=True, kind__in=ACCOMMODATION_KINDS)
+
+
+@dataclass
+class SearchResult:
+    ranking: Ranking
+    facts: dict[str, FacilityFacts]
+
+
+def search(
+    p: Principal, request: Request, *, at: datetime | None = None, facilities: Any = None
+) -> SearchResult:
+    at = at or timezone.now()
+    qs = facilities if facilities is not None else accommodation()
+    facts = load_facts(qs.select_related(None).order_by("pk"), at=at, viewer=p)
+    offered: dict[str, set[str]] = defaultdict(set)
+    for fid, kind in FacilityService.objects.filter(facility__in=qs.values("pk")).values_list(
+        "facility_id", "kind"
+    ):
+        offered[str(fid)].add(kind)
+    candidates = [
+        Candidate(
+            facility=f.facility,
+            name=f.name,
+            services=frozenset(offered[str(f.id)]),
+            availability=f.availability.status,
+        )
+        for f in facts
+    ]
+    home_point = None
+    if request.home_region:
+        region = (
+            Region.objects.filter(code=request.home_region)
+            .values_list("latitude", "longitude")
+            .first()
+        )
+        if region and region[0] is not None:
+            home_point = (region[0], region[1])
+    prefs = Preferences(
+        home_point=home_point, home_region=request.home_region, services=request.services
+    )
+    return SearchResult(
+        ranking=rank(request.household, candidates, prefs), facts={str(f.id): f for f in facts}
+    )
+
+
+def could_take_now(p: Principal, request: Request, *, at: datetime | None = None) -> list[str]:
+    """Facilities with KNOWN availability that could take her at this moment (for turn-aways)."""
+    result = search(p, request, at=at)
+    return [r.facility_id for r in result.ranking.results if r.availability != "unknown"]
+
+
+def region_filter(codes: list[str]) -> Q:
+    return Q(region_id__in=codes)
+
+
+AGE_BAND_MIDDLE = {
+    "u18": 17,
+    "18-24": 21,
+    "25-34": 30,
+    "35-44": 40,
+    "45-54": 50,
+    "55-64": 60,
+    "65+": 68,
+}
+
+
+def age_of(client) -> int | None:
+    """Her age from the date of birth, or the middle of her age band; None when not known."""
+    from datetime import date
+
+    if client.birth_date and not str(client.birth_date).startswith("["):
+        try:
+            born = date.fromisoformat(str(client.birth_date))
+        except ValueError:
+            born = None
+        if born:
+            today = timezone.localdate()
+            return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    return AGE_BAND_MIDDLE.get(client.age_band)
+
+
+def household_of(client) -> dict[str, Any]:
+    """The contract's household for a client on record (for evacuation and the waiting list)."""
+    members = list(client.household.all())
+    return {
+        "woman_age": age_of(client) or 30,
+        "children": [{"age": m.age, "sex": m.sex} for m in members if m.relation == "child"],
+        "other_adults": sum(1 for m in members if m.relation == "adult"),
+        "pets": client.pets,
+        "languages": list(client.languages),
+        "citizenship": client.citizenship,
+        "documents": list(client.documents),
+        "needs": list(client.needs),
+        "home_region": client.residence_region,
+    }

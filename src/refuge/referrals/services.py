@@ -1,0 +1,625 @@
+"""Every state change of referrals: fan-out with holds, accept (first wins), decline, withdraw,
+arrival (hold → stay), relocation, turn-aways, the waiting list, partner requests, evacuation.
+
+No place is ever promised twice: a hold is placed, and a hold becomes a stay, only while its room
+row is locked (refuge.vacancies.beds) and after asking every claim on the room's beds; accepting
+locks the referral row, so two facilities accepting at once cannot both win.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from refuge.cases.models import Client
+from refuge.cases.services import stay_admit
+from refuge.core import audit
+from refuge.core.access import Principal, require
+from refuge.core.roles import Role, can_search_placements, can_view_cases
+from refuge.core.services import ServiceError, data_key_create
+from refuge.directory.models import Facility
+from refuge.vacancies import beds
+from refuge.vacancies.models import Room, RoomKind
+
+from . import notify, search
+from .models import (
+    DeclineReason,
+    PartnerRequest,
+    Referral,
+    ReferralTarget,
+    Relocation,
+    TurnAway,
+    TurnAwayReason,
+    WaitlistEntry,
+)
+
+SHAREABLE = (
+    "name",
+    "phone",
+    "birth_date",
+    "safe_contact",
+    "health_notes",
+    "languages",
+    "citizenship",
+)
+DEFAULT_HOLD_MINUTES = 120
+MAX_TARGETS = 10
+
+
+def _event(by: Principal | None, action: str, client: Client, **details: Any) -> None:
+    audit.record(
+        actor=by,
+        action=action,
+        target_type="cases.client",
+        target_id=client.pk,
+        target_org_slug=client.organisation.slug,
+        details=details or None,
+    )
+
+
+def _household_size(h: Mapping[str, Any]) -> int:
+    return 1 + len(h.get("children") or []) + int(h.get("other_adults") or 0)
+
+
+# --- holds -----------------------------------------------------------------------------------
+
+
+def _release_expired(room: Room, at) -> None:
+    """Clear expired holds of a locked room, so the unique index sees only live ones."""
+    ReferralTarget.objects.filter(
+        hold_room=room,
+        hold_active=True,
+        status=ReferralTarget.Status.HOLDING,
+        hold_expires_at__lte=at,
+    ).update(hold_active=False)
+
+
+def _place_hold(target: ReferralTarget, size: int, at, minutes: int | None) -> bool:
+    """Hold the smallest free unit of the facility that takes the household; False if none."""
+    room_ids = list(
+        Room.objects.filter(facility=target.facility, in_service=True)
+        .order_by("beds", "pk")
+        .values_list("pk", "kind", "beds")
+    )
+    candidates = [
+        pk
+        for pk, kind, n in room_ids
+        if (kind == RoomKind.FAMILY and n >= size) or (kind != RoomKind.FAMILY and size == 1)
+    ]
+    for room_id in candidates:
+        room = beds.lock_room(room_id)
+        _release_expired(room, at)
+        try:
+            bed = beds.pick_bed(room, size, beds.claimed(room, at))
+        except ServiceError:
+            continue
+        target.hold_room, target.hold_bed, target.hold_active = room, bed, True
+        target.hold_expires_at = at + timedelta(minutes=minutes) if minutes is not None else None
+        return True
+    return False
+
+
+def _drop_hold(target: ReferralTarget) -> None:
+    target.hold_active = False
+
+
+def hold_expired(target: ReferralTarget, at=None) -> bool:
+    at = at or timezone.now()
+    return (
+        target.status == ReferralTarget.Status.HOLDING
+        and target.hold_expires_at is not None
+        and target.hold_expires_at <= at
+    )
+
+
+# --- referrals --------------------------------------------------------------------------------
+
+
+def referral_create(
+    *,
+    by: Principal,
+    client: Client,
+    household: Mapping[str, Any],
+    facility_ids: Iterable[Any],
+    hold_minutes: int = DEFAULT_HOLD_MINUTES,
+    shared_fields: Iterable[str] = (),
+    note: str = "",
+    keep_avoid_regions: bool = False,
+) -> Referral:
+    """One referral to one or several facilities at once, each holding the places it needs.
+
+    Only facilities the search finds able to take her may be asked (hard rules are never
+    broken); the avoided regions are kept only if she consented (``keep_avoid_regions``)."""
+    require(by, can_search_placements)
+    if client.organisation_id != by.org_id:
+        raise ServiceError("Only the organisation that holds the case can refer her.", "forbidden")
+    ids = list(dict.fromkeys(str(f) for f in facility_ids))
+    if not ids:
+        raise ServiceError("Choose at least one facility.", "no_targets")
+    try:
+        ids = [str(uuid.UUID(i)) for i in ids]
+    except ValueError as exc:
+        raise ServiceError(
+            "Some facilities do not exist or take no one.", "unknown_facility"
+        ) from exc
+    if len(ids) > MAX_TARGETS:
+        raise ServiceError(f"At most {MAX_TARGETS} facilities at once.", "too_many_targets")
+    if not 5 <= hold_minutes <= 24 * 60:
+        raise ServiceError("A hold lasts between 5 minutes and 24 hours.", "invalid_hold")
+    unknown = sorted(set(shared_fields) - set(SHAREABLE))
+    if unknown:
+        raise ServiceError(f"These fields cannot be shared: {', '.join(unknown)}.")
+    request = search.household_from(household)
+    result = search.search(by, request, facilities=search.accommodation().filter(pk__in=ids))
+    found = {r.facility_id for r in result.ranking.results}
+    missing = [
+        i
+        for i in ids
+        if i not in found and i not in {e.facility_id for e in result.ranking.excluded}
+    ]
+    if missing:
+        raise ServiceError("Some facilities do not exist or take no one.", "unknown_facility")
+    refused = [e for e in result.ranking.excluded if e.facility_id in ids]
+    if refused:
+        names = ", ".join(e.name for e in refused)
+        raise ServiceError(f"These facilities cannot take her: {names}.", "cannot_take")
+    size = _household_size(household)
+    now = timezone.now()
+    with transaction.atomic():
+        referral = Referral(
+            client=client,
+            data_key_id=client.data_key_id,
+            from_org=by.organisation,
+            created_by=by.name,
+            household=dict(household),
+            shared_fields=sorted(set(shared_fields)),
+            note=note.strip(),
+            hold_minutes=hold_minutes,
+            avoid_regions=sorted(request.household.avoid_regions) if keep_avoid_regions else [],
+        )
+        referral.household.pop("avoid_regions", None)
+        if not keep_avoid_regions:
+            referral.household.pop("min_distance_km", None)
+        referral.save()
+        for fid in ids:
+            target = ReferralTarget(
+                referral=referral, facility_id=fid, status=ReferralTarget.Status.PENDING
+            )
+            if _place_hold(target, size, now, hold_minutes):
+                target.status = ReferralTarget.Status.HOLDING
+            target.save()
+        _event(by, "referral.create", client, referral=str(referral.pk), targets=len(ids))
+        notify.notify_orgs(
+            Facility.objects.filter(pk__in=ids).values_list("organisation_id", flat=True),
+            "a referral",
+        )
+    return referral
+
+
+def _lock_referral(referral_id: Any) -> Referral:
+    return (
+        Referral.objects.select_for_update()
+        .select_related("client__organisation")
+        .get(pk=referral_id)
+    )
+
+
+def _receiving(by: Principal, target: ReferralTarget) -> None:
+    require(by, can_view_cases)
+    if target.facility.organisation_id != by.org_id:
+        raise ServiceError("Only the facility's staff can answer this referral.", "forbidden")
+
+
+def referral_accept(*, by: Principal, referral: Referral, facility: Facility) -> ReferralTarget:
+    """The first facility to accept wins; the others are withdrawn and their holds released."""
+    with transaction.atomic():
+        referral = _lock_referral(referral.pk)
+        target = ReferralTarget.objects.select_related("facility").get(
+            referral=referral, facility=facility
+        )
+        _receiving(by, target)
+        if referral.status != Referral.Status.OPEN:
+            raise ServiceError(
+                "This referral is no longer open: another facility accepted it, or it was "
+                "withdrawn.",
+                "conflict",
+            )
+        if target.status not in (ReferralTarget.Status.HOLDING, ReferralTarget.Status.PENDING):
+            raise ServiceError("This facility has already answered.", "conflict")
+        now = timezone.now()
+        if hold_expired(target, now):
+            target.status, target.hold_active = ReferralTarget.Status.PENDING, False
+        if not target.hold_active:
+            # The hold lapsed or was never placed: a bed must be free now, under the room lock.
+            if not _place_hold(target, _household_size(referral.household), now, None):
+                target.save()
+                raise ServiceError(
+                    "There is no free place for this household in your facility now.", "no_place"
+                )
+        target.status, target.hold_expires_at = ReferralTarget.Status.ACCEPTED, None
+        target.decided_at, target.decided_by = now, by.name
+        target.save()
+        for other in referral.targets.exclude(pk=target.pk).filter(
+            status__in=[ReferralTarget.Status.HOLDING, ReferralTarget.Status.PENDING]
+        ):
+            other.status, other.hold_active, other.decided_at = (
+                ReferralTarget.Status.WITHDRAWN,
+                False,
+                now,
+            )
+            other.save(update_fields=["status", "hold_active", "decided_at"])
+        referral.status, referral.accepted_target = Referral.Status.ACCEPTED, target
+        referral.save(update_fields=["status", "accepted_target"])
+        notify.notify_orgs([referral.from_org_id], "an answer to your referral")
+        _event(
+            by,
+            "referral.accept",
+            referral.client,
+            referral=str(referral.pk),
+            facility=str(facility.pk),
+        )
+    return target
+
+
+def referral_decline(
+    *, by: Principal, referral: Referral, facility: Facility, reason: str
+) -> ReferralTarget:
+    if reason not in DeclineReason.values:
+        raise ServiceError("Choose the reason for declining.", "reason_required")
+    with transaction.atomic():
+        referral = _lock_referral(referral.pk)
+        target = ReferralTarget.objects.select_related("facility").get(
+            referral=referral, facility=facility
+        )
+        _receiving(by, target)
+        if target.status not in (ReferralTarget.Status.HOLDING, ReferralTarget.Status.PENDING):
+            raise ServiceError("This facility has already answered.", "conflict")
+        target.status, target.hold_active, target.decline_reason = (
+            ReferralTarget.Status.DECLINED,
+            False,
+            reason,
+        )
+        target.decided_at, target.decided_by = timezone.now(), by.name
+        target.save()
+        _event(by, "referral.decline", referral.client, referral=str(referral.pk), reason=reason)
+        _end_if_no_one_left(referral)
+    return target
+
+
+def _end_if_no_one_left(referral: Referral) -> None:
+    if (
+        referral.status == Referral.Status.OPEN
+        and not referral.targets.filter(
+            status__in=[ReferralTarget.Status.HOLDING, ReferralTarget.Status.PENDING]
+        ).exists()
+    ):
+        referral.status, referral.ended_at = Referral.Status.ENDED, timezone.now()
+        referral.save(update_fields=["status", "ended_at"])
+
+
+def referral_withdraw(*, by: Principal, referral: Referral) -> Referral:
+    with transaction.atomic():
+        referral = _lock_referral(referral.pk)
+        if referral.from_org_id != by.org_id:
+            raise ServiceError("Only the sender can withdraw the referral.", "forbidden")
+        if referral.status not in (Referral.Status.OPEN, Referral.Status.ACCEPTED):
+            raise ServiceError("This referral has already ended.", "conflict")
+        now = timezone.now()
+        referral.targets.filter(
+            status__in=[
+                ReferralTarget.Status.HOLDING,
+                ReferralTarget.Status.PENDING,
+                ReferralTarget.Status.ACCEPTED,
+            ]
+        ).update(status=ReferralTarget.Status.WITHDRAWN, hold_active=False, decided_at=now)
+        referral.status, referral.ended_at = Referral.Status.WITHDRAWN, now
+        referral.save(update_fields=["status", "ended_at"])
+        _event(by, "referral.withdraw", referral.client, referral=str(referral.pk))
+    return referral
+
+
+def referral_arrive(*, by: Principal, referral: Referral) -> Any:
+    """She has arrived: the held place becomes her stay, and her case moves to the shelter she
+    now lives in (the sender no longer sees it). One transaction: a crash leaves neither half."""
+    with transaction.atomic():
+        referral = _lock_referral(referral.pk)
+        if referral.status != Referral.Status.ACCEPTED or referral.accepted_target is None:
+            raise ServiceError("Only an accepted referral can arrive.", "conflict")
+        target = ReferralTarget.objects.select_related("facility", "hold_room").get(
+            pk=referral.accepted_target_id
+        )
+        _receiving(by, target)
+        client = Client.objects.select_for_update().get(pk=referral.client_id)
+        beds.lock_room(target.hold_room_id)
+        from refuge.cases.models import Stay
+
+        for old in Stay.objects.filter(client=client, discharged_at__isnull=True):
+            # She leaves the shelter she was in (an evacuation or a move between shelters).
+            old.discharged_at, old.discharged_by, old.outcome = (
+                timezone.now(),
+                by.name,
+                Stay.Outcome.MOVED,
+            )
+            old.save(update_fields=["discharged_at", "discharged_by", "outcome"])
+        old_org = client.organisation
+        client.organisation = target.facility.organisation
+        client.save(update_fields=["organisation"])
+        target.status, target.hold_active = ReferralTarget.Status.ARRIVED, False
+        target.save(update_fields=["status", "hold_active"])
+        stay = stay_admit(by=by, client=client, room_id=target.hold_room_id, bed=target.hold_bed)
+        referral.status = Referral.Status.ARRIVED
+        referral.save(update_fields=["status"])
+        Relocation.objects.filter(referral=referral).update(arrived_at=timezone.now())
+        audit.record(
+            actor=by,
+            action="client.transfer",
+            target_type="cases.client",
+            target_id=client.pk,
+            target_org_slug=old_org.slug,
+            details={"to": client.organisation.slug, "referral": str(referral.pk)},
+        )
+    return stay
+
+
+# --- relocation -------------------------------------------------------------------------------
+
+
+def relocation_plan(
+    *,
+    by: Principal,
+    referral: Referral,
+    mode: str,
+    escort: str = "",
+    departs_at=None,
+    cost=None,
+    currency: str = "RUB",
+    paid_by: str = "",
+    carriers: Iterable[Any] = (),
+) -> Relocation:
+    """The travel plan. The people named as carriers (and only they, beside the shelter's own
+    staff) may see the destination's address until she arrives; each display is audited."""
+    if referral.from_org_id != by.org_id and (
+        referral.accepted_target is None
+        or referral.accepted_target.facility.organisation_id != by.org_id
+    ):
+        raise ServiceError(
+            "Only the sender or the receiving shelter can plan the journey.", "forbidden"
+        )
+    if referral.status != Referral.Status.ACCEPTED:
+        raise ServiceError("Plan the journey once a shelter has accepted.", "conflict")
+    if mode not in Relocation.Mode.values:
+        raise ServiceError(f"Unknown way of travel {mode!r}.")
+    users = list(carriers)
+    allowed_orgs = {referral.from_org_id, referral.accepted_target.facility.organisation_id}
+    if any(u.organisation is None or u.organisation.pk not in allowed_orgs for u in users):
+        raise ServiceError(
+            "Only staff of the two organisations can carry out the journey.", "forbidden"
+        )
+    target = referral.accepted_target
+    with transaction.atomic():
+        reloc, _ = Relocation.objects.update_or_create(
+            referral=referral,
+            defaults={
+                "from_region": referral.household.get("home_region", "")
+                or referral.client.residence_region,
+                "to_region": target.facility.region_id or "",
+                "mode": mode,
+                "escort": escort.strip(),
+                "departs_at": departs_at,
+                "cost": cost,
+                "currency": currency,
+                "paid_by": paid_by.strip(),
+                "created_by": by.name,
+            },
+        )
+        reloc.carriers.set(users)
+        _event(
+            by,
+            "relocation.plan",
+            referral.client,
+            referral=str(referral.pk),
+            carriers=[u.username for u in users],
+        )
+    return reloc
+
+
+# --- turn-aways and the waiting list ------------------------------------------------------------
+
+
+def turn_away_record(
+    *,
+    by: Principal,
+    household: Mapping[str, Any],
+    reasons: Iterable[str],
+    referral: Referral | None = None,
+) -> TurnAway:
+    """Record a request that ended without a place. It is *unnecessary* if, at this moment, a
+    facility with known availability could have taken her (computed now, kept as it was)."""
+    require(by, can_search_placements)
+    reasons = sorted(set(reasons))
+    bad = [r for r in reasons if r not in TurnAwayReason.values]
+    if not reasons or bad:
+        raise ServiceError("Give at least one reason from the list.", "reason_required")
+    request = search.household_from(household)
+    now = timezone.now()
+    could = search.could_take_now(by, request, at=now)
+    with transaction.atomic():
+        row = TurnAway.objects.create(
+            at=now,
+            organisation=by.organisation,
+            recorded_by=by.name,
+            region=request.home_region,
+            household_size=request.household.size,
+            household={
+                k: v for k, v in household.items() if k not in ("avoid_regions", "min_distance_km")
+            },
+            reasons=reasons,
+            unnecessary=bool(could),
+            could_have=could,
+            referral=referral,
+        )
+        audit.record(
+            actor=by,
+            action="turn_away.record",
+            target_type="referrals.turnaway",
+            target_id=row.pk,
+            target_org_slug=by.org_slug or "",
+            details={"unnecessary": row.unnecessary},
+        )
+    return row
+
+
+def waitlist_add(*, by: Principal, client: Client, household: Mapping[str, Any]) -> WaitlistEntry:
+    require(by, can_search_placements)
+    if client.organisation_id != by.org_id:
+        raise ServiceError(
+            "Only the organisation that holds the case can put her on the waiting list.",
+            "forbidden",
+        )
+    search.household_from(household)
+    with transaction.atomic():
+        entry = WaitlistEntry.objects.create(
+            client=client,
+            organisation=by.organisation,
+            added_by=by.name,
+            household={
+                k: v for k, v in household.items() if k not in ("avoid_regions", "min_distance_km")
+            },
+        )
+        _event(by, "waitlist.add", client)
+    return entry
+
+
+def waitlist_called_back(
+    *, by: Principal, entry: WaitlistEntry, close: bool = False, reason: str = ""
+) -> WaitlistEntry:
+    if entry.organisation_id != by.org_id:
+        raise ServiceError("Not your waiting list.", "forbidden")
+    with transaction.atomic():
+        entry.called_back_at = timezone.now()
+        if close:
+            entry.closed_at, entry.close_reason = timezone.now(), reason[:200]
+        entry.save(update_fields=["called_back_at", "closed_at", "close_reason"])
+        _event(by, "waitlist.callback", entry.client, closed=close)
+    return entry
+
+
+# --- partner requests ----------------------------------------------------------------------------
+
+
+def partner_request_create(
+    *, by: Principal, region: str, household: Mapping[str, Any], contact: str, details: str = ""
+) -> PartnerRequest:
+    if by.role != Role.PARTNER:
+        raise ServiceError("Partner agencies send requests here.", "forbidden")
+    if not contact.strip():
+        raise ServiceError("Say how the shelter can reach her safely.", "contact_required")
+    search.household_from({**household, "home_region": region})
+    with transaction.atomic():
+        req = PartnerRequest(
+            from_org=by.organisation,
+            data_key=data_key_create(),
+            created_by=by.name,
+            region=region.upper(),
+            household=dict(household),
+            contact=contact.strip(),
+            details=details.strip(),
+        )
+        req.save()
+        audit.record(
+            actor=by,
+            action="partner_request.create",
+            target_type="referrals.partnerrequest",
+            target_id=req.pk,
+            target_org_slug=by.org_slug or "",
+        )
+    return req
+
+
+def partner_request_update(
+    *, by: Principal, request: PartnerRequest, status: str, client: Client | None = None
+) -> PartnerRequest:
+    if by.role not in (Role.COORDINATOR, Role.OPERATOR):
+        raise ServiceError(
+            "The hub's coordinators and operators handle partner requests.", "forbidden"
+        )
+    if status not in PartnerRequest.Status.values:
+        raise ServiceError(f"Unknown status {status!r}.")
+    with transaction.atomic():
+        request.status, request.handled_by = status, by.name
+        if client is not None:
+            request.client = client
+        request.save(update_fields=["status", "handled_by", "client", "updated_at"])
+        audit.record(
+            actor=by,
+            action="partner_request.update",
+            target_type="referrals.partnerrequest",
+            target_id=request.pk,
+            target_org_slug=request.from_org.slug,
+            details={"status": status},
+        )
+    return request
+
+
+# --- evacuation -------------------------------------------------------------------------------
+
+
+def facility_compromise(*, by: Principal, facility: Facility) -> Facility:
+    from refuge.directory.services import facility_set_compromised
+
+    if by.role != Role.COORDINATOR:
+        raise ServiceError("Only a coordinator can mark a facility compromised.", "forbidden")
+    return facility_set_compromised(by=by, facility=facility, compromised=True)
+
+
+def evacuation_confirm(
+    *,
+    by: Principal,
+    facility: Facility,
+    assignments: Iterable[tuple[Any, Any]],
+    hold_minutes: int = 240,
+) -> list[Referral]:
+    """One confirmation turns the plan into referrals: each household to its planned facility,
+    sent by the coordinator on behalf of the compromised facility's organisation."""
+    from refuge.cases.models import Stay
+
+    if by.role != Role.COORDINATOR:
+        raise ServiceError("Only a coordinator confirms an evacuation.", "forbidden")
+    if facility.compromised_since is None:
+        raise ServiceError("Mark the facility compromised first.", "conflict")
+    made = []
+    with transaction.atomic():
+        for stay_id, facility_id in assignments:
+            stay = Stay.objects.select_related("client__organisation").get(
+                pk=stay_id, facility=facility, discharged_at__isnull=True
+            )
+            client = stay.client
+            size = stay.household_size
+            household = search.household_of(client)
+            household["avoid_regions"] = [facility.region_id] if facility.region_id else []
+            referral = Referral(
+                client=client,
+                data_key_id=client.data_key_id,
+                from_org=client.organisation,
+                created_by=by.name,
+                household=household,
+                hold_minutes=hold_minutes,
+                note="Evacuation: the facility's location is compromised.",
+            )
+            referral.save()
+            target = ReferralTarget(
+                referral=referral, facility_id=facility_id, status=ReferralTarget.Status.PENDING
+            )
+            if _place_hold(target, size, timezone.now(), hold_minutes):
+                target.status = ReferralTarget.Status.HOLDING
+            target.save()
+            _event(
+                by, "evacuation.referral", client, referral=str(referral.pk), to=str(facility_id)
+            )
+            made.append(referral)
+    return made

@@ -1,0 +1,435 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from refuge.cases import selectors as case_selectors
+from refuge.core import roles
+from refuge.core.access import audited_read, principal, role_required
+from refuge.core.models import User
+from refuge.core.services import ServiceError
+from refuge.directory.models import Facility
+from refuge.directory.selectors import address_for_display
+from refuge.vacancies.reasons import reason_text, unverified_text
+
+from . import search, selectors, services, wording
+from .forms import DeclineForm, RelocationForm, SearchForm, TurnAwayForm, children_text
+
+searcher = role_required(roles.can_search_placements)
+case_staff = role_required(roles.can_view_cases)
+
+
+def _initial_from_case(p, code: str) -> dict:
+    client = case_selectors.client_for_principal(p, code, what="placement_search")
+    h = search.household_of(client)
+    return {**h, "children": children_text(h["children"])}
+
+
+@login_required
+@searcher
+def search_page(request: HttpRequest) -> HttpResponse:
+    """Who can take this household now, best first, and who cannot and why."""
+    p = principal(request)
+    code = request.GET.get("case", "")
+    data = request.GET if "woman_age" in request.GET else None
+    form = SearchForm(data, initial=_initial_from_case(p, code) if code and data is None else None)
+    result, household, error = None, None, None
+    if form.is_bound and form.is_valid():
+        household = form.household()
+        try:
+            found = search.search(p, search.household_from(household))
+        except ServiceError as exc:
+            error = exc.message
+        else:
+            result = {
+                "results": [
+                    {
+                        "r": r,
+                        "why": [wording.why_text(x) for x in r.reasons],
+                        "check": [unverified_text(x) for x in r.unverified],
+                    }
+                    for r in found.ranking.results
+                ],
+                "excluded": [
+                    {"e": e, "why": [reason_text(x) for x in e.reasons]}
+                    for e in found.ranking.excluded
+                ],
+            }
+    return render(
+        request,
+        "referrals/search.html",
+        {
+            "form": form,
+            "result": result,
+            "case": code,
+            "error": error,
+            "turn_away_form": TurnAwayForm(),
+        },
+    )
+
+
+@login_required
+@searcher
+@require_POST
+def send(request: HttpRequest) -> HttpResponse:
+    p = principal(request)
+    form = SearchForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("The household is not complete; search again."))
+        return redirect("referrals:search")
+    client = case_selectors.client_for_principal(p, request.POST.get("case", ""), what="referral")
+    try:
+        referral = services.referral_create(
+            by=p,
+            client=client,
+            household=form.household(),
+            facility_ids=request.POST.getlist("facility"),
+            shared_fields=request.POST.getlist("share"),
+            note=request.POST.get("note", ""),
+            keep_avoid_regions=request.POST.get("keep_avoid") == "1",
+        )
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return redirect(f"{request.META.get('HTTP_REFERER') or '/referrals/search/'}")
+    messages.success(request, _("Referral sent; the places are held while the shelters answer."))
+    return redirect("referrals:detail", referral_id=referral.pk)
+
+
+@login_required
+@searcher
+@require_POST
+def turn_away(request: HttpRequest) -> HttpResponse:
+    p = principal(request)
+    form, reasons = SearchForm(request.POST), TurnAwayForm(request.POST)
+    if form.is_valid() and reasons.is_valid():
+        try:
+            row = services.turn_away_record(
+                by=p, household=form.household(), reasons=reasons.cleaned_data["reasons"]
+            )
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+        else:
+            if row.unnecessary:
+                messages.warning(
+                    request,
+                    _("Recorded. Note: %(n)s facilities could have taken her right now.")
+                    % {"n": len(row.could_have)},
+                )
+            else:
+                messages.info(request, _("Recorded."))
+    else:
+        messages.error(request, _("Choose at least one reason."))
+    return redirect("referrals:turnaways")
+
+
+@login_required
+@case_staff
+def detail(request: HttpRequest, referral_id) -> HttpResponse:
+    p = principal(request)
+    referral = selectors.referral_for_principal(p, referral_id)
+    sender = referral.from_org_id == p.org_id
+    targets = referral.targets.select_related("facility", "hold_room")
+    if not sender:
+        targets = targets.filter(facility__organisation_id=p.org_id)
+    now = timezone.now()
+    rows = [
+        {
+            "t": t,
+            "expired": services.hold_expired(t, now),
+            "mine": t.facility.organisation_id == p.org_id,
+        }
+        for t in targets
+    ]
+    address = None
+    accepted = referral.accepted_target
+    if accepted is not None and referral.status == "accepted":
+        address = address_for_display(p, accepted.facility, what="relocation")
+    relocation = getattr(referral, "relocation", None) if hasattr(referral, "relocation") else None
+    staff = User.objects.filter(
+        membership__organisation_id__in=[referral.from_org_id]
+        + ([accepted.facility.organisation_id] if accepted else []),
+        membership__is_active=True,
+    )
+    return render(
+        request,
+        "referrals/detail.html",
+        {
+            "referral": referral,
+            "rows": rows,
+            "sender": sender,
+            "address": address,
+            "relocation": relocation,
+            "decline_form": DeclineForm(),
+            "relocation_form": RelocationForm(staff=staff),
+            "receiving": accepted is not None and accepted.facility.organisation_id == p.org_id,
+            "household": referral.household,
+            "children": children_text(referral.household.get("children") or []),
+            "shared": _shared(p, referral, sender),
+        },
+    )
+
+
+def _shared(p, referral, sender: bool) -> list[tuple[str, str]]:
+    """What the receiving side may see before it accepts: the fields the sender chose. Showing
+    them is a read of her record, so it is audited like any other (SPEC S2)."""
+    labels = {
+        "name": _("Name or alias"),
+        "phone": _("Phone"),
+        "birth_date": _("Date of birth"),
+        "safe_contact": _("Safe contact"),
+        "health_notes": _("Health and disability needs"),
+        "languages": _("Languages"),
+        "citizenship": _("Citizenship"),
+    }
+    client = referral.client
+    out = []
+    for field in referral.shared_fields:
+        value = getattr(client, field, "")
+        out.append(
+            (labels.get(field, field), ", ".join(value) if isinstance(value, list) else value)
+        )
+    if out:
+        audited_read(p, client, target_org_slug=client.organisation.slug, what="referral_shared")
+    return out
+
+
+@login_required
+@case_staff
+@require_POST
+def act(request: HttpRequest, referral_id, action: str) -> HttpResponse:
+    p = principal(request)
+    referral = selectors.referral_for_principal(p, referral_id)
+    try:
+        if action in ("accept", "decline"):
+            facility = Facility.objects.get(pk=request.POST.get("facility"))
+            if action == "accept":
+                services.referral_accept(by=p, referral=referral, facility=facility)
+            else:
+                form = DeclineForm(request.POST)
+                services.referral_decline(
+                    by=p, referral=referral, facility=facility, reason=form.data.get("reason", "")
+                )
+        elif action == "withdraw":
+            services.referral_withdraw(by=p, referral=referral)
+        elif action == "arrive":
+            services.referral_arrive(by=p, referral=referral)
+            messages.success(request, _("Welcome: her stay has started and her case is now yours."))
+            return redirect("cases:stays", code=referral.client.case_code)
+        elif action == "relocation":
+            staff = User.objects.filter(membership__is_active=True)
+            form = RelocationForm(request.POST, staff=staff)
+            if not form.is_valid():
+                raise ServiceError(_("Check the travel plan."))
+            services.relocation_plan(by=p, referral=referral, **form.cleaned_data)
+        else:
+            raise Http404
+    except (ServiceError, Facility.DoesNotExist) as exc:
+        messages.error(request, getattr(exc, "message", _("Unknown facility.")))
+    return redirect("referrals:detail", referral_id=referral.pk)
+
+
+@login_required
+@case_staff
+def inbox(request: HttpRequest) -> HttpResponse:
+    p = principal(request)
+    now = timezone.now()
+    rows = [
+        {"t": t, "expired": services.hold_expired(t, now)}
+        for t in selectors.inbox_for_principal(p)[:200]
+    ]
+    return render(request, "referrals/inbox.html", {"rows": rows})
+
+
+@login_required
+@searcher
+def sent(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "referrals/sent.html",
+        {"referrals": selectors.sent_for_principal(principal(request))[:200]},
+    )
+
+
+@login_required
+@searcher
+def turnaways(request: HttpRequest) -> HttpResponse:
+    rows = selectors.turnaways_for_principal(principal(request))
+    return render(
+        request,
+        "referrals/turnaways.html",
+        {
+            "rows": rows[:200],
+            "total": rows.count(),
+            "unnecessary": rows.filter(unnecessary=True).count(),
+        },
+    )
+
+
+@login_required
+@searcher
+def waitlist(request: HttpRequest) -> HttpResponse:
+    """Women waiting for a place, each with the facilities that could take her right now
+    (derived on every view: nothing has to run when a place frees up)."""
+    from .models import WaitlistEntry
+
+    p = principal(request)
+    if request.method == "POST":
+        try:
+            if "add" in request.POST:
+                client = case_selectors.client_for_principal(
+                    p, request.POST.get("case", ""), what="waitlist"
+                )
+                services.waitlist_add(by=p, client=client, household=search.household_of(client))
+                messages.success(request, _("She is on the waiting list."))
+            else:
+                entry = WaitlistEntry.objects.get(
+                    pk=request.POST.get("entry"), organisation_id=p.org_id
+                )
+                services.waitlist_called_back(
+                    by=p,
+                    entry=entry,
+                    close="close" in request.POST,
+                    reason=request.POST.get("reason", ""),
+                )
+        except (ServiceError, WaitlistEntry.DoesNotExist, ValueError) as exc:
+            messages.error(request, getattr(exc, "message", _("Not found.")))
+        return redirect("referrals:waitlist")
+    entries = list(
+        WaitlistEntry.objects.filter(
+            organisation_id=p.org_id, closed_at__isnull=True
+        ).select_related("client")
+    )
+    rows = []
+    for entry in entries:
+        found = search.search(p, search.household_from(entry.household))
+        rows.append(
+            {
+                "entry": entry,
+                "matches": [r for r in found.ranking.results if r.availability != "unknown"],
+            }
+        )
+    return render(request, "referrals/waitlist.html", {"rows": rows})
+
+
+@login_required
+@role_required(
+    lambda role: role in (roles.Role.PARTNER, roles.Role.COORDINATOR, roles.Role.OPERATOR)
+)
+def partner_requests(request: HttpRequest) -> HttpResponse:
+    """Partners (police, social services) send a request and see only its status; the hub's
+    coordinators and operators handle them."""
+    from .forms import PartnerRequestForm
+    from .models import PartnerRequest
+
+    p = principal(request)
+    form = PartnerRequestForm(request.POST if "create" in request.POST else None)
+    try:
+        if "create" in request.POST and form.is_valid():
+            services.partner_request_create(by=p, **form.request_kwargs())
+            messages.success(request, _("Sent. The network's coordinators will find her a place."))
+            return redirect("referrals:partner_requests")
+        if "status" in request.POST and p.role != roles.Role.PARTNER:
+            req = selectors.partner_requests_for_principal(p).get(pk=request.POST.get("request"))
+            services.partner_request_update(by=p, request=req, status=request.POST["status"])
+            return redirect("referrals:partner_requests")
+    except (ServiceError, PartnerRequest.DoesNotExist, ValueError) as exc:
+        messages.error(request, getattr(exc, "message", _("Not found.")))
+    rows = selectors.partner_requests_for_principal(p)[:200]
+    return render(
+        request,
+        "referrals/partner_requests.html",
+        {
+            "rows": rows,
+            "form": form,
+            "is_partner": p.role == roles.Role.PARTNER,
+            "statuses": PartnerRequest.Status.choices,
+        },
+    )
+
+
+@login_required
+@role_required(lambda role: role == roles.Role.COORDINATOR)
+def evacuation(request: HttpRequest) -> HttpResponse:
+    """Mark a facility compromised; plan the move of all its residents (exact, beside greedy
+    first-fit); one confirmation turns the plan into referrals."""
+    from refuge.cases.models import Stay
+    from refuge.placement.evacuation import Destination, Evacuee, plan_evacuation
+    from refuge.vacancies.facts import load_facts
+
+    p = principal(request)
+    facility = None
+    if request.GET.get("facility") or request.POST.get("facility"):
+        facility = Facility.objects.filter(
+            pk=request.GET.get("facility") or request.POST.get("facility")
+        ).first()
+    try:
+        if "compromise" in request.POST and facility is not None:
+            services.facility_compromise(by=p, facility=facility)
+            return redirect(f"{request.path}?facility={facility.pk}")
+        if "confirm" in request.POST and facility is not None:
+            pairs = [tuple(v.split(":", 1)) for v in request.POST.getlist("assign")]
+            made = services.evacuation_confirm(by=p, facility=facility, assignments=pairs)
+            messages.success(
+                request, _("%(n)s referrals sent; the places are held.") % {"n": len(made)}
+            )
+            return redirect("referrals:sent")
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    facilities = (
+        search.accommodation().select_related("region").order_by("-compromised_since", "name")[:500]
+    )
+    plan = None
+    if facility is not None and facility.compromised_since is not None:
+        stays = list(
+            Stay.objects.filter(facility=facility, discharged_at__isnull=True).select_related(
+                "client"
+            )
+        )
+        evacuees = []
+        for stay in stays:
+            h = search.household_of(stay.client)
+            h["avoid_regions"] = [facility.region_id] if facility.region_id else []
+            h["min_distance_km"] = 100
+            evacuees.append(Evacuee(str(stay.pk), search.household_from(h).household))
+        facts = load_facts(
+            search.accommodation().exclude(pk=facility.pk), at=timezone.now(), viewer=p
+        )
+        dests = [
+            Destination(
+                f.facility,
+                f.availability.capacity.free_family_rooms or (),
+                f.availability.capacity.free_dorm_beds or 0,
+            )
+            for f in facts
+            if f.availability.known
+        ]
+        origin = (
+            (facility.latitude, facility.longitude)
+            if facility.has_point
+            else (
+                (facility.region.latitude, facility.region.longitude) if facility.region else None
+            )
+        )
+        comparison = plan_evacuation(evacuees, dests, origin=origin)
+        names = {str(f.id): f.name for f in facts}
+        codes = {str(s.pk): s.client.case_code for s in stays}
+        plan = {
+            "c": comparison,
+            "names": names,
+            "codes": codes,
+            "rows": [
+                (a, codes[a.evacuee_id], names.get(a.facility_id, ""))
+                for a in comparison.optimal.assignments
+            ],
+            "unplaced": [codes[u] for u in comparison.optimal.unplaced],
+        }
+    return render(
+        request,
+        "referrals/evacuation.html",
+        {"facilities": facilities, "facility": facility, "plan": plan},
+    )

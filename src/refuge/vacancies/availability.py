@@ -1,0 +1,192 @@
+"""Availability, derived (SPEC C3; STYLE habit 6: derive, don't mirror).
+
+``availability_for(facilities, rooms, at)`` turns rooms and what is known about their use into
+one `Availability` per facility. Two ways a figure is known:
+
+* ``reported``: a member of staff reported the free beds of each room (who, when); the figure
+  is trusted for the facility's time-to-live (default 24 h) after the later of the report and
+  the last "still accurate", then it decays to ``unknown``.
+* ``system``: the facility keeps its stays (and the network its holds) in Refuge, so free beds
+  are rooms minus what is occupied or held *now*, and the figure is ``confirmed`` and never
+  stale. The occupancy comes from *occupancy sources*: functions registered by the apps that
+  own stays (refuge.cases) and holds (refuge.referrals). This is the extension point: a source
+  gets the facility ids and the moment, and returns the beds taken per room id (a family room
+  with any bed taken is taken). An expired hold is simply not returned. Until at least one
+  source is registered, no facility can switch to ``system`` (vacancies.services refuses it).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
+
+from refuge.placement.fit import Capacity
+
+CONFIRMED = "confirmed"
+REPORTED = "reported"
+UNKNOWN = "unknown"
+
+OccupancySource = Callable[[Sequence[Any], datetime], Mapping[Any, int]]
+_sources: list[OccupancySource] = []
+
+
+def register_occupancy_source(source: OccupancySource) -> None:
+    """Add a source of occupied (or held) beds per room, for facilities using the system."""
+    if source not in _sources:
+        _sources.append(source)
+
+
+def unregister_occupancy_source(source: OccupancySource) -> None:
+    if source in _sources:
+        _sources.remove(source)
+
+
+def occupancy_sources() -> tuple[OccupancySource, ...]:
+    return tuple(_sources)
+
+
+@dataclass(frozen=True, slots=True)
+class FacilityClock:
+    """The per-facility inputs: how availability is known and when it was last vouched for."""
+
+    facility_id: Any
+    source: str | None  # "reported", "system" or None (never set up)
+    ttl_hours: int | None
+    reported_at: datetime | None
+    confirmed_at: datetime | None
+    # The facility's primary key as occupancy sources expect it, when ``facility_id`` is some
+    # other key (the board keys rooms by the id as the database returns it).
+    pk: Any = None
+
+
+class RoomRow(NamedTuple):
+    """A room in service. A plain tuple in this order works too (the board reads twenty
+    thousand of them straight from the database)."""
+
+    id: Any
+    facility_id: Any
+    kind: str  # "family" or "dorm"
+    beds: int
+    reported_free_beds: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Availability:
+    facility_id: Any
+    status: str  # confirmed | reported | unknown
+    source: str  # system | reported
+    capacity: Capacity
+    beds_total: int
+    free_beds: int | None
+    as_of: datetime | None  # when the figure was last vouched for (``at`` when derived)
+    expires_at: datetime | None
+    rooms: int
+
+    @property
+    def known(self) -> bool:
+        return self.status != UNKNOWN
+
+
+def _as_of(clock: FacilityClock) -> datetime | None:
+    times = [t for t in (clock.reported_at, clock.confirmed_at) if t is not None]
+    return max(times) if times else None
+
+
+def availability_for(
+    facilities: Sequence[FacilityClock],
+    rooms: Iterable[RoomRow],
+    at: datetime,
+    *,
+    default_ttl_hours: int = 24,
+    sources: Sequence[OccupancySource] | None = None,
+) -> dict[Any, Availability]:
+    """One Availability per facility, at `at`. `rooms` are the rooms in service.
+
+    Each occupancy source is asked once for all system facilities together, so the number of
+    queries does not grow with the number of facilities.
+    """
+    by_facility: dict[Any, list[tuple]] = defaultdict(list)
+    for room in rooms:
+        by_facility[room[1]].append(room)
+
+    sources = _sources if sources is None else sources
+    system_ids = [
+        c.facility_id if c.pk is None else c.pk for c in facilities if c.source == "system"
+    ]
+    occupied: dict[Any, int] = defaultdict(int)
+    if system_ids:
+        for source in sources:
+            for room_id, beds in source(system_ids, at).items():
+                occupied[room_id] += beds
+
+    out: dict[Any, Availability] = {}
+    no_rooms: list[tuple] = []
+    for clock in facilities:
+        ident = clock.facility_id if clock.pk is None else clock.pk
+        its_rooms = by_facility.get(clock.facility_id, no_rooms)
+        derived = clock.source == "system" and bool(sources)
+        as_of = at if derived else _as_of(clock)
+        ttl = timedelta(hours=clock.ttl_hours or default_ttl_hours)
+        known = derived or (
+            clock.source != "system" and as_of is not None and at - as_of <= ttl and its_rooms
+        )
+        # One pass over the rooms: the structure, and what is free when that is known. A
+        # room never reported (added after the last report) counts as not free; a report is
+        # never trusted beyond the room's beds.
+        family: list[int] = []
+        free_family: list[int] = []
+        dorm = free_dorm = 0
+        if derived:
+            for room_id, _facility, kind, beds, _reported in its_rooms:
+                taken = occupied.get(room_id, 0)
+                if kind == "family":
+                    family.append(beds)
+                    if not taken:
+                        free_family.append(beds)
+                else:
+                    dorm += beds
+                    free_dorm += beds - taken if taken < beds else 0
+        else:
+            for _room_id, _facility, kind, beds, reported in its_rooms:
+                if kind == "family":
+                    family.append(beds)
+                    if known and reported is not None and reported >= beds:
+                        free_family.append(beds)
+                else:
+                    dorm += beds
+                    if known and reported:
+                        free_dorm += reported if reported < beds else beds
+        total = sum(family) + dorm
+        if not known:
+            out[clock.facility_id] = Availability(
+                facility_id=ident,
+                status=UNKNOWN,
+                source=clock.source or "reported",
+                capacity=Capacity(family_rooms=tuple(family), dorm_beds=dorm),
+                beds_total=total,
+                free_beds=None,
+                as_of=as_of,
+                expires_at=(as_of + ttl) if as_of else None,
+                rooms=len(its_rooms),
+            )
+            continue
+        out[clock.facility_id] = Availability(
+            facility_id=ident,
+            status=CONFIRMED if derived else REPORTED,
+            source="system" if derived else "reported",
+            capacity=Capacity(
+                family_rooms=tuple(family),
+                dorm_beds=dorm,
+                free_family_rooms=tuple(free_family),
+                free_dorm_beds=free_dorm,
+            ),
+            beds_total=total,
+            free_beds=sum(free_family) + free_dorm,
+            as_of=as_of,
+            expires_at=None if derived else as_of + ttl,
+            rooms=len(its_rooms),
+        )
+    return out

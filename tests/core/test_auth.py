@@ -1,0 +1,202 @@
+import time
+
+import pytest
+from django.test import Client as HttpClient
+from django.test import override_settings
+from django.urls import reverse
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from refuge.core.models import AuditEvent
+from tests.conftest import PASSWORD, sign_in
+
+NEUTRAL = "Sign-in failed. Check your details and try again"
+
+
+def code_for(device: TOTPDevice) -> str:
+    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
+
+
+def password_step(client, username, password=PASSWORD):
+    return client.post(reverse("core:login"), {"username": username, "password": password})
+
+
+@pytest.fixture
+def device(personas):
+    return TOTPDevice.objects.create(
+        user=personas["caseworker_a"].user, name="phone", confirmed=True
+    )
+
+
+def test_a_caseworker_signs_in_with_password_and_code(personas, device):
+    c = HttpClient()
+    r = password_step(c, "caseworker-a")
+    assert r.status_code == 302 and r.url.startswith(reverse("core:login_code"))
+    assert c.get(reverse("core:home")).status_code == 302  # not in yet: the code is missing
+    r = c.post(reverse("core:login_code"), {"code": code_for(device)})
+    assert r.status_code == 302 and r.url == reverse("core:home")
+    assert c.get(reverse("core:home")).status_code == 200
+    assert AuditEvent.objects.filter(action="auth.sign_in", actor="caseworker-a").exists()
+
+
+def test_without_the_code_a_signed_in_user_reaches_nothing(personas, device):
+    c = HttpClient()
+    password_step(c, "caseworker-a")
+    for name in ("core:home", "cases:list", "core:audit_log"):
+        r = c.get(reverse(name))
+        assert r.status_code == 302 and reverse("core:login_code") in r.url
+
+
+def test_wrong_password_wrong_user_and_wrong_code_say_the_same(personas, device):
+    a = password_step(HttpClient(), "caseworker-a", "wrong").content.decode()
+    b = password_step(HttpClient(), "nobody-at-all").content.decode()
+    c = HttpClient()
+    password_step(c, "caseworker-a")
+    bad = "000000" if code_for(device) != "000000" else "111111"
+    d = c.post(reverse("core:login_code"), {"code": bad}).content.decode()
+    for page in (a, b, d):
+        assert NEUTRAL in page
+    assert AuditEvent.objects.filter(action="auth.sign_in_failed").count() == 3
+
+
+def test_the_account_locks_after_five_failures_even_for_the_right_password(personas, device):
+    for _ in range(5):
+        password_step(HttpClient(), "caseworker-a", "wrong")
+    c = HttpClient()
+    r = password_step(c, "caseworker-a")
+    assert NEUTRAL in r.content.decode()
+    assert c.get(reverse("core:home")).status_code == 302
+    assert "_auth_user_id" not in c.session
+
+
+def test_wrong_codes_count_towards_the_lockout(personas, device):
+    c = HttpClient()
+    password_step(c, "caseworker-a")
+    bad = "000000" if code_for(device) != "000000" else "111111"
+    for _ in range(5):
+        r = c.post(reverse("core:login_code"), {"code": bad})
+    assert NEUTRAL in r.content.decode()
+    assert "_auth_user_id" not in c.session  # signed out completely once locked
+    r = password_step(HttpClient(), "caseworker-a")
+    assert NEUTRAL in r.content.decode()
+
+
+def test_a_manager_reset_lifts_the_lockout(personas, device, as_persona):
+    for _ in range(5):
+        password_step(HttpClient(), "caseworker-a", "wrong")
+    r = as_persona("manager_a").post(
+        reverse("core:staff_action", args=[personas["caseworker_a"].user.pk, "reset-password"])
+    )
+    temp = r.context["password"]
+    c = HttpClient()
+    assert password_step(c, "caseworker-a", temp).status_code == 302
+
+
+def test_first_sign_in_enrols_an_authenticator_by_qr_code(personas):
+    c = HttpClient()
+    r = password_step(c, "operator-a")
+    assert r.url.startswith(reverse("core:enrol"))
+    page = c.get(reverse("core:enrol"))
+    assert page.status_code == 200 and page.context["secret"]
+    qr = c.get(reverse("core:enrol_qr"))
+    assert qr["Content-Type"] == "image/svg+xml" and b"<svg" in qr.content
+    device = TOTPDevice.objects.get(user=personas["operator_a"].user)
+    assert not device.confirmed
+    r = c.post(reverse("core:enrol"), {"code": code_for(device)})
+    assert r.status_code == 302
+    device.refresh_from_db()
+    assert device.confirmed
+    assert c.get(reverse("core:home")).status_code == 200
+
+
+def test_an_analyst_needs_no_second_factor(personas):
+    c = HttpClient()
+    r = password_step(c, "analyst-a")
+    assert r.status_code == 302 and r.url == reverse("core:home")
+    assert c.get(reverse("core:home")).status_code == 200
+
+
+def test_a_user_without_membership_cannot_sign_in(db):
+    from refuge.core.models import User
+
+    u = User(username="loose")
+    u.set_password(PASSWORD)
+    u.save()
+    r = password_step(HttpClient(), "loose")
+    assert NEUTRAL in r.content.decode()
+
+
+def test_a_deactivated_member_cannot_sign_in(personas, as_persona):
+    as_persona("manager_a").post(
+        reverse("core:staff_action", args=[personas["caseworker_a"].user.pk, "deactivate"])
+    )
+    assert NEUTRAL in password_step(HttpClient(), "caseworker-a").content.decode()
+
+
+def test_a_temporary_password_must_be_changed_first(personas, as_persona):
+    r = as_persona("admin_a").post(
+        reverse("core:staff_action", args=[personas["analyst_a"].user.pk, "reset-password"])
+    )
+    temp = r.context["password"]
+    c = HttpClient()
+    password_step(c, "analyst-a", temp)
+    r = c.get(reverse("core:home"))
+    assert r.status_code == 302 and r.url == reverse("core:password_change")
+    r = c.post(reverse("core:password_change"), {"new_password": "short", "repeat": "short"})
+    assert r.status_code == 200
+    new = "a much longer passphrase 2026"
+    r = c.post(reverse("core:password_change"), {"new_password": new, "repeat": new})
+    assert r.status_code == 302
+    assert c.get(reverse("core:home")).status_code == 200
+
+
+@override_settings(REFUGE_IDLE_TIMEOUT=__import__("datetime").timedelta(seconds=60))
+def test_idle_sessions_end_and_background_polls_do_not_keep_them_alive(personas):
+    c = sign_in(HttpClient(), personas["caseworker_a"].user)
+    assert c.get(reverse("core:home")).status_code == 200
+    session = c.session
+    session["last_activity"] = time.time() - 50
+    session.save()
+    # A background refresh within the limit is served but does not count as activity.
+    assert c.get(reverse("core:home"), HTTP_X_REFUGE_BACKGROUND="1").status_code == 200
+    session = c.session
+    assert time.time() - session["last_activity"] >= 50
+    session["last_activity"] = time.time() - 61
+    session.save()
+    r = c.get(reverse("core:home"))
+    assert r.status_code == 302 and "timeout=1" in r.url
+    assert c.get(reverse("core:home")).status_code == 302
+
+
+def test_sign_out_needs_post_and_ends_the_session(personas):
+    c = sign_in(HttpClient(), personas["caseworker_a"].user)
+    assert c.get(reverse("core:logout")).status_code == 405
+    assert c.post(reverse("core:logout")).status_code == 302
+    assert c.get(reverse("core:home")).status_code == 302
+
+
+def test_open_redirects_are_refused(personas, device):
+    c = HttpClient()
+    c.post(
+        reverse("core:login") + "?next=https://evil.example/",
+        {"username": "caseworker-a", "password": PASSWORD, "next": "https://evil.example/"},
+    )
+    r = c.post(
+        reverse("core:login_code"), {"code": code_for(device), "next": "https://evil.example/"}
+    )
+    assert r.url == reverse("core:home")
+
+
+@override_settings(REFUGE_IDLE_TIMEOUT=__import__("datetime").timedelta(seconds=60))
+def test_an_idle_session_gets_401_from_the_api_and_api_reads_do_not_extend_it(personas):
+    c = sign_in(HttpClient(), personas["caseworker_a"].user)
+    c.get(reverse("core:home"))
+    session = c.session
+    session["last_activity"] = time.time() - 50
+    session.save()
+    assert c.get("/api/v1/me").status_code == 200
+    assert time.time() - c.session["last_activity"] >= 50  # an API read is not activity
+    session = c.session
+    session["last_activity"] = time.time() - 61
+    session.save()
+    assert c.get("/api/v1/me").status_code == 401

@@ -1,0 +1,90 @@
+import pytest
+from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from refuge.core.models import AuditEvent, User
+from refuge.core.roles import Role
+from refuge.core.services import ServiceError, staff_create, staff_reset_password
+
+
+def test_a_manager_adds_staff_to_their_own_organisation(personas, as_persona):
+    r = as_persona("manager_a").post(
+        reverse("core:staff_new"),
+        {"username": "new-worker", "role": "caseworker", "first_name": "Vera"},
+    )
+    assert r.status_code == 200 and r.context["password"]
+    user = User.objects.get(username="new-worker")
+    assert user.organisation == personas["manager_a"].org and user.role == Role.CASEWORKER
+    assert user.must_change_password
+    assert user.check_password(r.context["password"])
+    assert AuditEvent.objects.filter(action="staff.create", target_id=str(user.pk)).exists()
+
+
+@pytest.mark.parametrize("role", [Role.COORDINATOR, Role.ANALYST, Role.ADMIN])
+def test_a_manager_cannot_grant_network_roles(personas, role):
+    with pytest.raises(ServiceError):
+        staff_create(
+            by=personas["manager_a"].principal,
+            organisation=personas["manager_a"].org,
+            username="x",
+            role=role,
+        )
+
+
+def test_a_manager_cannot_touch_another_organisations_staff(personas, as_persona):
+    other = personas["caseworker_b"].user
+    r = as_persona("manager_a").post(
+        reverse("core:staff_action", args=[other.pk, "reset-password"])
+    )
+    assert r.status_code == 404
+    with pytest.raises(ServiceError):
+        staff_reset_password(by=personas["manager_a"].principal, member=other)
+
+
+def test_the_staff_list_shows_only_the_own_organisation(personas, as_persona):
+    r = as_persona("manager_a").get(reverse("core:staff_list"))
+    names = {u.username for u in r.context["members"]}
+    assert "caseworker-a" in names and "caseworker-b" not in names
+
+
+def test_resetting_the_second_factor_removes_the_device(personas, as_persona):
+    user = personas["caseworker_a"].user
+    TOTPDevice.objects.create(user=user, name="old", confirmed=True)
+    as_persona("manager_a").post(reverse("core:staff_action", args=[user.pk, "reset-2fa"]))
+    assert not TOTPDevice.objects.filter(user=user).exists()
+
+
+def test_a_manager_cannot_deactivate_themself(personas, as_persona):
+    me = personas["manager_a"].user
+    as_persona("manager_a").post(reverse("core:staff_action", args=[me.pk, "deactivate"]))
+    me.refresh_from_db()
+    assert me.is_active
+
+
+def test_an_admin_creates_an_organisation_and_its_first_manager(personas, as_persona):
+    c = as_persona("admin_a")
+    r = c.post(
+        reverse("core:organisations"),
+        {"name": "Safe House", "slug": "safe-house", "kind": "shelter"},
+    )
+    assert r.status_code == 302
+    r = c.post(
+        reverse("core:organisation", args=["safe-house"]),
+        {"username": "sh-manager", "role": "manager"},
+    )
+    assert r.status_code == 200
+    assert User.objects.get(username="sh-manager").organisation.slug == "safe-house"
+
+
+def test_managers_see_who_read_their_records_and_nothing_else(personas, as_persona):
+    from refuge.cases.services import client_create
+
+    a = client_create(by=personas["caseworker_a"].principal, name="A")
+    b = client_create(by=personas["caseworker_b"].principal, name="B")
+    as_persona("caseworker_a").get(reverse("cases:detail", args=[a.case_code]))
+    as_persona("caseworker_b").get(reverse("cases:detail", args=[b.case_code]))
+    r = as_persona("manager_a").get(reverse("core:audit_log"), {"target": str(a.pk)})
+    events = list(r.context["page"])
+    assert any(e.action == "read" and e.actor == "caseworker-a" for e in events)
+    r = as_persona("manager_a").get(reverse("core:audit_log"))
+    assert all(e.target_org_slug == "org-a" for e in r.context["page"])

@@ -1,0 +1,146 @@
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from refuge.cases import services as cases
+from refuge.referrals import services
+from refuge.referrals.models import PartnerRequest, Referral, ReferralTarget
+from tests.directory.factories import make_facility
+from tests.referrals.conftest import FAMILY, system
+
+
+def test_the_waiting_list_shows_who_can_take_her_now(personas, network, as_persona):
+    p = personas["operator_a"].principal
+    c = cases.client_create(by=p, name="W")
+    cases.client_update(by=p, client=c, residence_region="RU-MOW")
+    page = as_persona("operator_a")
+    page.post(reverse("referrals:waitlist"), {"add": "1", "case": c.case_code})
+    body = page.get(reverse("referrals:waitlist")).content.decode()
+    assert c.case_code in body and "Vladimir refuge" in body
+
+
+def test_partners_see_only_the_status_of_their_own_requests(personas, orgs, as_persona):
+    partner = as_persona("partner_b")
+    r = partner.post(
+        reverse("referrals:partner_requests"),
+        {
+            "create": "1",
+            "region": "RU-VLA",
+            "woman_age": 29,
+            "children": "f4",
+            "contact": "via the duty officer, 8-800",
+            "details": "Bruises; afraid tonight.",
+        },
+    )
+    assert r.status_code == 302
+    req = PartnerRequest.objects.get()
+    assert req.contact == "via the duty officer, 8-800" and "duty officer" not in str(
+        PartnerRequest.objects.values_list("contact", flat=True)[0].token
+    )
+    hub = as_persona("coordinator_a")
+    hub.post(reverse("referrals:partner_requests"), {"status": "placed", "request": req.pk})
+    body = partner.get(reverse("referrals:partner_requests")).content.decode()
+    assert (
+        "a place was found" in body and "afraid tonight" not in body and "duty officer" not in body
+    )
+    assert req.pk and PartnerRequest.objects.get().status == "placed"
+    assert (
+        str(req.pk)
+        not in as_persona("partner_a").get(reverse("referrals:partner_requests")).content.decode()
+    )
+
+
+def test_referral_emails_name_no_one(
+    personas, network, client_a, django_capture_on_commit_callbacks
+):
+    personas["caseworker_b"].user.email = "vera@example.org"
+    personas["caseworker_b"].user.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.referral_create(
+            by=personas["operator_a"].principal,
+            client=client_a,
+            household=FAMILY,
+            facility_ids=[network["vla"].pk],
+        )
+    assert len(mail.outbox) == 1
+    text = mail.outbox[0].subject + mail.outbox[0].body
+    for secret in ("Olga", "Vladimir", "RU-", "children", client_a.case_code):
+        assert secret not in text
+
+
+@pytest.fixture
+def compromised(personas, orgs):
+    """A shelter of org a with two households in it, and safe places elsewhere."""
+    home = system(
+        make_facility(
+            orgs["a"], "Compromised refuge", region="RU-MOW", rooms=[("family", 4), ("dorm", 2)]
+        )
+    )
+    system(
+        make_facility(
+            orgs["b"], "Safe in Vladimir", region="RU-VLA", rooms=[("family", 5), ("dorm", 3)]
+        )
+    )
+    system(make_facility(orgs["b"], "Too close", region="RU-MOW", rooms=[("dorm", 6)]))
+    p = personas["caseworker_a"].principal
+    family = cases.client_create(by=p, name="F", age_band="25-34")
+    cases.household_member_add(by=p, client=family, age=6, sex="male")
+    single = cases.client_create(by=p, name="S", age_band="35-44")
+    rooms = {r.kind: r for r in home.rooms.all()}
+    cases.stay_admit(by=p, client=family, room_id=rooms["family"].pk)
+    cases.stay_admit(by=p, client=single, room_id=rooms["dorm"].pk)
+    return home
+
+
+def test_evacuation_plans_everyone_away_from_the_threat_and_confirms_into_referrals(
+    compromised, as_persona
+):
+    c = as_persona("coordinator_a")
+    url = reverse("referrals:evacuation")
+    c.post(url, {"facility": compromised.pk, "compromise": "1"})
+    compromised.refresh_from_db()
+    assert compromised.compromised_since is not None
+    page = c.get(url, {"facility": compromised.pk})
+    plan = page.context["plan"]
+    assert plan["c"].optimal.people_placed == 3 and not plan["unplaced"]
+    assert {name for _a, _code, name in plan["rows"]} == {
+        "Safe in Vladimir"
+    }  # never the one in Moscow
+    assigns = [f"{a.evacuee_id}:{a.facility_id}" for a, _c, _n in plan["rows"]]
+    r = c.post(url, {"facility": compromised.pk, "confirm": "1", "assign": assigns})
+    assert r.status_code == 302
+    assert Referral.objects.count() == 2
+    assert (
+        ReferralTarget.objects.filter(
+            status="holding", hold_active=True, facility__name="Safe in Vladimir"
+        ).count()
+        == 2
+    )
+
+
+def test_only_a_coordinator_evacuates(compromised, as_persona):
+    assert as_persona("manager_a").get(reverse("referrals:evacuation")).status_code == 403
+
+
+def test_the_fields_shared_with_a_receiving_shelter_are_audited_when_shown(
+    personas, network, client_a, as_persona
+):
+    from refuge.core.models import AuditEvent
+
+    ref = services.referral_create(
+        by=personas["operator_a"].principal,
+        client=client_a,
+        household=FAMILY,
+        facility_ids=[network["vla"].pk],
+        shared_fields=["name"],
+    )
+    body = (
+        as_persona("caseworker_b").get(reverse("referrals:detail", args=[ref.pk])).content.decode()
+    )
+    assert "Olga" in body
+    assert AuditEvent.objects.filter(
+        action="read",
+        actor="caseworker-b",
+        target_id=str(client_a.pk),
+        details__what="referral_shared",
+    ).exists()

@@ -1,0 +1,84 @@
+"""A facilitator takes the register on a phone and raises a concern; the partner's caseworker
+sees it, nobody else does."""
+
+from datetime import date
+
+import pytest
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from refuge.programmes import services
+from tests.browser.conftest import shot, submit
+from tests.conftest import PASSWORD, make_org, make_user
+
+pytestmark = pytest.mark.browser
+
+
+def code(device):
+    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
+
+
+def sign_in(page, base, username, device):
+    page.goto(f"{base}/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("main button[type=submit]")
+    page.fill("#id_code", code(device))
+    page.click("main form button[type=submit] >> nth=0")
+    page.wait_for_url(f"{base}/")
+
+
+def test_register_and_a_one_way_concern(live_server, browser, transactional_db):
+    prog_org, support_org = make_org("ekaterina"), make_org("kitezh")
+    fac = make_user(prog_org, "facilitator", "fyodor")
+    worker = make_user(support_org, "caseworker", "marina")
+    devices = {
+        u.username: TOTPDevice.objects.create(user=u, name="p", confirmed=True)
+        for u in (fac, worker)
+    }
+    from refuge.core.access import Principal
+
+    p = Principal.for_user(fac)
+    prog = services.programme_create(
+        by=p, organisation=prog_org, name="DVPP", partner_support_org=support_org
+    )
+    group = services.group_create(
+        by=p, programme=prog, name="Tuesday", start_date=date(2026, 9, 1), facilitators=[fac]
+    )
+    men = [
+        services.participant_enrol(
+            by=p, group=group, name=f"Man {i}", referral_source="court", partner_name=f"Woman {i}"
+        )
+        for i in range(3)
+    ]
+
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, locale="ru-RU")
+    page = phone.new_page()
+    sign_in(page, live_server.url, "fyodor", devices["fyodor"])
+    page.goto(f"{live_server.url}/programmes/groups/{group.pk}/")
+    page.click("main form button[type=submit] >> nth=0")  # open the register for session 1
+    page.wait_for_url("**/sessions/1/")
+    for man, mark in zip(men, ["present", "present", "absent"], strict=True):
+        page.click(f"#row-{man.code} button[value={mark}]")
+        page.locator(f"#row-{man.code} button[value={mark}][aria-pressed=true]").wait_for()
+    shot(page, "20-register-phone")
+    assert [m.attendance.get().mark for m in men] == ["present", "present", "absent"]
+
+    page.goto(f"{live_server.url}/programmes/participants/{men[2].code}/")
+    page.select_option("#id_kind", "threat")
+    page.fill("#id_text", "Said he will find her at the new flat.")
+    submit(page, "button[name=concern]")
+    assert "Said he will find her" not in page.content()
+    shot(page, "21-concern-delivered")
+    phone.close()
+
+    desk = browser.new_context(viewport={"width": 1200, "height": 800})
+    page = desk.new_page()
+    sign_in(page, live_server.url, "marina", devices["marina"])
+    page.goto(f"{live_server.url}/programmes/partner-support/")
+    submit(page, "table a >> nth=0")
+    assert "Said he will find her at the new flat." in page.content()
+    shot(page, "22-partner-support")
+    submit(page, "text=I have seen this")
+    assert "Seen by marina" in page.content()
+    desk.close()

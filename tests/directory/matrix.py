@@ -1,9 +1,11 @@
 from refuge.core.roles import Role as R
 from refuge.directory.services import phone_add
 from tests.directory.factories import make_facility
-from tests.matrix_base import ALL_ROLES, Case, roles
+from tests.matrix_base import ALL_ROLES, Case, all_but, roles
 
 MANAGERS = roles(R.CASEWORKER, R.MANAGER)
+# Analysts see aggregate figures only, not the professional directory.
+STAFF = all_but(R.ANALYST)
 
 
 def _facility(ctx):
@@ -29,8 +31,8 @@ def _phone(ctx):
 
 
 CASES = [
-    Case("directory:list"),
-    Case("directory:detail", setup=_facility),
+    Case("directory:list", allowed=STAFF),
+    Case("directory:detail", setup=_facility, allowed=STAFF),
     Case("directory:facility_new", allowed=MANAGERS),
     Case("directory:organisation_edit", allowed=MANAGERS),
     Case("directory:facility_edit", setup=_facility, allowed=MANAGERS),

@@ -10,7 +10,7 @@ from tests.hotline.helpers import TWILIO_TOKEN, mango_event, mango_form, mango_s
 from tests.matrix_base import ALL_ROLES, Case, roles
 
 TAKERS = roles(R.OPERATOR, R.COORDINATOR, R.CASEWORKER, R.MANAGER)
-FIGURES = roles(R.OPERATOR, R.COORDINATOR, R.MANAGER, R.ANALYST)
+FIGURES = roles(R.OPERATOR, R.COORDINATOR, R.MANAGER)
 LISTERS = roles(R.OPERATOR, R.COORDINATOR, R.MANAGER)
 NOW = int(datetime.now(UTC).timestamp())
 _counter = iter(range(10**9))

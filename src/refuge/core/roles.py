@@ -69,7 +69,9 @@ def can_use_api_keys_for(role: str) -> bool:
 
 # --- other domains (each app's views and API ask these; tests in tests/<app>/matrix.py) -------
 
-PROFESSIONAL_ROLES = frozenset(set(Role))
+# Everyone who works with people. Analysts (ministries, funders, researchers) see aggregate,
+# suppressed figures and nothing else (SPEC.md "Who uses it"; issue "Insights").
+PROFESSIONAL_ROLES = frozenset(set(Role) - {Role.ANALYST})
 
 
 def can_view_directory(role: str) -> bool:
@@ -92,7 +94,10 @@ def can_take_calls(role: str) -> bool:
 
 
 def can_view_hotline_figures(role: str) -> bool:
-    return role in {Role.OPERATOR, Role.COORDINATOR, Role.MANAGER, Role.ANALYST}
+    """Not analysts: figures for any date range, however well each is suppressed, can be
+    subtracted from one another (or from the published quarters) to reveal a hidden cell.
+    Analysts get call counts from the suppressed network exports of refuge.insights."""
+    return role in {Role.OPERATOR, Role.COORDINATOR, Role.MANAGER}
 
 
 def can_search_placements(role: str) -> bool:

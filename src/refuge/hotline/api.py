@@ -108,20 +108,20 @@ class CallOut(Schema):
 
 
 class StatsOut(Schema):
-    """The period's figures (definitions: refuge/hotline/figures.py). For analysts, counts
-    under the small-cell threshold and what would reveal them are null."""
+    """The period's figures (definitions: refuge/hotline/figures.py). Averages and
+    percentages are null for a period without the calls they need."""
 
-    offered: int | None
-    answered: int | None
-    abandoned: int | None
-    short_abandoned: int | None
+    offered: int
+    answered: int
+    abandoned: int
+    short_abandoned: int
     asa_seconds: float | None
     answered_within_20s_pct: float | None
     longest_wait_seconds: int | None
     aht_seconds: float | None
     repeat_caller_pct: float | None
     out_of_region_pct: float | None
-    unmet_requests: int | None
+    unmet_requests: int
 
 
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 409: ErrorOut, 413: ErrorOut, 422: ErrorOut}
@@ -380,7 +380,4 @@ def hotline_stats(request: HttpRequest, q: Query[RangeIn]):
     p = principal(request)
     require(p, can_view_hotline_figures)
     start, end = _range(q)
-    result = figures.stats(figures.calls_in(selectors.figure_calls(p), start, end))
-    if selectors.figures_suppressed(p):
-        result = figures.suppress_stats(result)
-    return result
+    return figures.stats(figures.calls_in(selectors.figure_calls(p), start, end))

@@ -99,9 +99,7 @@ def stacked_columns(
     return chart
 
 
-def horizontal_bars(
-    rows: list[dict[str, Any]], key: str, cls: str, label: str, *, threshold: int = 0
-) -> Chart:
+def horizontal_bars(rows: list[dict[str, Any]], key: str, cls: str, label: str) -> Chart:
     """One bar per row, labelled on the left (regions, lines)."""
     row_h, label_w = 22, 210
     height = TOP + BOTTOM + row_h * max(len(rows), 1)
@@ -119,8 +117,4 @@ def horizontal_bars(
                 Bar(label_w, y + 3, round(w, 2), row_h - 6, cls, f"{row['label']}: {v}")
             )
             chart.xticks.append(Tick(round(label_w + w + 4, 2), y + row_h * 0.7, str(v)))
-        elif row.get(key) is None:
-            chart.xticks.append(
-                Tick(label_w + 4, y + row_h * 0.7, f"<{threshold}" if threshold else "—")
-            )
     return chart

@@ -32,8 +32,3 @@ def short_abandon_seconds() -> int:
 def max_event_bytes() -> int:
     """A PBX event is a few hundred bytes; anything larger than this is refused (413)."""
     return int(getattr(settings, "REFUGE_HOTLINE_MAX_EVENT_BYTES", 64 * 1024))
-
-
-def small_cell_threshold() -> int:
-    """Analysts never see a count below this (SPEC.md C7: default < 5 is suppressed)."""
-    return int(getattr(settings, "REFUGE_SMALL_CELL_THRESHOLD", 5))

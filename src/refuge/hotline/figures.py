@@ -30,7 +30,6 @@ from django.utils import timezone
 
 from . import conf, merge
 from .models import Call, CallState, WrapUp, WrapUpNeed
-from .suppress import suppress_table
 
 COUNT_KEYS = ["offered", "answered", "abandoned", "short_abandoned"]
 STAT_KEYS = [
@@ -175,12 +174,10 @@ class Figures:
     abuse: list[dict[str, Any]]
     needs: list[dict[str, Any]]
     unmet_reasons: list[dict[str, Any]]
-    suppressed: bool = False
-    threshold: int = 0
     notes: list[str] = field(default_factory=list)
 
 
-def figures(qs: QuerySet[Call], start: date, end: date, *, suppress: bool = False) -> Figures:
+def figures(qs: QuerySet[Call], start: date, end: date) -> Figures:
     """Every table of the figures page (aggregate queries only)."""
     from .models import Line
     from .regions import region_name
@@ -254,71 +251,4 @@ def figures(qs: QuerySet[Call], start: date, end: date, *, suppress: bool = Fals
         needs,
         unmet_reasons,
     )
-    if suppress:
-        _suppress(result)
     return result
-
-
-_DERIVED = [
-    "asa_seconds",
-    "answered_within_20s_pct",
-    "longest_wait_seconds",
-    "aht_seconds",
-    "repeat_caller_pct",
-    "out_of_region_pct",
-]
-
-
-def suppress_stats(totals: dict[str, Any]) -> dict[str, Any]:
-    """One row of figures as an analyst may see it."""
-    threshold = conf.small_cell_threshold()
-    [row], _ = suppress_table(
-        [totals],
-        total_key="offered",
-        part_keys=["answered", "abandoned", "short_abandoned"],
-        other_keys=["unmet_requests"],
-        threshold=threshold,
-    )
-    if row["offered"] is None:
-        for k in _DERIVED:
-            row[k] = None
-    return row
-
-
-def _suppress_rows(rows: list[dict[str, Any]], totals: dict[str, Any], threshold: int) -> None:
-    hidden, _tot = suppress_table(
-        rows,
-        total_key="offered",
-        part_keys=["answered", "abandoned", "short_abandoned"],
-        other_keys=["unmet_requests"],
-        totals=totals,
-        threshold=threshold,
-    )
-    for row, new in zip(rows, hidden, strict=True):
-        row.update(new)
-        if row["offered"] is None:
-            for k in _DERIVED:
-                row[k] = None
-
-
-def _suppress_counts(rows: list[dict[str, Any]], keys: list[str], threshold: int) -> None:
-    for key in keys:
-        total = {key: sum(int(r[key] or 0) for r in rows)}
-        hidden, _tot = suppress_table(
-            rows, total_key=None, part_keys=[], other_keys=[key], totals=total, threshold=threshold
-        )
-        for row, new in zip(rows, hidden, strict=True):
-            row[key] = new[key]
-
-
-def _suppress(f: Figures) -> None:
-    threshold = conf.small_cell_threshold()
-    f.suppressed, f.threshold = True, threshold
-    totals = dict(f.totals)
-    f.totals = suppress_stats(f.totals)
-    for rows in (f.by_day, f.by_line, f.by_region, f.by_hour):
-        _suppress_rows(rows, totals, threshold)
-    _suppress_counts(f.contact_types, ["n"], threshold)
-    _suppress_counts(f.needs, ["n", "unmet"], threshold)
-    _suppress_counts(f.unmet_reasons, ["n"], threshold)
-    _suppress_counts(f.abuse, ["n"], threshold)

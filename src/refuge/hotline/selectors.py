@@ -3,9 +3,9 @@
 - Calls carry no identity (no number, no name): an organisation's staff see the calls of its
   lines, and any call they answered; coordinators (the network hub sorts the shared PBX's
   calls) see every call, including calls on lines no organisation owns yet.
-- Figures: operators and managers see their organisation's; coordinators the whole network;
-  analysts the network's organisations that report to network figures, with small counts
-  suppressed (SPEC.md S4), and never a list of calls.
+- Figures: operators and managers see their organisation's; coordinators the whole network.
+  Analysts see none: figures for free date ranges could be subtracted from the suppressed
+  quarterly exports (refuge.insights) to reveal a hidden cell.
 - Callbacks hold her safe number: only her organisation sees them, and every read of one is
   audited.
 """
@@ -46,13 +46,7 @@ def figure_calls(p: Principal) -> QuerySet[Call]:
         raise PermissionDenied
     if p.role == Role.COORDINATOR:
         return Call.objects.all()
-    if p.role == Role.ANALYST:
-        return Call.objects.filter(organisation__in_network_exports=True)
     return Call.objects.filter(organisation_id=p.org_id)
-
-
-def figures_suppressed(p: Principal) -> bool:
-    return p.role == Role.ANALYST
 
 
 def call_for_principal(p: Principal, pk: int) -> Call:

@@ -321,7 +321,7 @@ def callback_close(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
 @role_required(roles.can_view_hotline_figures)
 def figures_page(request: HttpRequest) -> HttpResponse:
     p = principal(request)
-    lines = selectors.lines_for(p) if p.role != roles.Role.ANALYST else None
+    lines = selectors.lines_for(p)
     default_start, default_end = FiguresForm.default_range(timezone.localdate())
     form = FiguresForm(
         request.GET if "start" in request.GET else None,
@@ -338,7 +338,7 @@ def figures_page(request: HttpRequest) -> HttpResponse:
     qs = selectors.figure_calls(p)
     if line is not None:
         qs = qs.filter(line=line)
-    f = figures.figures(qs, start, end, suppress=selectors.figures_suppressed(p))
+    f = figures.figures(qs, start, end)
     day_series = [
         ("answered", "c-answered", pgettext("figures", "answered")),
         ("abandoned", "c-abandoned", _("abandoned")),
@@ -353,12 +353,9 @@ def figures_page(request: HttpRequest) -> HttpResponse:
             "day_chart": charts.stacked_columns(f.by_day, day_series),
             "hour_chart": charts.stacked_columns(f.by_hour, day_series, every=3),
             "region_chart": charts.horizontal_bars(
-                f.by_region, "offered", "c-offered", _("offered"), threshold=f.threshold
+                f.by_region, "offered", "c-offered", _("offered")
             ),
-            "line_chart": charts.horizontal_bars(
-                f.by_line, "offered", "c-offered", _("offered"), threshold=f.threshold
-            ),
-            "threshold": f.threshold,
+            "line_chart": charts.horizontal_bars(f.by_line, "offered", "c-offered", _("offered")),
             "short_seconds": conf.short_abandon_seconds(),
             "repeat_days": conf.repeat_window().days,
         },

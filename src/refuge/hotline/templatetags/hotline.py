@@ -39,14 +39,6 @@ def region(code: str) -> str:
 
 
 @register.filter
-def count_or_small(value, threshold: int = 0) -> str:
-    """A count, or "<5" where an analyst's view suppressed it."""
-    if value is None:
-        return f"<{threshold}" if threshold else "—"
-    return str(value)
-
-
-@register.filter
 def pct(value) -> str:
     return "—" if value is None else f"{value:g} %"
 

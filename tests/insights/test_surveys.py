@@ -44,6 +44,15 @@ def test_a_caseworker_records_her_answers_before_and_after(personas, as_persona)
     assert not SurvivorOutcome.objects.filter(client=w, phase="after").exists()
 
 
+def test_the_case_file_has_an_outcomes_tab(personas, as_persona):
+    w = woman(personas["caseworker_a"])
+    url = f"/insights/outcomes/case/{w.case_code}/"
+    profile = as_persona("caseworker_a").get(f"/cases/{w.case_code}/").content.decode()
+    assert f'href="{url}"' in profile
+    survey = as_persona("caseworker_a").get(url).content.decode()
+    assert f'href="{url}" aria-current="page"' in survey
+
+
 def test_another_organisations_case_does_not_exist_for_her(personas, as_persona):
     w = woman(personas["caseworker_b"])
     assert (

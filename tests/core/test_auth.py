@@ -168,6 +168,30 @@ def test_idle_sessions_end_and_background_polls_do_not_keep_them_alive(personas)
     assert c.get(reverse("core:home")).status_code == 302
 
 
+@override_settings(REFUGE_IDLE_TIMEOUT=__import__("datetime").timedelta(seconds=60))
+def test_an_htmx_request_sent_to_sign_in_again_loads_the_whole_sign_in_page(personas):
+    """htmx would follow a 302 and swap the sign-in form into a board row; HX-Redirect makes
+    it load the page instead."""
+    htmx = {"HTTP_HX_REQUEST": "true", "HTTP_X_REFUGE_BACKGROUND": "1"}
+    c = sign_in(HttpClient(), personas["caseworker_a"].user)
+    c.get(reverse("core:home"))
+    session = c.session
+    session["last_activity"] = time.time() - 61
+    session.save()
+    r = c.get(reverse("vacancies:board"), **htmx)
+    assert r.status_code == 204 and r["HX-Redirect"] == reverse("core:login") + "?timeout=1"
+    r = c.get(reverse("vacancies:board"), **htmx)  # signed out now: login_required
+    assert r.status_code == 204 and r["HX-Redirect"].startswith(reverse("core:login") + "?next=")
+    assert c.get(reverse("vacancies:board")).status_code == 302  # a plain request: a redirect
+
+
+def test_an_htmx_request_before_the_second_factor_is_sent_to_give_it(personas, device):
+    c = HttpClient()
+    c.post(reverse("core:login"), {"username": "caseworker-a", "password": PASSWORD})
+    r = c.get(reverse("vacancies:board"), HTTP_HX_REQUEST="true")
+    assert r.status_code == 204 and r["HX-Redirect"] == reverse("core:login_code")
+
+
 def test_sign_out_needs_post_and_ends_the_session(personas):
     c = sign_in(HttpClient(), personas["caseworker_a"].user)
     assert c.get(reverse("core:logout")).status_code == 405

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import time
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import logout
@@ -45,6 +46,40 @@ def _is_public(request: HttpRequest) -> bool:
 def _is_api(request: HttpRequest) -> bool:
     # The JSON API authenticates on its own (API keys; verified sessions for GET only).
     return request.path_info.startswith("/api/")
+
+
+# Where a request is sent when it must sign in (again) before going on.
+SIGN_IN_URLS = {"core:login", "core:login_code", "core:enrol", "core:password_change"}
+
+
+class HtmxSignInRedirectMiddleware:
+    """An htmx request sent to sign in again loads the sign-in page as a whole page.
+
+    htmx follows a 302 inside its XMLHttpRequest and would swap the sign-in form into the
+    fragment it asked for (a row of the vacancy board, the call queue). A redirect to a
+    sign-in page (idle timeout, missing second factor, ``login_required``) becomes
+    ``HX-Redirect`` instead, which htmx turns into a full navigation. Other redirects (after
+    a save) are left to htmx.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.headers.get("HX-Request") != "true" or response.status_code not in (301, 302):
+            return response
+        target = response["Location"]
+        path = urlsplit(target).path
+        try:
+            name = resolve(path).view_name
+        except Resolver404:
+            return response
+        if name not in SIGN_IN_URLS:
+            return response
+        redirected = HttpResponse(status=204)
+        redirected["HX-Redirect"] = target
+        return redirected
 
 
 class IdleTimeoutMiddleware:

@@ -717,6 +717,40 @@ def test_what_if_new_places_may_bring_their_own_rules():
     assert 0 < limited.options[0].reduction < open_door.options[0].reduction
 
 
+def test_what_if_opens_a_shelter_in_each_region_that_has_none():
+    # C and D have women calling but no shelter: under "isolated" every one of them is turned
+    # away. A new shelter in D lists D before C in that variant's own order of regions; the
+    # baseline's streams must still fit it.
+    sc = scenario(
+        years=3,
+        replications=3,
+        facilities=[{"id": "a", "region": "A", "beds": 10}],
+        arrivals=[
+            {"region": r, "per_day": rate, "household_size": {"1": 1.0}}
+            for r, rate in (("A", 0.5), ("C", 1.0), ("D", 0.5))
+        ],
+        policies=["isolated"],
+    )
+    res = what_if(sc, 5, policy="isolated")
+    assert [o.target for o in res.options] == ["C", "D", "A"]
+    # Shares of the calls: A 1/4, C 1/2, D 1/4; stays of 5 days on average.
+    base = 0.25 * erlang_b(10, 2.5) + 0.5 + 0.25
+    assert res.baseline == pytest.approx(base, abs=0.02)
+    c, d = res.options[0], res.options[1]
+    assert c.turn_away_rate == pytest.approx(base - 0.5 + 0.5 * erlang_b(5, 5.0), abs=0.02)
+    assert d.turn_away_rate == pytest.approx(base - 0.25 + 0.25 * erlang_b(5, 2.5), abs=0.02)
+
+
+def test_a_variant_network_keeps_the_order_of_regions_it_is_given():
+    plain = parse_scenario(scenario(arrivals=[
+        {"region": "X", "per_day": 1.0, "household_size": {"1": 1.0}},
+        {"region": "Y", "per_day": 1.0, "household_size": {"1": 1.0}},
+    ]))  # fmt: skip
+    assert compile_network(plain, ("Y", "X", "Z")).regions == ("Y", "X", "Z")
+    with pytest.raises(ValueError, match="regions not in the given order"):
+        compile_network(plain, ("X",))
+
+
 def test_a_stream_must_match_the_network_it_is_replayed_on():
     plain = parse_scenario(scenario())
     with_limit = parse_scenario(

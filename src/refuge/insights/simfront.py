@@ -258,29 +258,10 @@ def plan(
         replications=conf.SIM_REPLICATIONS,
         seed=1,
     )
-    _name_every_region(scenario)
     sc = parse_scenario(scenario)
     runs = len(sc.policies) + ((len(sc.regions) + 1) if places else 0)
     expected = sc.arrivals_per_day * sc.horizon_days * sc.replications * runs
     return Plan(scenario, demand, stay, sizes_from, warmup, expected, places, region, policy)
-
-
-def _name_every_region(scenario: dict[str, Any]) -> None:
-    """Give each region with demand but no facility a facility with no beds.
-
-    It takes no one and is never called (draws are proportional to beds), so no result
-    changes. It keeps the order of the scenario's regions the same when ``what_if`` adds a new
-    shelter in such a region: refuge.placement.simulation orders regions by first mention,
-    facilities first, and refuses a stream whose regions are listed in another order ("the
-    stream and the network do not list the same regions"), which is what ``what_if`` would
-    otherwise build for the second and later regions without a facility.
-    """
-    have = {f["region"] for f in scenario["facilities"]}
-    for region in sorted({a["region"] for a in scenario["arrivals"]} - have):
-        scenario["facilities"].append(
-            {"id": f"no-facility:{region}", "name": "", "region": region, "beds": 0,
-             "dorm_beds": 0, "family_rooms": [], "rules": {}}
-        )  # fmt: skip
 
 
 @dataclass

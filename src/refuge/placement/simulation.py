@@ -299,8 +299,14 @@ class Network:
         return hit
 
 
-def compile_network(scenario: Scenario) -> Network:
-    regions = scenario.regions
+def compile_network(scenario: Scenario, regions: tuple[str, ...] | None = None) -> Network:
+    """The scenario's facilities as flat arrays. ``regions`` fixes the order of the regions
+    (a variant of a scenario keeps its base's order, so the base's arrival streams fit it);
+    by default the scenario's own order of first mention."""
+    if regions is None:
+        regions = scenario.regions
+    elif missing := set(scenario.regions) - set(regions):
+        raise ValueError(f"regions not in the given order: {sorted(missing)}")
     index = {g: i for i, g in enumerate(regions)}
     facilities = scenario.facilities
     region_of = [index[f.region] for f in facilities]
@@ -902,7 +908,9 @@ def what_if(
     variants = {t: _with_places(sc, places, by, t, rules or Rules()) for t in targets}
     limits = age_limits(sc, *variants.values())
     base_net = compile_network(sc)
-    nets = {t: compile_network(v) for t, v in variants.items()}
+    # A new shelter in a region with demand but no facility yet would move that region
+    # forward in the variant's own order; the baseline's streams need the baseline's order.
+    nets = {t: compile_network(v, sc.regions) for t, v in variants.items()}
     base_rates: list[float] = []
     rates: dict[str, list[float]] = {t: [] for t in targets}
     arrivals = 0

@@ -50,3 +50,22 @@ def test_counts_name_nobody(personas, client, orgs):
     }
     assert all(set(r) == {"kind", "client__residence_region", "n", "clients"} for r in rows)
     assert selectors.service_counts(organisations=[orgs["b"]]) == []
+
+
+def test_counts_for_network_figures_take_consent_and_region(personas, client):
+    p = personas["caseworker_a"].principal
+    other = services.client_create(by=p, name="Aigerim")
+    services.client_update(by=p, client=other, residence_region="KG-GB")
+    for c in (client, other):
+        services.service_record(by=p, client=c, kind="legal")
+    client.reporting_consent = True
+    client.save(update_fields=["reporting_consent"])
+
+    def total(**kw):
+        return sum(r["n"] for r in selectors.service_counts(**kw))
+
+    assert total() == 2
+    assert total(consented_only=True) == 1  # only Dilnoza agreed to be counted
+    assert total(region="CZ") == 1 and total(region="CZ-10") == 1  # a country, a region
+    assert total(region="KG-GB") == 1 and total(region="KG-C") == 0
+    assert total(consented_only=True, region="KG") == 0

@@ -142,9 +142,20 @@ def survivor_copy(p: Principal, case_code: str) -> SurvivorCopy:
     )
 
 
-def service_counts(*, organisations=None, since=None, until=None, by=("kind",)):
+def service_counts(
+    *,
+    organisations=None,
+    since=None,
+    until=None,
+    consented_only: bool = False,
+    region: str | None = None,
+    by=("kind",),
+):
     """Counts of services delivered, for dashboards and funder exports (no row about a person).
 
+    ``organisations``: an iterable or queryset of organisations (all when None).
+    ``consented_only``: only women who agreed to be counted in network statistics.
+    ``region``: her residence region (``RU-TUL``), or a country (``KG``) for all its regions.
     ``by`` names the dimensions: any of kind, channel, month, organisation, region.
     """
     from django.db.models import Count
@@ -159,6 +170,11 @@ def service_counts(*, organisations=None, since=None, until=None, by=("kind",)):
         qs = qs.filter(delivered_on__gte=since)
     if until is not None:
         qs = qs.filter(delivered_on__lte=until)
+    if consented_only:
+        qs = qs.filter(client__reporting_consent=True)
+    if region:
+        lookup = "startswith" if len(region) == 2 else "exact"
+        qs = qs.filter(**{f"client__residence_region__{lookup}": region})
     fields = {
         "kind": "kind",
         "channel": "channel",

@@ -38,6 +38,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from refuge.cases.models import AgeBand, Client, ServiceDelivery, Stay
+from refuge.cases.selectors import service_counts
 from refuge.directory.models import ACCOMMODATION_KINDS, Facility
 from refuge.hotline.models import Call, ContactType, Direction
 from refuge.referrals.models import Referral, TurnAway, TurnAwayReason
@@ -567,19 +568,15 @@ def occupancy(basis: Basis, f: Filters) -> Occupancy:
 
 
 def services(basis: Basis, f: Filters) -> CountTable:
-    """Services delivered without a stay, as refuge.cases.selectors.service_counts counts them,
-    with the consent and region rules of the basis."""
-    rows = (
-        ServiceDelivery.objects.filter(
-            basis.org_q("organisation"),
-            basis.consent_q("client"),
-            f.region_q("client__residence_region"),
-            delivered_on__gte=f.period.start,
-            delivered_on__lte=f.period.end,
-        )
-        .values("kind", "channel")
-        .annotate(n=Count("pk"))
-        .order_by()
+    """Services delivered without a stay, counted by refuge.cases.selectors.service_counts
+    with the organisations, consent and region rules of the basis."""
+    rows = service_counts(
+        organisations=basis.organisations(),
+        since=f.period.start,
+        until=f.period.end,
+        consented_only=basis.consent_only,
+        region=f.region or None,
+        by=("kind", "channel"),
     )
     pairs = {(r["kind"], r["channel"]): r["n"] for r in rows}
     return CountTable(

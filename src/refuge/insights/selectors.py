@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from refuge.core.access import Principal, require
+from refuge.core.models import Organisation
 from refuge.core.roles import Role, can_view_insights
 
 from . import conf
@@ -48,6 +49,15 @@ class Basis:
         if self.opted_in_only:
             q &= Q(**{f"{path}__in_network_exports": True})
         return q
+
+    def organisations(self) -> QuerySet[Organisation]:
+        """The organisations in scope (for selectors of other apps that take a queryset)."""
+        qs = Organisation.objects.all()
+        if self.org_id is not None:
+            qs = qs.filter(pk=self.org_id)
+        if self.opted_in_only:
+            qs = qs.filter(in_network_exports=True)
+        return qs
 
     def consent_q(self, path: str) -> Q:
         """Rows about a woman who may be counted; ``path`` leads to the cases.Client."""

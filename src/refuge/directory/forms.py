@@ -4,6 +4,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .models import (
+    FACILITY_PROFILE_FIELDS,
+    HOUSE_RULE_FIELDS,
+    HOUSE_RULE_TEXT_FIELDS,
     ContactVisibility,
     Facility,
     FacilityKind,
@@ -84,27 +87,7 @@ class FacilityForm(forms.ModelForm):
 
     class Meta:
         model = Facility
-        fields = [
-            "name",
-            "alternate_name",
-            "kind",
-            "faith",
-            "description",
-            "region",
-            "country",
-            "locality",
-            "address",
-            "postal_code",
-            "latitude",
-            "longitude",
-            "address_visibility",
-            "email",
-            "website",
-            "stated_capacity",
-            "listed_publicly",
-            "is_active",
-            "source_note",
-        ]
+        fields = list(FACILITY_PROFILE_FIELDS)
         widgets = {
             "description": forms.Textarea(attrs={"rows": 3}),
             "source_note": forms.Textarea(attrs={"rows": 2}),
@@ -158,27 +141,7 @@ class RulesForm(forms.ModelForm):
 
     class Meta:
         model = HouseRules
-        fields = [
-            "women_only",
-            "min_age",
-            "children_accepted",
-            "max_children",
-            "boys_max_age",
-            "girls_max_age",
-            "pets_accepted",
-            "wheelchair_accessible",
-            "substance_use_accepted",
-            "mental_health_accepted",
-            "requires_passport",
-            "requires_residence_permit",
-            "requires_local_registration",
-            "foreign_citizens_accepted",
-            "staff_languages",
-            "max_stay_days",
-            "cost",
-            "cost_note",
-            "notes",
-        ]
+        fields = [*HOUSE_RULE_FIELDS, *HOUSE_RULE_TEXT_FIELDS]
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
         help_texts = {
             "women_only": _("Untick if men or mixed households are taken."),

@@ -209,6 +209,52 @@ class Cost(models.TextChoices):
     PAID = "paid", _("Paid")
 
 
+# The fields of a facility profile that its managers edit (forms, services, HSDS import).
+FACILITY_PROFILE_FIELDS = (
+    "name",
+    "alternate_name",
+    "kind",
+    "faith",
+    "description",
+    "region",
+    "country",
+    "locality",
+    "address",
+    "postal_code",
+    "latitude",
+    "longitude",
+    "address_visibility",
+    "email",
+    "website",
+    "stated_capacity",
+    "listed_publicly",
+    "is_active",
+    "source_note",
+)
+# House rules as data: the fields the household fit and the vacancy board read ...
+HOUSE_RULE_FIELDS = (
+    "women_only",
+    "min_age",
+    "children_accepted",
+    "max_children",
+    "boys_max_age",
+    "girls_max_age",
+    "pets_accepted",
+    "wheelchair_accessible",
+    "substance_use_accepted",
+    "mental_health_accepted",
+    "requires_passport",
+    "requires_residence_permit",
+    "requires_local_registration",
+    "foreign_citizens_accepted",
+    "staff_languages",
+    "max_stay_days",
+    "cost",
+)
+# ... and the free-text ones shown beside them.
+HOUSE_RULE_TEXT_FIELDS = ("cost_note", "notes")
+
+
 class HouseRules(models.Model):
     """Who the facility can take. On yes/no rules ``None`` means "not stated" (call to check);
     on number limits it means "no limit" (see refuge.placement.fit)."""

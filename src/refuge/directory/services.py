@@ -22,6 +22,9 @@ from refuge.core.services import ServiceError
 from refuge.placement.geo import valid_point
 
 from .models import (
+    FACILITY_PROFILE_FIELDS,
+    HOUSE_RULE_FIELDS,
+    HOUSE_RULE_TEXT_FIELDS,
     AddressVisibility,
     ContactVisibility,
     Cost,
@@ -37,51 +40,11 @@ from .models import (
     ServiceKind,
 )
 
-FACILITY_FIELDS = (
-    "name",
-    "alternate_name",
-    "kind",
-    "faith",
-    "description",
-    "region",
-    "country",
-    "locality",
-    "address",
-    "postal_code",
-    "latitude",
-    "longitude",
-    "address_visibility",
-    "email",
-    "website",
-    "stated_capacity",
-    "listed_publicly",
-    "is_active",
-    "source_note",
-)
+FACILITY_FIELDS = FACILITY_PROFILE_FIELDS
 # Changes to these are audited by name only: the audit log must not become a copy of a
 # confidential address.
 LOCATION_FIELDS = frozenset({"locality", "address", "postal_code", "latitude", "longitude"})
-RULE_FIELDS = (
-    "women_only",
-    "min_age",
-    "children_accepted",
-    "max_children",
-    "boys_max_age",
-    "girls_max_age",
-    "pets_accepted",
-    "wheelchair_accessible",
-    "substance_use_accepted",
-    "mental_health_accepted",
-    "requires_passport",
-    "requires_residence_permit",
-    "requires_local_registration",
-    "foreign_citizens_accepted",
-    "staff_languages",
-    "max_stay_days",
-    "cost",
-    "cost_note",
-    "notes",
-)
+RULE_FIELDS = (*HOUSE_RULE_FIELDS, *HOUSE_RULE_TEXT_FIELDS)
 RULE_LIMITS = {
     "min_age": (0, 100),
     "max_children": (0, 30),

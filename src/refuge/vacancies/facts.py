@@ -24,6 +24,7 @@ from django.utils.translation import get_language
 
 from refuge.core.access import Principal
 from refuge.directory.models import (
+    HOUSE_RULE_FIELDS,
     AddressVisibility,
     Facility,
     FacilityService,
@@ -36,25 +37,7 @@ from refuge.placement.geo import Point
 from .availability import Availability, FacilityClock, availability_for
 from .models import Room
 
-RULE_COLUMNS = (
-    "women_only",
-    "min_age",
-    "children_accepted",
-    "max_children",
-    "boys_max_age",
-    "girls_max_age",
-    "pets_accepted",
-    "wheelchair_accessible",
-    "substance_use_accepted",
-    "mental_health_accepted",
-    "requires_passport",
-    "requires_residence_permit",
-    "requires_local_registration",
-    "foreign_citizens_accepted",
-    "staff_languages",
-    "max_stay_days",
-    "cost",
-)
+RULE_COLUMNS = HOUSE_RULE_FIELDS
 COLUMNS = (
     "id",
     "name",

@@ -152,6 +152,19 @@ def test_a_callback_outcome_leads_to_the_callback_form(line, as_persona):
     assert r.url == f"/hotline/callbacks/new/?call={call.pk}"
 
 
+def test_a_placement_outcome_leads_to_her_intake(line, as_persona):
+    call = _call("pl", "appeared", "connected", "disconnected")
+    r = as_persona("operator_a").post(
+        f"/hotline/calls/{call.pk}/wrap-up/", {**WRAPUP, "outcomes": ["placement"]}
+    )
+    assert r.url == f"/cases/new/?call={call.pk}"
+    call2 = _call("pl2", "appeared", "connected", "disconnected")
+    r = as_persona("operator_a").post(
+        f"/hotline/calls/{call2.pk}/wrap-up/", {**WRAPUP, "outcomes": ["information"]}
+    )
+    assert r.url == "/hotline/"
+
+
 def test_a_call_entered_by_hand_counts_like_any_other(line, as_persona, personas):
     client = as_persona("operator_a")
     started = (datetime.now(UTC) - timedelta(hours=1)).astimezone().strftime("%Y-%m-%dT%H:%M")

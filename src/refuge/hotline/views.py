@@ -141,6 +141,9 @@ def wrapup(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Wrap-up saved."))
             if "callback" in data.outcomes and not call.callbacks.exists():
                 return redirect(f"{reverse('hotline:callback_new')}?call={call.pk}")
+            if "placement" in data.outcomes and roles.can_create_cases(p.role):
+                # She needs a place: her case file is the next step (intake, then the search).
+                return redirect(f"{reverse('cases:new')}?call={call.pk}")
             return redirect("hotline:queue")
     return render(
         request,

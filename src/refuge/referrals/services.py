@@ -400,6 +400,10 @@ def relocation_plan(
         raise ServiceError(
             "Only staff of the two organisations can carry out the journey.", "forbidden"
         )
+    # A carrier sees the confidential address: never a programme facilitator, a partner agency
+    # or an analyst, even inside one of the two organisations (SPEC.md S1, S6).
+    if any(u.role is None or not can_view_cases(u.role) for u in users):
+        raise ServiceError("Only case staff can carry out the journey.", "forbidden")
     target = referral.accepted_target
     with transaction.atomic():
         reloc, _ = Relocation.objects.update_or_create(

@@ -127,6 +127,34 @@ def turn_away(request: HttpRequest) -> HttpResponse:
     return redirect("referrals:turnaways")
 
 
+def _carriers(referral):
+    """Who may be named to carry out the journey (and so see the address): active case staff
+    of the sending organisation and of the accepting shelter's."""
+    accepted = referral.accepted_target
+    orgs = [referral.from_org_id] + ([accepted.facility.organisation_id] if accepted else [])
+    return User.objects.filter(
+        membership__organisation_id__in=orgs,
+        membership__is_active=True,
+        membership__role__in=roles.CASE_ROLES,
+    ).order_by("username")
+
+
+def _plan_initial(relocation) -> dict:
+    """The saved plan, so that saving the form again changes only what she changes (a blank
+    form would quietly drop the carriers, and with them their sight of the address)."""
+    if relocation is None:
+        return {}
+    return {
+        "mode": relocation.mode,
+        "escort": relocation.escort,
+        "departs_at": relocation.departs_at
+        and timezone.localtime(relocation.departs_at).replace(tzinfo=None),
+        "cost": relocation.cost,
+        "paid_by": relocation.paid_by,
+        "carriers": list(relocation.carriers.values_list("pk", flat=True)),
+    }
+
+
 @login_required
 @case_staff
 def detail(request: HttpRequest, referral_id) -> HttpResponse:
@@ -150,11 +178,7 @@ def detail(request: HttpRequest, referral_id) -> HttpResponse:
     if accepted is not None and referral.status == "accepted":
         address = address_for_display(p, accepted.facility, what="relocation")
     relocation = getattr(referral, "relocation", None) if hasattr(referral, "relocation") else None
-    staff = User.objects.filter(
-        membership__organisation_id__in=[referral.from_org_id]
-        + ([accepted.facility.organisation_id] if accepted else []),
-        membership__is_active=True,
-    )
+    staff = _carriers(referral)
     return render(
         request,
         "referrals/detail.html",
@@ -165,7 +189,7 @@ def detail(request: HttpRequest, referral_id) -> HttpResponse:
             "address": address,
             "relocation": relocation,
             "decline_form": DeclineForm(),
-            "relocation_form": RelocationForm(staff=staff),
+            "relocation_form": RelocationForm(staff=staff, initial=_plan_initial(relocation)),
             "receiving": accepted is not None and accepted.facility.organisation_id == p.org_id,
             "household": referral.household,
             "children": children_text(referral.household.get("children") or []),
@@ -221,8 +245,7 @@ def act(request: HttpRequest, referral_id, action: str) -> HttpResponse:
             messages.success(request, _("Welcome: her stay has started and her case is now yours."))
             return redirect("cases:stays", code=referral.client.case_code)
         elif action == "relocation":
-            staff = User.objects.filter(membership__is_active=True)
-            form = RelocationForm(request.POST, staff=staff)
+            form = RelocationForm(request.POST, staff=_carriers(referral))
             if not form.is_valid():
                 raise ServiceError(_("Check the travel plan."))
             services.relocation_plan(by=p, referral=referral, **form.cleaned_data)

@@ -1,0 +1,107 @@
+"""The journey between regions: who may be named to carry it out (and so see the confidential
+address), and a travel-plan form that keeps what was saved."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from refuge.core.models import AuditEvent
+from refuge.core.services import ServiceError
+from refuge.referrals import services
+from refuge.referrals.models import Relocation
+from tests.conftest import make_org, make_user
+from tests.directory.factories import make_facility
+from tests.referrals.conftest import FAMILY, system
+
+ADDRESS = "ul. Lesnaya 7"
+
+
+@pytest.fixture
+def accepted(personas, client_a):
+    shelter = system(make_facility(personas["caseworker_b"].org, "Vladimir refuge",
+                                   region="RU-VLA", rooms=[("family", 4)] * 2, address=ADDRESS))  # fmt: skip
+    ref = services.referral_create(by=personas["operator_a"].principal, client=client_a,
+                                   household=FAMILY, facility_ids=[shelter.pk])  # fmt: skip
+    services.referral_accept(by=personas["caseworker_b"].principal, referral=ref, facility=shelter)
+    ref.refresh_from_db()
+    return ref
+
+
+def _plan(personas, ref, *carriers, by="operator_a"):
+    return services.relocation_plan(by=personas[by].principal, referral=ref, mode="train",
+                                    carriers=[personas[c].user for c in carriers])  # fmt: skip
+
+
+def test_staff_of_both_organisations_can_carry_it_out(personas, accepted):
+    reloc = _plan(personas, accepted, "operator_a", "caseworker_b")
+    assert set(reloc.carriers.values_list("username", flat=True)) == {"operator-a", "caseworker-b"}
+    assert reloc.from_region == "RU-MOW" and reloc.to_region == "RU-VLA"
+
+
+@pytest.mark.parametrize("who", ["facilitator_a", "partner_a", "analyst_b", "admin_b"])
+def test_no_one_outside_case_work_is_named_even_inside_the_two_organisations(
+    personas, accepted, who
+):
+    with pytest.raises(ServiceError) as exc:
+        _plan(personas, accepted, who)
+    assert exc.value.code == "forbidden"
+    assert not Relocation.objects.exists()
+
+
+def test_staff_of_a_third_organisation_cannot_be_named(personas, accepted):
+    stranger = make_user(make_org("org-c"), "caseworker", "stranger")
+    with pytest.raises(ServiceError) as exc:
+        services.relocation_plan(by=personas["operator_a"].principal, referral=accepted,
+                                 mode="train", carriers=[stranger])  # fmt: skip
+    assert exc.value.code == "forbidden"
+
+
+def test_no_plan_before_a_shelter_accepts_nor_by_anyone_else(personas, client_a, accepted):
+    shelter = accepted.accepted_target.facility
+    other = services.referral_create(by=personas["operator_a"].principal, client=client_a,
+                                     household=FAMILY, facility_ids=[shelter.pk])  # fmt: skip
+    with pytest.raises(ServiceError) as exc:
+        _plan(personas, other, "operator_a")
+    assert exc.value.code == "conflict"
+    outsider = make_user(make_org("org-c"), "operator", "outsider")
+    from refuge.core.access import Principal
+
+    with pytest.raises(ServiceError) as exc:
+        services.relocation_plan(by=Principal.for_user(outsider), referral=accepted, mode="bus")
+    assert exc.value.code == "forbidden"
+
+
+def test_a_carrier_sees_the_address_audited_and_a_colleague_does_not(
+    personas, accepted, as_persona
+):
+    url = reverse("referrals:detail", args=[accepted.pk])
+    assert ADDRESS not in as_persona("operator_a").get(url).content.decode()
+    _plan(personas, accepted, "operator_a")
+    assert ADDRESS in as_persona("operator_a").get(url).content.decode()
+    assert AuditEvent.objects.filter(action="facility.address_read",
+                                     actor="operator-a").exists()  # fmt: skip
+    assert ADDRESS not in as_persona("coordinator_a").get(url).content.decode()
+
+
+def test_the_form_offers_only_case_staff_and_keeps_the_saved_plan(personas, accepted, as_persona):
+    _plan(personas, accepted, "operator_a")
+    page = as_persona("operator_a").get(reverse("referrals:detail", args=[accepted.pk]))
+    form = page.context["relocation_form"]
+    offered = set(form.fields["carriers"].queryset.values_list("username", flat=True))
+    assert offered == {f"{r}-{o}" for r in ("caseworker", "manager", "operator", "coordinator")
+                       for o in ("a", "b")}  # fmt: skip
+    assert form.initial["mode"] == "train"
+    assert form.initial["carriers"] == [personas["operator_a"].user.pk]
+    html = page.content.decode()
+    assert f'value="{personas["operator_a"].user.pk}"' in html
+    assert 'value="train" selected' in html
+
+
+def test_a_posted_carrier_outside_case_work_is_refused(personas, accepted, as_persona):
+    url = reverse("referrals:act", args=[accepted.pk, "relocation"])
+    r = as_persona("operator_a").post(
+        url, {"mode": "train", "carriers": [personas["facilitator_a"].user.pk]}
+    )
+    assert r.status_code == 302
+    assert not Relocation.objects.exists()

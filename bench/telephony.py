@@ -36,6 +36,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import psycopg
+from _report import result  # noqa: E402  (bench/ is on sys.path)
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
@@ -397,6 +398,17 @@ def main() -> int:
     print("every event accounted for: " + ("yes" if ok else "NO"))
     print(f"target 500 events/s: measured {'met' if rate >= 500 else 'NOT met'}, "
           f"by CPU cost {'met' if 1000 * cores / ms >= 500 else 'NOT met'}")  # fmt: skip
+    by_cpu = 1000 * cores / ms
+    result(
+        target="Telephony: 500 webhook events/s sustained on two cores with PostgreSQL, every "
+        "event accounted for",
+        measured=f"{rate:.0f} events/s by wall clock = {rate / base_rate:.2f}× a bare endpoint's "
+        f"{base_rate:.0f} req/s in the same run; CPU {ms:.2f} ms per event = {by_cpu:.0f} events/s "
+        f"of {cores} cores; every event accounted for: {'yes' if ok else 'NO'}; load average "
+        f"{load_before:.1f} → {load_after:.1f}",
+        met=ok and rate >= 500,
+        note="" if rate >= 500 or by_cpu < 500 else "met by CPU cost, not by wall clock here",
+    )
     return 0 if ok else 1
 
 

@@ -150,19 +150,21 @@ def test_a_dump_of_the_demo_has_no_clear_name_or_phone(demo):
     from django.db import connection
 
     from refuge.cases.demo import NAMES
-    from refuge.programmes.demo import MEN, PARTNERS
+    from refuge.programmes.demo import MEN, MEN_EARLIER, PARTNERS, PARTNERS_EARLIER
 
     out = io.StringIO()
     call_command("dumpdata", stdout=out)
     dump = out.getvalue()
     if connection.vendor == "sqlite":
         dump += "\n".join(connection.connection.iterdump())
-    names = [n for group in NAMES.values() for n in group] + [m.split()[0] for m in MEN]
+    names = [n for group in NAMES.values() for n in group] + [
+        m.split()[0] for m in MEN + MEN_EARLIER
+    ]
     leaked = sorted({n for n in names if re.search(rf"\b{n} [A-Z]\.", dump)})
     assert not leaked, f"clear-text demo names in the dump: {leaked}"
     assert not re.search(r"\bWoman \d{3}\b", dump)  # the year of placements' invented names
-    assert not any(re.search(rf'"{p}"', dump) for p in PARTNERS)
-    assert "via the clinic" not in dump
+    assert not any(re.search(rf'"{p}"', dump) for p in PARTNERS + PARTNERS_EARLIER)
+    assert "via the clinic" not in dump and "through her caseworker" not in dump
 
 
 @pytest.mark.django_db
@@ -190,3 +192,21 @@ def test_load_demo_is_idempotent_and_gives_every_role_a_sign_in(demo, demo_home)
     assert "password for everyone" in text and "analyst" in text
     assert (demo_home / "demo-sign-ins.json").stat().st_mode & 0o077 == 0
     assert verify_chain().ok
+
+
+@pytest.mark.django_db
+def test_the_demo_programme_reports_before_and_after(demo):
+    """Issue 9: the outcome report of the demo programme shows before/after figures, for the
+    men (programme side) and for their partners (victim side), with small groups hidden."""
+    from refuge.programmes.models import Programme
+    from refuge.programmes.selectors import completion, outcome_report
+
+    programme = Programme.objects.get()
+    for respondent in ("participant", "partner"):
+        lines = outcome_report(programme, respondent)
+        assert lines and all(line.before_pct is not None for line in lines)
+        assert all(line.after_pct is not None for line in lines), respondent
+    partners = {line.label: line for line in outcome_report(programme, "partner")}
+    injured = partners["Physically injured by him in the last three months"]
+    assert injured.after_pct < injured.before_pct
+    assert completion(programme)["completed"] == 5 and completion(programme)["exited"] == 2

@@ -1,5 +1,5 @@
-"""Demo: a 30-week programme at Ekaterina with one group eleven sessions in; partners supported
-by Kitezh. Names are invented for the demo."""
+"""Demo: a 30-week programme at Ekaterina with one group eleven sessions in and one group that
+finished (before and after measures); partners supported by Kitezh. Names are invented."""
 
 from __future__ import annotations
 
@@ -103,4 +103,97 @@ def load(stdout) -> None:
             },
             recorded_by="demo",
         )
-    stdout.write("Demo programme: 1 group, 8 participants, 11 sessions.")
+    done = _finished_group(prog, facilitator, rng)
+    stdout.write(
+        f"Demo programme: a group 11 sessions in (8 participants), and a finished group "
+        f"({done} of {len(MEN_EARLIER)} completed, with before and after measures)."
+    )
+
+
+# The group before: 30 weeks, finished two months ago; its partners, again, have their own names.
+MEN_EARLIER = [
+    "Artyom B.",
+    "Boris G.",
+    "Denis F.",
+    "Igor C.",
+    "Kirill S.",
+    "Maxim E.",
+    "Stepan Z.",
+]
+PARTNERS_EARLIER = ["Darya", "Elena", "Irina", "Ksenia", "Lyubov", "Marta", "Vera"]
+EXITS = {5: "Stopped coming after three missed sessions", 6: "Moved to another region"}
+
+
+def _finished_group(prog: Programme, facilitator: User, rng: random.Random) -> int:
+    from refuge.programmes.models import OutcomeResponse, Participant, PartnerSupport
+
+    start = timezone.localdate() - timedelta(weeks=39)
+    group = services.group_create(
+        by=None, programme=prog, name="Spring group", start_date=start, facilitators=[facilitator]
+    )
+    men = [
+        services.participant_enrol(
+            by=None,
+            group=group,
+            name=name,
+            referral_source=rng.choice(["court", "probation", "probation", "self"]),
+            partner_name=partner,
+            partner_contact="through her caseworker",
+            joined_on=start,
+        )
+        for name, partner in zip(MEN_EARLIER, PARTNERS_EARLIER, strict=True)
+    ]
+    last = {i: (12 if i == 5 else 20) for i in EXITS}  # the last session each leaver attended
+    for n in range(1, 31):
+        session = services.session_record(
+            by=None, group=group, number=n, held_on=start + timedelta(weeks=n - 1)
+        )
+        for i, man in enumerate(men):
+            if i in last and n > last[i]:
+                if n <= last[i] + 3:
+                    services.attendance_mark(
+                        by=None, session=session, participant=man, mark="absent"
+                    )
+                continue
+            mark = rng.choices(["present", "excused"], weights=[94, 6])[0]
+            services.attendance_mark(by=None, session=session, participant=man, mark=mark)
+    ended = start + timedelta(weeks=30)
+    for i, man in enumerate(men):
+        services.participant_end(by=None, participant=man, completed=i not in EXITS,
+                                 reason=EXITS.get(i, ""))  # fmt: skip
+    Participant.objects.filter(group=group).update(ended_on=ended)
+    PartnerSupport.objects.filter(participant__group=group).update(status="made")
+    # Before: as in the other group. After (six weeks after the end, completers only): fewer
+    # partners injured or afraid, more who feel very safe; still not everyone.
+    for i, man in enumerate(men):
+        phases = ["before"] if i in EXITS else ["before", "after"]
+        for phase in phases:
+            after = phase == "after"
+            OutcomeResponse.objects.create(
+                participant=man,
+                respondent="partner",
+                phase=phase,
+                survey="partner-outcomes@1",
+                answers={
+                    "injured_3m": "no" if after and i != 1 else rng.choice(["yes", "yes", "no"]),
+                    "feels_very_safe": "yes" if after and i not in (1, 3) else "no",
+                    "afraid_often": "no" if after and i != 1 else "yes",
+                    "children_exposed": "no" if after else rng.choice(["yes", "no"]),
+                },
+                recorded_by="demo",
+            )
+            OutcomeResponse.objects.create(
+                participant=man,
+                respondent="participant",
+                phase=phase,
+                survey="participant-outcomes@1",
+                answers={
+                    "physical_3m": "no" if after else "yes",
+                    "controlling": "no" if after and i not in (1, 2) else "yes",
+                    "responsibility": "yes"
+                    if after and i != 2
+                    else rng.choice(["no", "no", "yes"]),
+                },
+                recorded_by="demo",
+            )
+    return len(men) - len(EXITS)

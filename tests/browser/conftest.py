@@ -87,6 +87,42 @@ def submit(page, target, **click) -> None:
             target.click(**click)
 
 
+def totp_code(device) -> str:
+    """The current six-digit code of a TOTP device (what her phone shows)."""
+    from django_otp.oath import totp
+
+    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
+
+
+def sign_in(page, base: str, user, *, lang: str | None = None) -> None:
+    """Sign in through the real forms: the language first when ``lang`` is given and the page
+    is not in it already (the header's switch; otherwise the browser's Accept-Language
+    decides), then the password, then the code of her confirmed TOTP device when she has one
+    (analysts have none).
+
+    A code is accepted once: a second sign-in of the same person within the same 30-second
+    step is refused, so tests keep each person's browser context open instead.
+    """
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tests.conftest import PASSWORD
+
+    page.goto(f"{base}/login/")
+    if lang is not None and page.locator("html").get_attribute("lang") != lang:
+        page.select_option("#lang-select", lang)
+        submit(page, ".lang button")
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", PASSWORD)
+    submit(page, "main button[type=submit]")
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is not None:
+        page.fill("#id_code", totp_code(device))
+        submit(page, "main form button[type=submit] >> nth=0")
+    page.wait_for_url(f"{base}/")
+    if lang is not None:
+        assert page.locator("html").get_attribute("lang") == lang
+
+
 def shot(page, name: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"

@@ -9,21 +9,16 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from refuge.core.roles import OrgKind
 from refuge.vacancies.models import FacilityAvailability
-from tests.browser.conftest import shot, submit
-from tests.conftest import PASSWORD, make_org, make_user
+from tests.browser.conftest import shot, sign_in, submit
+from tests.conftest import make_org, make_user
 from tests.directory.factories import OPEN_RULES, ensure_regions, make_facility
 
 pytestmark = pytest.mark.browser
-
-
-def _code(device):
-    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
 
 
 @pytest.fixture
@@ -56,22 +51,12 @@ def network(transactional_db):
     return device
 
 
-def _sign_in(page, live_server, device):
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", "marina")
-    page.fill("#id_password", PASSWORD)
-    page.click("main button[type=submit]")
-    page.fill("#id_code", _code(device))
-    page.click("main form button[type=submit] >> nth=0")
-    page.wait_for_url(f"{live_server.url}/")
-
-
 def _row(page, name):
     return page.locator(".board-row", has=page.locator(f"h3:has-text('{name}')"))
 
 
 def test_the_board_finds_places_for_a_woman_with_two_sons_and_a_dog(live_server, page, network):
-    _sign_in(page, live_server, network)
+    sign_in(page, live_server.url, network.user)
     page.click("nav a[href='/vacancies/']")
     page.wait_for_url(f"{live_server.url}/vacancies/")
     page.fill("#id_boys", "15, 9")
@@ -131,7 +116,7 @@ def test_a_caseworker_reports_free_beds_from_her_phone(live_server, page, networ
 
     facility = Facility.objects.get(name="Kitezh refuge")
     page.set_viewport_size({"width": 390, "height": 844})
-    _sign_in(page, live_server, network)
+    sign_in(page, live_server.url, network.user)
     page.goto(f"{live_server.url}/vacancies/facility/{facility.pk}/")
     assert "6 beds free" in page.locator("main").inner_text()
     shared = page.get_by_label("Room 2 (shared room, 6 beds): free beds")

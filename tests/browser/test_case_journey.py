@@ -2,27 +2,13 @@
 
 import pytest
 from django_otp import DEVICE_ID_SESSION_KEY  # noqa: F401  (documents how sign-in is faked below)
-from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from refuge.cases.models import RiskAssessment, SafetyPlan
-from tests.browser.conftest import shot, submit
-from tests.conftest import PASSWORD, make_org, make_user
+from tests.browser.conftest import shot, sign_in, submit
+from tests.conftest import make_org, make_user
 
 pytestmark = pytest.mark.browser
-
-
-def sign_in(page, base, username, device):
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("main button[type=submit]")
-    page.fill(
-        "#id_code",
-        f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}",
-    )
-    page.click("main form button[type=submit] >> nth=0")
-    page.wait_for_url(f"{base}/")
 
 
 @pytest.fixture
@@ -35,7 +21,7 @@ def caseworker(transactional_db):
 def test_intake_risk_screen_and_safety_plan(live_server, page, caseworker, lang):
     user, device = caseworker
     base = live_server.url
-    sign_in(page, base, "marina", device)
+    sign_in(page, base, user)
     if lang == "ru":
         page.select_option("#lang-select", "ru")
         submit(page, ".lang button")

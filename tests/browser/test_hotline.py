@@ -11,23 +11,18 @@ import urllib.request
 from urllib.parse import urlencode
 
 import pytest
-from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from refuge.core.models import Organisation
 from refuge.core.roles import OrgKind
 from refuge.hotline import services
 from refuge.hotline.models import Call, WrapUp
-from tests.browser.conftest import shot, submit
-from tests.conftest import PASSWORD, make_org, make_user
+from tests.browser.conftest import shot, sign_in, submit
+from tests.conftest import make_org, make_user
 from tests.hotline.helpers import MANGO_CALL, MANGO_SUMMARY, mango_event, mango_form, mango_summary
 
 pytestmark = pytest.mark.browser
 LINE = "74950000001"
-
-
-def _code(device):
-    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
 
 
 @pytest.fixture
@@ -58,19 +53,6 @@ def _pbx(live_server, path: str, payload: dict) -> None:
         assert response.status == 200
 
 
-def _sign_in(page, live_server, device, lang: str) -> None:
-    page.goto(f"{live_server.url}/login/")
-    if lang == "ru":
-        page.select_option("#lang-select", "ru")
-        submit(page, ".lang button")
-    page.fill("#id_username", "olga")
-    page.fill("#id_password", PASSWORD)
-    page.click("main button[type=submit]")
-    page.fill("#id_code", _code(device))
-    page.click("main form button[type=submit] >> nth=0")
-    page.wait_for_url(f"{live_server.url}/")
-
-
 TEXT = {
     "en": {"ringing": "Ringing", "yours": "Your call", "take": "Take this call",
            "saved": "Wrap-up saved", "outcome": "Choose at least one outcome"},
@@ -85,7 +67,7 @@ def test_an_operator_takes_a_call_through_wrap_up(live_server, page, operator, l
     t = TEXT[lang]
     now = int(time.time())
     entry = f"browser-{lang}"
-    _sign_in(page, live_server, device, lang)
+    sign_in(page, live_server.url, user, lang=lang)
     page.click("nav a[href='/hotline/']")
     page.wait_for_url(f"{live_server.url}/hotline/")
     assert page.locator("html").get_attribute("lang") == lang
@@ -178,7 +160,7 @@ def test_a_callback_shows_her_number_only_in_her_safe_time(live_server, page, op
         by=p, safe_number="+7 916 555-03-04",
         safe_times=[Window((0,), dtime(0), dtime(0, 1))], tz="Asia/Bishkek",
     )  # fmt: skip
-    _sign_in(page, live_server, device, "en")
+    sign_in(page, live_server.url, user)
     page.goto(f"{live_server.url}/hotline/callbacks/")
     rows = page.locator("tbody tr")
     assert "safe to call now" in rows.nth(0).inner_text()
@@ -210,14 +192,8 @@ def test_the_figures_of_the_demo_year_in_charts_and_tables(
         core_demo.load(io.StringIO())
         demo.load(io.StringIO())
     user = make_user(Organisation.objects.get(slug="coalition-hub"), "coordinator", "nadia")
-    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", "nadia")
-    page.fill("#id_password", PASSWORD)
-    page.click("main button[type=submit]")
-    page.fill("#id_code", _code(device))
-    page.click("main form button[type=submit] >> nth=0")
-    page.wait_for_url(f"{live_server.url}/")
+    TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    sign_in(page, live_server.url, user)
     for lang in ("en", "ru"):
         if lang == "ru":
             page.select_option("#lang-select", "ru")

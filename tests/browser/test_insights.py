@@ -15,7 +15,6 @@ import pytest
 from django.core.management import call_command
 from django.test import override_settings
 from django.utils import timezone
-from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from refuge.cases import services as cases
@@ -27,8 +26,8 @@ from refuge.directory.models import Facility
 from refuge.referrals import services as referrals
 from refuge.referrals.models import Referral, ReferralTarget, TurnAway
 from refuge.vacancies.services import availability_settings_update
-from tests.browser.conftest import SCREENSHOTS, shot, submit
-from tests.conftest import PASSWORD, make_user
+from tests.browser.conftest import SCREENSHOTS, shot, sign_in, submit
+from tests.conftest import make_user
 
 pytestmark = pytest.mark.browser
 
@@ -37,10 +36,6 @@ OUTCOMES = ["independent_housing", "relatives", "relatives", "returned_to_abuser
             "moved_to_another_shelter", "state_housing", "unknown"]  # fmt: skip
 REASONS = [["no_place_anywhere"], ["household_does_not_fit"], ["documents"], ["language"],
            ["declined_by_her"], ["distance_safety"], ["documents", "language"]]  # fmt: skip
-
-
-def _code(device):
-    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
 
 
 def _a_year_of_placements() -> None:
@@ -121,19 +116,8 @@ def demo(transactional_db, tmp_path):
 
 
 def _sign_in(page, live_server, person, lang: str) -> None:
-    username, device = person
-    page.context.clear_cookies()
-    page.goto(f"{live_server.url}/login/")
-    if lang == "ru":
-        page.select_option("#lang-select", "ru")
-        submit(page, ".lang button")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("main button[type=submit]")
-    if device is not None:
-        page.fill("#id_code", _code(device))
-        page.click("main form button[type=submit] >> nth=0")
-    page.wait_for_url(f"{live_server.url}/")
+    page.context.clear_cookies()  # one page, several people in turn
+    sign_in(page, live_server.url, User.objects.get(username=person[0]), lang=lang)
 
 
 TEXT = {

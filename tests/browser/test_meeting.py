@@ -4,31 +4,16 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from refuge.cases.services import assessment_save, client_create, consent_record
 from refuge.core.access import Principal
 from refuge.core.roles import OrgKind
 from refuge.meetings import services
-from tests.browser.conftest import shot, submit
-from tests.conftest import PASSWORD, make_org, make_user
+from tests.browser.conftest import shot, sign_in, submit
+from tests.conftest import make_org, make_user
 
 pytestmark = pytest.mark.browser
-
-
-def sign_in(page, base, user):
-    device = TOTPDevice.objects.get(user=user)
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("main button[type=submit]")
-    page.fill(
-        "#id_code",
-        f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}",
-    )
-    page.click("main form button[type=submit] >> nth=0")
-    page.wait_for_url(f"{base}/")
 
 
 def test_a_meeting_from_agenda_to_follow_up(live_server, browser, transactional_db):

@@ -2,30 +2,15 @@
 journey → arrival → stay, in a real browser (SPEC C6)."""
 
 import pytest
-from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from refuge.referrals.models import ReferralTarget
 from refuge.vacancies.services import availability_settings_update
-from tests.browser.conftest import shot, submit
-from tests.conftest import PASSWORD, make_org, make_user
+from tests.browser.conftest import shot, sign_in, submit
+from tests.conftest import make_org, make_user
 from tests.directory.factories import make_facility
 
 pytestmark = pytest.mark.browser
-
-
-def sign_in(page, base, user):
-    device = TOTPDevice.objects.get(user=user)
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("main button[type=submit]")
-    page.fill(
-        "#id_code",
-        f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}",
-    )
-    page.click("main form button[type=submit] >> nth=0")
-    page.wait_for_url(f"{base}/")
 
 
 def test_from_intake_to_a_stay(live_server, browser, transactional_db):

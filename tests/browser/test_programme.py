@@ -4,38 +4,21 @@ sees it, nobody else does."""
 from datetime import date
 
 import pytest
-from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from refuge.programmes import services
-from tests.browser.conftest import shot, submit
-from tests.conftest import PASSWORD, make_org, make_user
+from tests.browser.conftest import shot, sign_in, submit
+from tests.conftest import make_org, make_user
 
 pytestmark = pytest.mark.browser
-
-
-def code(device):
-    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
-
-
-def sign_in(page, base, username, device):
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("main button[type=submit]")
-    page.fill("#id_code", code(device))
-    page.click("main form button[type=submit] >> nth=0")
-    page.wait_for_url(f"{base}/")
 
 
 def test_register_and_a_one_way_concern(live_server, browser, transactional_db):
     prog_org, support_org = make_org("ekaterina"), make_org("kitezh")
     fac = make_user(prog_org, "facilitator", "fyodor")
     worker = make_user(support_org, "caseworker", "marina")
-    devices = {
-        u.username: TOTPDevice.objects.create(user=u, name="p", confirmed=True)
-        for u in (fac, worker)
-    }
+    for u in (fac, worker):
+        TOTPDevice.objects.create(user=u, name="p", confirmed=True)
     from refuge.core.access import Principal
 
     p = Principal.for_user(fac)
@@ -54,7 +37,7 @@ def test_register_and_a_one_way_concern(live_server, browser, transactional_db):
 
     phone = browser.new_context(viewport={"width": 390, "height": 844}, locale="ru-RU")
     page = phone.new_page()
-    sign_in(page, live_server.url, "fyodor", devices["fyodor"])
+    sign_in(page, live_server.url, fac)
     page.goto(f"{live_server.url}/programmes/groups/{group.pk}/")
     page.click("main form button[type=submit] >> nth=0")  # open the register for session 1
     page.wait_for_url("**/sessions/1/")
@@ -74,7 +57,7 @@ def test_register_and_a_one_way_concern(live_server, browser, transactional_db):
 
     desk = browser.new_context(viewport={"width": 1200, "height": 800})
     page = desk.new_page()
-    sign_in(page, live_server.url, "marina", devices["marina"])
+    sign_in(page, live_server.url, worker)
     page.goto(f"{live_server.url}/programmes/partner-support/")
     submit(page, "table a >> nth=0")
     assert "Said he will find her at the new flat." in page.content()

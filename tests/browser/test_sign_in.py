@@ -1,15 +1,10 @@
 import pytest
-from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tests.browser.conftest import shot, submit
+from tests.browser.conftest import shot, submit, totp_code
 from tests.conftest import PASSWORD, make_org, make_user
 
 pytestmark = pytest.mark.browser
-
-
-def _code(device):
-    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
 
 
 @pytest.fixture
@@ -32,7 +27,7 @@ def test_a_manager_signs_in_with_a_code_and_switches_to_russian(live_server, pag
     page.fill("#id_password", PASSWORD)
     submit(page, "main button[type=submit]")
     assert "/login/code/" in page.url
-    page.fill("#id_code", _code(device))
+    page.fill("#id_code", totp_code(device))
     page.click("main form button[type=submit] >> nth=0")
     page.wait_for_url(f"{live_server.url}/")
     assert page.locator("h1").inner_text().startswith("Hello")
@@ -60,6 +55,6 @@ def test_first_sign_in_shows_a_scannable_qr_code(live_server, page, transactiona
     )
     shot(page, "04-enrol")
     device = TOTPDevice.objects.get(user__username="olga")
-    page.fill("#id_code", _code(device))
+    page.fill("#id_code", totp_code(device))
     page.click("main form button[type=submit] >> nth=0")
     page.wait_for_url(f"{live_server.url}/")

@@ -21,7 +21,6 @@ from urllib.parse import urlencode
 
 import pytest
 from django.utils import timezone
-from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from refuge.cases.models import AftercareTask, Client, RiskAssessment, Stay
@@ -30,8 +29,8 @@ from refuge.hotline import services as hotline
 from refuge.hotline.models import Call, WrapUp
 from refuge.referrals.models import Referral, ReferralTarget
 from refuge.vacancies.services import availability_settings_update
-from tests.browser.conftest import shot, submit
-from tests.conftest import PASSWORD, make_org, make_user
+from tests.browser.conftest import shot, sign_in, submit
+from tests.conftest import make_org, make_user
 from tests.directory.factories import make_facility
 from tests.hotline.helpers import MANGO_CALL, MANGO_SUMMARY, mango_event, mango_form, mango_summary
 
@@ -50,30 +49,12 @@ WORDS = {
 }  # fmt: skip
 
 
-def _code(device) -> str:
-    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
-
-
 def _pbx(base: str, path: str, payload: dict) -> None:
     body = urlencode(mango_form(payload)).encode()
     request = urllib.request.Request(f"{base}{path}", data=body, method="POST")  # noqa: S310
     request.add_header("Content-Type", "application/x-www-form-urlencoded")
     with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - our live server
         assert response.status == 200
-
-
-def _sign_in(page, base: str, user, lang: str) -> None:
-    page.goto(f"{base}/login/")
-    if lang != "en":
-        page.select_option("#lang-select", lang)
-        submit(page, ".lang button")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", PASSWORD)
-    submit(page, "main button[type=submit]")
-    page.fill("#id_code", _code(TOTPDevice.objects.get(user=user)))
-    submit(page, "main form button[type=submit] >> nth=0")
-    assert page.url == f"{base}/"
-    assert page.locator("html").get_attribute("lang") == lang
 
 
 @pytest.fixture
@@ -117,7 +98,7 @@ def _journey(base, w, lang, people, op, yar, vla):
         shot(page, f"journey-{lang}-{n:02d}-{step}")
 
     # 1. A call: the PBX rings the queue; her extension answers.
-    _sign_in(op, base, people["olga"], lang)
+    sign_in(op, base, people["olga"], lang=lang)
     op.goto(f"{base}/hotline/")
     now, entry = int(time.time()), f"journey-{lang}"
     _pbx(base, MANGO_CALL, mango_event(entry, "c1", 1, "Appeared", now - 30, caller=CALLER,
@@ -196,7 +177,7 @@ def _journey(base, w, lang, people, op, yar, vla):
     snap(op, 7, "referral-sent")
 
     # 7. Yaroslavl accepts on her phone; Vladimir's hold is withdrawn in the same moment.
-    _sign_in(yar, base, people["yana"], lang)
+    sign_in(yar, base, people["yana"], lang=lang)
     yar.goto(f"{base}/referrals/inbox/")
     submit(yar, f"a[href='/referrals/{referral.pk}/']")
     snap(yar, 8, "inbox-referral-phone")
@@ -204,7 +185,7 @@ def _journey(base, w, lang, people, op, yar, vla):
     targets = {t.facility.name: t.status for t in ReferralTarget.objects.filter(referral=referral)}
     assert targets == {"Yaroslavl refuge": "accepted", "Vladimir refuge": "withdrawn"}
     snap(yar, 9, "accepted-phone")
-    _sign_in(vla, base, people["vera"], lang)
+    sign_in(vla, base, people["vera"], lang=lang)
     vla.goto(f"{base}/referrals/{referral.pk}/")
     assert vla.locator("form[action$='/accept/']").count() == 0  # nothing left to accept
     assert ADDRESS not in vla.content()

@@ -83,6 +83,7 @@ CASES = [
         ok=302,
     ),
     Case("hotline:figures", allowed=FIGURES),
+    Case("hotline:setup", allowed=roles(R.MANAGER, R.ADMIN)),
     # The PBX webhooks are authenticated by their signature, whoever sends them.
     Case(
         "api:telephony_mango_call",

@@ -24,6 +24,7 @@ NAVIGATION = [
     ("directory:list", _("Directory"), roles.can_view_directory),
     ("hotline:queue", _("Calls"), roles.can_take_calls),
     ("hotline:figures", _("Hotline figures"), roles.can_view_hotline_figures),
+    ("hotline:setup", _("Lines and extensions"), roles.can_set_up_hotline),
     ("cases:list", _("Cases"), roles.can_view_cases),
     ("meetings:list", _("Risk meetings"), roles.can_see_meetings),
     ("programmes:home", _("Programmes"), roles.can_run_programmes),

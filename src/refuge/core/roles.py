@@ -93,6 +93,12 @@ def can_take_calls(role: str) -> bool:
     return role in {Role.OPERATOR, Role.COORDINATOR, Role.CASEWORKER, Role.MANAGER}
 
 
+def can_set_up_hotline(role: str) -> bool:
+    """The hotline's set-up page: managers give their staff PBX extensions; administrators
+    also register lines and give them to organisations."""
+    return role in {Role.MANAGER, Role.ADMIN}
+
+
 def can_view_hotline_figures(role: str) -> bool:
     """Not analysts: figures for any date range, however well each is suppressed, can be
     subtracted from one another (or from the published quarters) to reveal a hidden cell.

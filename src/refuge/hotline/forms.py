@@ -311,3 +311,51 @@ class FiguresForm(forms.Form):
             elif (end - start).days > 366:
                 self.add_error("end", _("Choose at most a year."))
         return data
+
+
+class ExtensionForm(forms.Form):
+    """Give a member of staff the PBX extension (or Twilio client identity) she answers on."""
+
+    user = forms.ModelChoiceField(label=_("Member of staff"), queryset=None)
+    identity = forms.CharField(
+        label=_("Extension"),
+        max_length=100,
+        help_text=_("As the PBX reports it: an extension number such as 101, or a client name."),
+    )
+
+    def __init__(self, *args, staff=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = staff
+        self.fields["user"].label_from_instance = lambda u: u.get_full_name() or u.username
+
+
+class LineForm(forms.Form):
+    """Register a line, or change one, and give it to an organisation (administrators)."""
+
+    number = forms.CharField(label=_("Number or PBX line name"), max_length=64)
+    name = forms.CharField(label=_("Name"), max_length=120, required=False)
+    organisation = forms.ModelChoiceField(
+        label=_("Organisation"),
+        queryset=None,
+        required=False,
+        help_text=_("Calls on a line without an organisation are seen by coordinators only."),
+    )
+    region = forms.CharField(
+        label=_("Region of the line (ISO code)"), max_length=10, required=False
+    )
+    service_area = forms.CharField(
+        label=_("Service area"),
+        max_length=300,
+        required=False,
+        help_text=_("Region or country codes, comma-separated, e.g. KG or RU-MOW,RU-MOS."),
+    )
+    default_country = forms.CharField(
+        label=_("Country of national-format numbers"), max_length=2, initial="RU"
+    )
+    region_from_line = forms.BooleanField(
+        label=_("A regional number: count mobile callers in the line's region"), required=False
+    )
+
+    def __init__(self, *args, organisations=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = organisations

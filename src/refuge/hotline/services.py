@@ -858,10 +858,20 @@ def extension_assign(*, by: Principal | None, user: User, identity: str) -> Oper
         same_org = user.organisation is not None and user.organisation.pk == by.org_id
         if not (by.role == Role.ADMIN or (can_manage_staff(by.role or "") and same_org)):
             raise ServiceError(_("Only an administrator or her manager can do this."), "forbidden")
+    if user.role is None or not can_take_calls(user.role):
+        raise ServiceError(_("Only staff who take calls get an extension."), "invalid")
     with transaction.atomic():
         ext, _created = OperatorExtension.objects.select_for_update().get_or_create(
             identity=identity, defaults={"user": user}
         )
+        if ext.user_id != user.pk and by is not None and by.role != Role.ADMIN:
+            # The calls answered on an extension become its holder's: a manager must not take
+            # another organisation's extension (and with it, sight of its calls).
+            holder = ext.user.organisation
+            if holder is None or holder.pk != by.org_id:
+                raise ServiceError(
+                    _("This extension belongs to another organisation."), "forbidden"
+                )
         if ext.user_id != user.pk:
             ext.user = user
             ext.save(update_fields=["user"])
@@ -874,3 +884,23 @@ def extension_assign(*, by: Principal | None, user: User, identity: str) -> Oper
             details={"extension": identity},
         )
     return ext
+
+
+def extension_remove(*, by: Principal | None, extension: OperatorExtension) -> None:
+    """The extension no longer belongs to anyone: calls answered on it are not attributed."""
+    user = extension.user
+    if by is not None:
+        same_org = user.organisation is not None and user.organisation.pk == by.org_id
+        if not (by.role == Role.ADMIN or (can_manage_staff(by.role or "") and same_org)):
+            raise ServiceError(_("Only an administrator or her manager can do this."), "forbidden")
+    with transaction.atomic():
+        identity = extension.identity
+        extension.delete()
+        audit.record(
+            actor=by,
+            action="hotline.extension.remove",
+            target_type="core.user",
+            target_id=user.pk,
+            target_org_slug=user.organisation.slug if user.organisation else "",
+            details={"extension": identity},
+        )

@@ -16,4 +16,5 @@ urlpatterns = [
     path("callbacks/<uuid:pk>/attempt/", views.callback_attempt, name="callback_attempt"),
     path("callbacks/<uuid:pk>/close/", views.callback_close, name="callback_close"),
     path("figures/", views.figures_page, name="figures"),
+    path("set-up/", views.setup, name="setup"),
 ]

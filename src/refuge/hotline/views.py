@@ -28,11 +28,13 @@ from .forms import (
     AttemptForm,
     CallbackForm,
     CloseForm,
+    ExtensionForm,
     FiguresForm,
+    LineForm,
     ManualCallForm,
     WrapUpForm,
 )
-from .models import Callback, CallbackStatus, CallState, WrapUp
+from .models import Callback, CallbackStatus, CallState, Line, OperatorExtension, WrapUp
 
 
 def _wrapup_first(p: Principal):
@@ -361,5 +363,87 @@ def figures_page(request: HttpRequest) -> HttpResponse:
             "line_chart": charts.horizontal_bars(f.by_line, "offered", "c-offered", _("offered")),
             "short_seconds": conf.short_abandon_seconds(),
             "repeat_days": conf.repeat_window().days,
+        },
+    )
+
+
+# --- set-up: lines and extensions -------------------------------------------------------------
+
+
+def _call_takers(p: Principal):
+    from refuge.core.models import User
+
+    qs = User.objects.filter(
+        membership__is_active=True,
+        membership__role__in=[r for r in roles.Role if roles.can_take_calls(r)],
+    ).select_related("membership__organisation")
+    if p.role != roles.Role.ADMIN:
+        qs = qs.filter(membership__organisation_id=p.org_id)
+    return qs.order_by("membership__organisation__name", "username")
+
+
+@login_required
+@role_required(roles.can_set_up_hotline)
+def setup(request: HttpRequest) -> HttpResponse:
+    """Managers give their staff PBX extensions (so a call answered on 101 is hers);
+    administrators also register lines and give them to organisations."""
+    from refuge.core.models import Organisation
+
+    p = principal(request)
+    is_admin = p.role == roles.Role.ADMIN
+    staff = _call_takers(p)
+    ext_form = ExtensionForm(staff=staff)
+    line_form = LineForm(organisations=Organisation.objects.filter(is_active=True).order_by("name"))
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "extension":
+                ext_form = ExtensionForm(request.POST, staff=staff)
+                if ext_form.is_valid():
+                    d = ext_form.cleaned_data
+                    services.extension_assign(by=p, user=d["user"], identity=d["identity"])
+                    messages.success(
+                        request, _("Extension %(ext)s saved.") % {"ext": d["identity"]}
+                    )
+                    return redirect("hotline:setup")
+            elif action == "remove":
+                ext = OperatorExtension.objects.filter(
+                    pk=request.POST.get("extension"), user__in=staff
+                ).first()
+                if ext is None:
+                    messages.error(request, _("No such extension."))
+                else:
+                    services.extension_remove(by=p, extension=ext)
+                    messages.success(
+                        request, _("Extension %(ext)s removed.") % {"ext": ext.identity}
+                    )
+                return redirect("hotline:setup")
+            elif action == "line" and is_admin:
+                line_form = LineForm(
+                    request.POST, organisations=line_form.fields["organisation"].queryset
+                )
+                if line_form.is_valid():
+                    line = services.line_save(by=p, **line_form.cleaned_data)
+                    messages.success(request, _("Line %(line)s saved.") % {"line": line})
+                    return redirect("hotline:setup")
+        except ServiceError as exc:
+            target = line_form if action == "line" else ext_form
+            target.add_error(None, exc.message)
+    extensions = (
+        OperatorExtension.objects.filter(user__in=staff)
+        .select_related("user__membership__organisation")
+        .order_by("identity")
+    )
+    return render(
+        request,
+        "hotline/setup.html",
+        {
+            "ext_form": ext_form,
+            "line_form": line_form if is_admin else None,
+            "extensions": extensions,
+            "lines": Line.objects.select_related("organisation").order_by("number")
+            if is_admin
+            else Line.objects.filter(organisation_id=p.org_id).order_by("number"),
+            "is_admin": is_admin,
         },
     )

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from . import merge, regions, windows
 from .models import AttemptOutcome, ContactType, Line, Need, UnmetReason, WrapUp
@@ -333,7 +334,7 @@ class LineForm(forms.Form):
     """Register a line, or change one, and give it to an organisation (administrators)."""
 
     number = forms.CharField(label=_("Number or PBX line name"), max_length=64)
-    name = forms.CharField(label=_("Name"), max_length=120, required=False)
+    name = forms.CharField(label=pgettext_lazy("line", "Name"), max_length=120, required=False)
     organisation = forms.ModelChoiceField(
         label=_("Organisation"),
         queryset=None,

@@ -37,6 +37,7 @@ CASES = [
     Case("directory:organisation_edit", allowed=MANAGERS),
     Case("directory:facility_edit", setup=_facility, allowed=MANAGERS),
     Case("directory:rules_edit", setup=_facility, allowed=MANAGERS),
+    Case("directory:hours_edit", setup=_facility, allowed=MANAGERS),
     Case(
         "directory:phone_add",
         method="post",

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext_lazy as _
 
+from . import hours
 from .models import (
     FACILITY_PROFILE_FIELDS,
     HOUSE_RULE_FIELDS,
@@ -160,6 +162,104 @@ class RulesForm(forms.ModelForm):
     def clean_staff_languages(self) -> list[str]:
         text = self.cleaned_data.get("staff_languages") or ""
         return [t.strip().lower() for t in text.replace(";", ",").split(",") if t.strip()]
+
+
+class HoursWindowForm(forms.Form):
+    """One line of the opening hours: days, and a time to open and to close. A line left
+    wholly empty is no line."""
+
+    days = forms.MultipleChoiceField(
+        label=_("Days"),
+        choices=[(str(d), WEEKDAYS_ABBR[d]) for d in hours.WEEK],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    opens = forms.CharField(label=_("Opens"), max_length=5, required=False)
+    closes = forms.CharField(label=_("Closes"), max_length=5, required=False)
+
+    def _time(self, name: str) -> int | None:
+        text = (self.cleaned_data.get(name) or "").strip()
+        if not text:
+            return None
+        try:
+            return hours.parse_hhmm(text)
+        except ValueError:
+            raise forms.ValidationError(
+                _("Write the time as HH:MM, from 00:00 to 24:00."), code="invalid"
+            ) from None
+
+    def clean_opens(self) -> int | None:
+        return self._time("opens")
+
+    def clean_closes(self) -> int | None:
+        return self._time("closes")
+
+    def clean(self) -> dict:
+        data = super().clean()
+        days, opens, closes = data.get("days"), data.get("opens"), data.get("closes")
+        if self.errors or (not days and opens is None and closes is None):
+            return data
+        if not days:
+            self.add_error("days", _("Choose at least one day."))
+        if opens is None:
+            self.add_error("opens", _("When does it open?"))
+        if closes is None:
+            self.add_error("closes", _("When does it close?"))
+        if opens is not None and closes is not None and opens >= closes:
+            self.add_error(
+                "closes",
+                _(
+                    "It must close after it opens. Hours past midnight are two lines "
+                    "(for example 19:00–24:00 and 00:00–08:00)."
+                ),
+            )
+        return data
+
+    @property
+    def window(self) -> hours.Window | None:
+        data = self.cleaned_data
+        if not data.get("days"):
+            return None
+        return hours.Window(
+            tuple(sorted(int(d) for d in data["days"])), data["opens"], data["closes"]
+        )
+
+
+class BaseHoursFormSet(forms.BaseFormSet):
+    def windows(self) -> list[hours.Window]:
+        return [w for form in self.forms if (w := form.window) is not None]
+
+
+HoursFormSet = forms.formset_factory(
+    HoursWindowForm, formset=BaseHoursFormSet, extra=2, max_num=14, validate_max=True
+)
+
+
+class HoursForm(forms.Form):
+    always = forms.BooleanField(
+        label=_("Open 24 hours, every day"),
+        required=False,
+        help_text=_("Tick for a service that never closes; the lines below are then ignored."),
+    )
+
+
+def hours_initial(stored: list | None) -> tuple[bool, list[dict]]:
+    """(always open, formset rows) for a facility's stored hours."""
+    try:
+        windows = hours.loads(stored)
+    except ValueError:
+        windows = []
+    if windows and hours.always_open(windows):
+        return True, []
+    rows = [
+        {
+            "days": [str(d) for d in w.days],
+            "opens": hours.hhmm(w.opens),
+            "closes": hours.hhmm(w.closes),
+        }
+        for w in windows
+    ]
+    return False, rows
 
 
 class PhoneForm(forms.Form):

@@ -183,6 +183,9 @@ class Facility(models.Model):
     # Set when the threat knows where it is (evacuation, SPEC C6); placement never sends anyone.
     compromised_since = models.DateTimeField(null=True, blank=True)
     source_note = models.TextField(_("where these facts come from"), blank=True)
+    # Weekly windows in the facility's local time, as refuge.directory.hours dumps them;
+    # empty means not stated. Changed by services.facility_hours_set only.
+    opening_hours = models.JSONField(_("opening hours"), default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -21,6 +21,8 @@ from refuge.core.roles import Role, can_manage_facility
 from refuge.core.services import ServiceError
 from refuge.placement.geo import valid_point
 
+from . import hours
+from .hours_display import day_name
 from .models import (
     FACILITY_PROFILE_FIELDS,
     HOUSE_RULE_FIELDS,
@@ -385,6 +387,61 @@ def house_rules_update(*, by: Principal | None, facility: Facility, **values: An
         rules.save()
         _audit(by, "facility.rules_update", facility, changes=changed)
     return rules
+
+
+# --- opening hours -----------------------------------------------------------------------------
+
+
+def hours_problem_message(problem: hours.Problem) -> str:
+    """A manager's words for what is wrong with one line of the hours."""
+    if problem.code == "no_days":
+        return _("Opening hours, line %(line)s: choose at least one day.") % {"line": problem.line}
+    if problem.code == "closes_before_opens":
+        return _(
+            "Opening hours, line %(line)s: the opening time must be before the closing time. "
+            "Hours past midnight are two lines (for example 19:00–24:00 and 00:00–08:00)."
+        ) % {"line": problem.line}
+    if problem.code == "overlap":
+        return _("Opening hours, lines %(line)s and %(other)s overlap on %(day)s.") % {
+            "line": problem.line,
+            "other": problem.other,
+            "day": day_name(problem.day),
+        }
+    if problem.code == "bad_day":
+        return _("Opening hours, line %(line)s: unknown day of the week.") % {"line": problem.line}
+    return _("Opening hours, line %(line)s: a time is between 00:00 and 24:00.") % {
+        "line": problem.line
+    }
+
+
+def clean_hours(windows: list[hours.Window] | list[dict]) -> list[hours.Window]:
+    """Windows (or their JSON form) checked, or a ServiceError that names every bad line."""
+    try:
+        found = [w if isinstance(w, hours.Window) else hours.Window.from_json(w) for w in windows]
+    except ValueError as exc:
+        raise ServiceError(_("Opening hours: a time is written as HH:MM."), "invalid") from exc
+    if problems := hours.problems(found):
+        raise ServiceError(" ".join(hours_problem_message(p) for p in problems), "invalid")
+    return hours.normalise(found)
+
+
+def facility_hours_set(
+    *, by: Principal | None, facility: Facility, windows: list[hours.Window] | list[dict]
+) -> bool:
+    """Replace the facility's opening hours (an empty list: not stated). Returns whether
+    anything changed."""
+    check_can_manage(by, facility.organisation_id)
+    stored = hours.dumps(clean_hours(windows))
+    with transaction.atomic():
+        current = Facility.objects.select_for_update().get(pk=facility.pk)
+        if current.opening_hours == stored:
+            return False
+        # update(): the public pages' "last changed" must move, so updated_at is set here.
+        now = timezone.now()
+        Facility.objects.filter(pk=facility.pk).update(opening_hours=stored, updated_at=now)
+        facility.opening_hours, facility.updated_at = stored, now
+        _audit(by, "facility.hours_update", current, hours=stored)
+    return True
 
 
 # --- services ----------------------------------------------------------------------------------

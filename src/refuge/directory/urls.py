@@ -10,6 +10,7 @@ urlpatterns = [
     path("<uuid:facility_id>/", views.facility_detail, name="detail"),
     path("<uuid:facility_id>/edit/", views.facility_edit, name="facility_edit"),
     path("<uuid:facility_id>/rules/", views.rules_edit, name="rules_edit"),
+    path("<uuid:facility_id>/hours/", views.hours_edit, name="hours_edit"),
     path("<uuid:facility_id>/phones/", views.phone_add, name="phone_add"),
     path(
         "<uuid:facility_id>/phones/<uuid:phone_id>/remove/",

@@ -13,14 +13,18 @@ from refuge.core import roles
 from refuge.core.access import principal, role_required
 from refuge.core.services import ServiceError
 
-from . import selectors, services
+from . import hours, selectors, services
 from .forms import (
     DirectoryFilterForm,
     FacilityForm,
+    HoursForm,
+    HoursFormSet,
     OrganisationProfileForm,
     PhoneForm,
     RulesForm,
+    hours_initial,
 )
+from .hours_display import stored_lines
 from .models import Facility, HouseRules, OrganisationProfile, Phone
 from .regions import country_name, region_codes, selection_country
 from .rules_display import rules_summary
@@ -95,6 +99,7 @@ def facility_detail(request: HttpRequest, facility_id) -> HttpResponse:
             "address": address,
             "phones": [(ph, phone_display(ph.number)) for ph in phones],
             "rules": rules_summary(rules) if rules else [],
+            "hours": stored_lines(facility.opening_hours),
             "profile": profile,
             "own": selectors.is_own_staff(p, facility) and roles.can_manage_facility(p.role),
         },
@@ -171,6 +176,31 @@ def rules_edit(request: HttpRequest, facility_id) -> HttpResponse:
             messages.success(request, _("House rules saved."))
             return redirect("directory:detail", facility_id=facility.pk)
     return render(request, "directory/rules_form.html", {"form": form, "facility": facility})
+
+
+@login_required
+@role_required(roles.can_manage_facility)
+def hours_edit(request: HttpRequest, facility_id) -> HttpResponse:
+    p = principal(request)
+    facility = selectors.facility_for_manager(p, facility_id)
+    always, rows = hours_initial(facility.opening_hours)
+    data = request.POST if request.method == "POST" else None
+    form = HoursForm(data, initial={"always": always})
+    formset = HoursFormSet(data, initial=rows, prefix="hours")
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        windows = list(hours.ALWAYS) if form.cleaned_data["always"] else formset.windows()
+        try:
+            services.facility_hours_set(by=p, facility=facility, windows=windows)
+        except ServiceError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Opening hours saved."))
+            return redirect("directory:detail", facility_id=facility.pk)
+    return render(
+        request,
+        "directory/hours_form.html",
+        {"form": form, "formset": formset, "facility": facility},
+    )
 
 
 @login_required

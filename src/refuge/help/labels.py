@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from django.utils.translation import get_language_info, pgettext_lazy
 
+from refuge.directory.hours_display import HoursWords
+
 FACILITY_KINDS = {
     "low_threshold_refuge": pgettext_lazy("public help", "Refuge open to every woman"),
     "crisis_centre_shelter": pgettext_lazy("public help", "Crisis centre with a shelter"),
@@ -58,6 +60,20 @@ PHONE_KINDS = {
     "fax": pgettext_lazy("public help", "fax"),
 }
 
+# Short weekday names, Monday first, as opening hours write them ("Mon–Fri 9:00–18:00").
+WEEKDAYS = (
+    pgettext_lazy("public help weekday", "Mon"),
+    pgettext_lazy("public help weekday", "Tue"),
+    pgettext_lazy("public help weekday", "Wed"),
+    pgettext_lazy("public help weekday", "Thu"),
+    pgettext_lazy("public help weekday", "Fri"),
+    pgettext_lazy("public help weekday", "Sat"),
+    pgettext_lazy("public help weekday", "Sun"),
+)
+EVERY_DAY = pgettext_lazy("public help", "Every day")
+ALL_DAY = pgettext_lazy("public help", "24 hours")
+ALWAYS_OPEN = pgettext_lazy("public help", "Open 24 hours, every day")
+
 LANGUAGE_NAMES = {
     "en": pgettext_lazy("language name", "English"),
     "ru": pgettext_lazy("language name", "Russian"),
@@ -103,3 +119,13 @@ def language_name(code: str) -> str:
         return str(get_language_info(code)["name_local"])
     except KeyError:
         return code
+
+
+def hours_words() -> HoursWords:
+    """The words of opening hours in the active language."""
+    return HoursWords(
+        days=[str(d) for d in WEEKDAYS],
+        every_day=str(EVERY_DAY),
+        all_day=str(ALL_DAY),
+        always=str(ALWAYS_OPEN),
+    )

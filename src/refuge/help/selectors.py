@@ -21,6 +21,8 @@ from datetime import datetime
 import phonenumbers
 from django.db.models import Prefetch, QuerySet
 
+from refuge.directory import hours as opening_hours
+from refuge.directory.hours_display import lines as hours_lines
 from refuge.directory.models import (
     ACCOMMODATION_KINDS,
     AddressVisibility,
@@ -76,10 +78,16 @@ class PublicService:
     wheelchair_accessible: bool | None = None
     free: bool = False
     offers_accommodation: bool = False
+    hours: tuple[opening_hours.Window, ...] = ()
 
     @property
     def kind_label(self) -> str:
         return labels.facility_kind(self.kind)
+
+    @property
+    def hours_lines(self) -> list[str]:
+        """Opening hours in the active language; [] when not stated."""
+        return hours_lines(self.hours, labels.hours_words())
 
     @property
     def service_labels(self) -> list[str]:
@@ -177,7 +185,15 @@ def _public_record(f: Facility, country: str) -> PublicService:
         wheelchair_accessible=rules.wheelchair_accessible if rules else None,
         free=bool(rules and rules.cost == "free"),
         offers_accommodation=f.offers_accommodation,
+        hours=_hours(f),
     )
+
+
+def _hours(f: Facility) -> tuple[opening_hours.Window, ...]:
+    try:
+        return tuple(opening_hours.loads(f.opening_hours))
+    except ValueError:
+        return ()
 
 
 def _region_row(region: Region) -> dict:

@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from django.db.models import Q
@@ -17,7 +18,7 @@ from refuge.core.services import ServiceError
 from refuge.directory.models import ACCOMMODATION_KINDS, Facility, FacilityService, Region
 from refuge.placement.fit import Child, Household, check_household
 from refuge.placement.rank import Candidate, Preferences, Ranking, rank
-from refuge.vacancies.facts import FacilityFacts, load_facts
+from refuge.vacancies.facts import FacilityFacts, FactSheet, raw_rows
 
 MAX_CHILDREN = 20
 
@@ -85,7 +86,12 @@ def accommodation() -> Any:
 @dataclass
 class SearchResult:
     ranking: Ranking
-    facts: dict[str, FacilityFacts]
+    sheet: FactSheet
+
+    @cached_property
+    def facts(self) -> dict[str, FacilityFacts]:
+        """Every facility's facts by id, as read for this search (made on first use)."""
+        return {f.facility.id: f for f in self.sheet.facts()}
 
 
 def search(
@@ -93,20 +99,27 @@ def search(
 ) -> SearchResult:
     at = at or timezone.now()
     qs = facilities if facilities is not None else accommodation()
-    facts = load_facts(qs.select_related(None).order_by("pk"), at=at, viewer=p)
-    offered: dict[str, set[str]] = defaultdict(set)
-    for fid, kind in FacilityService.objects.filter(facility__in=qs.values("pk")).values_list(
-        "facility_id", "kind"
+    sheet = FactSheet(qs.select_related(None).order_by("pk"), at=at, viewer=p)
+    # Services by the facility id as the database returns it, like the sheet's raw_ids.
+    kinds: dict[Any, set[str]] = defaultdict(set)
+    for fid, kind in raw_rows(
+        FacilityService.objects.filter(facility__in=qs.values("pk")).values_list(
+            "facility_id", "kind"
+        )
     ):
-        offered[str(fid)].add(kind)
+        kinds[fid].add(kind)
+    offered = {fid: frozenset(k) for fid, k in kinds.items()}
+    none: frozenset[str] = frozenset()
     candidates = [
         Candidate(
-            facility=f.facility,
-            name=f.name,
-            services=frozenset(offered[str(f.id)]),
-            availability=f.availability.status,
+            facility=f,
+            name=name,
+            services=offered.get(raw_id, none),
+            availability=status,
         )
-        for f in facts
+        for f, name, raw_id, status in zip(
+            sheet.facilities, sheet.names, sheet.raw_ids, sheet.statuses, strict=True
+        )
     ]
     home_point = None
     if request.home_region:
@@ -120,9 +133,7 @@ def search(
     prefs = Preferences(
         home_point=home_point, home_region=request.home_region, services=request.services
     )
-    return SearchResult(
-        ranking=rank(request.household, candidates, prefs), facts={str(f.id): f for f in facts}
-    )
+    return SearchResult(ranking=rank(request.household, candidates, prefs), sheet=sheet)
 
 
 def could_take_now(p: Principal, request: Request, *, at: datetime | None = None) -> list[str]:

@@ -90,11 +90,6 @@ class Availability:
         return self.status != UNKNOWN
 
 
-def _as_of(clock: FacilityClock) -> datetime | None:
-    times = [t for t in (clock.reported_at, clock.confirmed_at) if t is not None]
-    return max(times) if times else None
-
-
 def availability_for(
     facilities: Sequence[FacilityClock],
     rooms: Iterable[RoomRow],
@@ -108,30 +103,87 @@ def availability_for(
     Each occupancy source is asked once for all system facilities together, so the number of
     queries does not grow with the number of facilities.
     """
-    by_facility: dict[Any, list[tuple]] = defaultdict(list)
-    for room in rooms:
-        by_facility[room[1]].append(room)
+    derivation = Derivation(
+        rooms,
+        at,
+        [c.facility_id if c.pk is None else c.pk for c in facilities if c.source == "system"],
+        default_ttl_hours=default_ttl_hours,
+        sources=sources,
+    )
+    return {
+        c.facility_id: Availability(
+            c.facility_id if c.pk is None else c.pk,
+            *derivation.fields(c.facility_id, c.source, c.ttl_hours, c.reported_at, c.confirmed_at),
+        )
+        for c in facilities
+    }
 
-    sources = _sources if sources is None else sources
-    system_ids = [
-        c.facility_id if c.pk is None else c.pk for c in facilities if c.source == "system"
-    ]
-    occupied: dict[Any, int] = defaultdict(int)
-    if system_ids:
-        for source in sources:
-            for room_id, beds in source(system_ids, at).items():
-                occupied[room_id] += beds
 
-    out: dict[Any, Availability] = {}
-    no_rooms: list[tuple] = []
-    for clock in facilities:
-        ident = clock.facility_id if clock.pk is None else clock.pk
-        its_rooms = by_facility.get(clock.facility_id, no_rooms)
-        derived = clock.source == "system" and bool(sources)
-        as_of = at if derived else _as_of(clock)
-        ttl = timedelta(hours=clock.ttl_hours or default_ttl_hours)
+class Derivation:
+    """`availability_for` one facility at a time, as the plain fields of its Availability: for
+    a caller that reads thousands of facilities and needs only the capacity and the status of
+    most of them (placement search), the Availability objects can wait until asked for.
+
+    `system_ids` are the primary keys of the facilities that use the system: each occupancy
+    source is asked once for all of them together.
+    """
+
+    def __init__(
+        self,
+        rooms: Iterable[RoomRow],
+        at: datetime,
+        system_ids: Sequence[Any],
+        *,
+        default_ttl_hours: int = 24,
+        sources: Sequence[OccupancySource] | None = None,
+    ) -> None:
+        by_facility: dict[Any, list[tuple]] = defaultdict(list)
+        for room in rooms:
+            by_facility[room[1]].append(room)
+        self.by_facility = by_facility
+        sources = _sources if sources is None else sources
+        occupied: dict[Any, int] = defaultdict(int)
+        if system_ids:
+            for source in sources:
+                for room_id, beds in source(system_ids, at).items():
+                    occupied[room_id] += beds
+        self.occupied = occupied
+        self.can_derive = bool(sources)
+        self.at = at
+        self.default_ttl_hours = default_ttl_hours
+        self.ttls: dict[int, timedelta] = {}  # one per distinct number of hours
+        # Capacities are immutable and often alike (the same rooms, all free or unknown).
+        self.capacities: dict[tuple, Capacity] = {}
+
+    def fields(
+        self,
+        facility_id: Any,
+        source: str | None,
+        ttl_hours: int | None,
+        reported_at: datetime | None,
+        confirmed_at: datetime | None,
+    ) -> tuple:
+        """The Availability of one facility, less its ``facility_id``, as a tuple in the order of
+        the fields: status, source, capacity, beds_total, free_beds, as_of, expires_at, rooms.
+        ``facility_id`` is the key of its rooms (``RoomRow.facility_id``)."""
+        at = self.at
+        its_rooms = self.by_facility.get(facility_id, ())
+        derived = self.can_derive and source == "system"
+        as_of: datetime | None
+        if derived:
+            as_of = at
+        elif reported_at is None:
+            as_of = confirmed_at
+        elif confirmed_at is None:
+            as_of = reported_at
+        else:
+            as_of = max(reported_at, confirmed_at)
+        hours = ttl_hours or self.default_ttl_hours
+        ttl = self.ttls.get(hours)
+        if ttl is None:
+            ttl = self.ttls[hours] = timedelta(hours=hours)
         known = derived or (
-            clock.source != "system" and as_of is not None and at - as_of <= ttl and its_rooms
+            source != "system" and as_of is not None and at - as_of <= ttl and bool(its_rooms)
         )
         # One pass over the rooms: the structure, and what is free when that is known. A
         # room never reported (added after the last report) counts as not free; a report is
@@ -140,6 +192,7 @@ def availability_for(
         free_family: list[int] = []
         dorm = free_dorm = 0
         if derived:
+            occupied = self.occupied
             for room_id, _facility, kind, beds, _reported in its_rooms:
                 taken = occupied.get(room_id, 0)
                 if kind == "family":
@@ -149,44 +202,49 @@ def availability_for(
                 else:
                     dorm += beds
                     free_dorm += beds - taken if taken < beds else 0
-        else:
+        elif known:
             for _room_id, _facility, kind, beds, reported in its_rooms:
                 if kind == "family":
                     family.append(beds)
-                    if known and reported is not None and reported >= beds:
+                    if reported is not None and reported >= beds:
                         free_family.append(beds)
                 else:
                     dorm += beds
-                    if known and reported:
+                    if reported:
                         free_dorm += reported if reported < beds else beds
+        else:
+            for _room_id, _facility, kind, beds, _reported in its_rooms:
+                if kind == "family":
+                    family.append(beds)
+                else:
+                    dorm += beds
         total = sum(family) + dorm
         if not known:
-            out[clock.facility_id] = Availability(
-                facility_id=ident,
-                status=UNKNOWN,
-                source=clock.source or "reported",
-                capacity=Capacity(family_rooms=tuple(family), dorm_beds=dorm),
-                beds_total=total,
-                free_beds=None,
-                as_of=as_of,
-                expires_at=(as_of + ttl) if as_of else None,
-                rooms=len(its_rooms),
+            key: tuple = (tuple(family), dorm)
+            capacity = self.capacities.get(key)
+            if capacity is None:
+                capacity = self.capacities[key] = Capacity(*key)
+            return (
+                UNKNOWN,
+                source or "reported",
+                capacity,
+                total,
+                None,
+                as_of,
+                (as_of + ttl) if as_of else None,
+                len(its_rooms),
             )
-            continue
-        out[clock.facility_id] = Availability(
-            facility_id=ident,
-            status=CONFIRMED if derived else REPORTED,
-            source="system" if derived else "reported",
-            capacity=Capacity(
-                family_rooms=tuple(family),
-                dorm_beds=dorm,
-                free_family_rooms=tuple(free_family),
-                free_dorm_beds=free_dorm,
-            ),
-            beds_total=total,
-            free_beds=sum(free_family) + free_dorm,
-            as_of=as_of,
-            expires_at=None if derived else as_of + ttl,
-            rooms=len(its_rooms),
+        key = (tuple(family), dorm, tuple(free_family), free_dorm)
+        capacity = self.capacities.get(key)
+        if capacity is None:
+            capacity = self.capacities[key] = Capacity(*key)
+        return (
+            CONFIRMED if derived else REPORTED,
+            "system" if derived else "reported",
+            capacity,
+            total,
+            sum(free_family) + free_dorm,
+            as_of,
+            None if derived else as_of + ttl,
+            len(its_rooms),
         )
-    return out

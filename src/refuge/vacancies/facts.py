@@ -2,7 +2,8 @@
 
 Two queries for any number of facilities (facilities with their rules, region and availability
 clock in one; their rooms in another) plus one per registered occupancy source. The vacancy
-board uses this now; placement search (SPEC C6) will too.
+board reads the full facts (load_facts); placement search (SPEC C6) reads a FactSheet, which
+makes at once only what ranking needs and the rest on demand.
 
 Location for distances: the facility's own point when the viewer may see it without it being a
 confidential display (public, or professionals-only to a professional), otherwise the centre of
@@ -15,6 +16,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 from django.db import connections
@@ -34,7 +36,7 @@ from refuge.directory.selectors import ADDRESS_ROLES
 from refuge.placement import fit
 from refuge.placement.geo import Point
 
-from .availability import Availability, FacilityClock, availability_for
+from .availability import Availability, Derivation
 from .models import Room
 
 RULE_COLUMNS = HOUSE_RULE_FIELDS
@@ -87,23 +89,9 @@ class FacilityFacts:
     availability: Availability
 
 
-def _region_name(row: dict[str, Any], lang: str) -> str:
-    if lang == "ky":
-        return row["region__name_ky"] or row["region__name_ru"] or row["region__name_en"] or ""
-    if lang in {"ru", "cs"}:
-        return row[f"region__name_{lang}"] or row["region__name_en"] or ""
-    return row["region__name_en"] or ""
-
-
-def _rules(row: dict[str, Any], interpretation: bool) -> fit.Rules:
-    values = {c: row[f"rules__{c}"] for c in RULE_COLUMNS if c != "cost"}
-    values["women_only"] = values["women_only"] is not False
-    values["staff_languages"] = frozenset(values["staff_languages"] or ())
-    return fit.Rules(interpretation=interpretation, **values)
-
-
-def _raw(qs: QuerySet) -> list[tuple]:
-    """The queryset's own SQL, fetched as the database returns it."""
+def raw_rows(qs: QuerySet) -> list[tuple]:
+    """The queryset's own SQL, fetched as the database returns it (no per-value converters:
+    on SQLite a UUID is its text, on PostgreSQL a UUID)."""
     sql, params = qs.query.sql_with_params()
     with connections[qs.db].cursor() as cursor:
         cursor.execute(sql, params)
@@ -125,7 +113,20 @@ BOOLEAN_COLUMNS = frozenset(
         "interpretation",
     }
 )
-DATETIME_COLUMNS = ("compromised_since", "availability__reported_at", "availability__confirmed_at")
+# Positions in a row of COLUMNS: the rows are read as the database returns them (tuples), and
+# only the values that need it are converted (see FactSheet).
+_AT = {c: i for i, c in enumerate(COLUMNS)}
+_RULES_FROM = _AT[f"rules__{RULE_COLUMNS[0]}"]
+_RULES_TO = _RULES_FROM + len(RULE_COLUMNS)
+assert COLUMNS[_RULES_FROM:_RULES_TO] == tuple(f"rules__{c}" for c in RULE_COLUMNS)
+_RULE_IS_BOOLEAN = tuple(f"rules__{c}" in BOOLEAN_COLUMNS for c in RULE_COLUMNS)
+_LANGUAGES = RULE_COLUMNS.index("staff_languages")
+_FIT_RULES = tuple((i, c) for i, c in enumerate(RULE_COLUMNS) if c != "cost")
+_REGION_NAMES = {  # the region's name in the viewer's language, then the fallbacks
+    "ky": ("region__name_ky", "region__name_ru", "region__name_en"),
+    "ru": ("region__name_ru", "region__name_en"),
+    "cs": ("region__name_cs", "region__name_en"),
+}
 
 
 def _datetime(value: Any) -> datetime | None:
@@ -137,94 +138,197 @@ def _datetime(value: Any) -> datetime | None:
     return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
-def _rows(facilities: QuerySet[Facility]) -> list[dict[str, Any]]:
-    """The facility rows, read without the ORM's per-value converters (a thousand facilities of
-    forty columns each): the few conversions needed are done here, the same on SQLite and on
-    PostgreSQL. Each row keeps the raw form of its id under "raw_id" to match rooms by."""
-    interpretation = FacilityService.objects.filter(
-        facility=OuterRef("pk"), kind=ServiceKind.INTERPRETATION
-    )
-    raw = _raw(facilities.annotate(interpretation=Exists(interpretation)).values_list(*COLUMNS))
-    rows = []
-    for values in raw:
-        row = dict(zip(COLUMNS, values, strict=True))
-        raw_id = row["id"]
-        row["raw_id"] = raw_id
-        row["id"] = raw_id if isinstance(raw_id, uuid.UUID) else uuid.UUID(raw_id)
-        for column in BOOLEAN_COLUMNS:
-            if row[column] is not None:
-                row[column] = bool(row[column])
-        for column in DATETIME_COLUMNS:
-            row[column] = _datetime(row[column])
-        languages = row["rules__staff_languages"]
-        row["rules__staff_languages"] = (
-            json.loads(languages) if isinstance(languages, str) else (languages or [])
+def _house_rules(raw: tuple, interpretation: Any) -> tuple[fit.Rules, tuple]:
+    """A facility's rule columns as the database returns them: as fit's Rules, and as the values
+    of FacilityFacts.rules (booleans as booleans, the staff's languages as a list)."""
+    values = [
+        bool(v) if is_boolean and v is not None else v
+        for v, is_boolean in zip(raw, _RULE_IS_BOOLEAN, strict=True)
+    ]
+    languages = values[_LANGUAGES]
+    values[_LANGUAGES] = json.loads(languages) if isinstance(languages, str) else (languages or [])
+    kwargs = {c: values[i] for i, c in _FIT_RULES}
+    kwargs["women_only"] = kwargs["women_only"] is not False
+    kwargs["staff_languages"] = frozenset(kwargs["staff_languages"] or ())
+    if interpretation is not None:
+        interpretation = bool(interpretation)
+    return fit.Rules(interpretation=interpretation, **kwargs), tuple(values)
+
+
+def _uuid(raw: Any) -> uuid.UUID:
+    return raw if isinstance(raw, uuid.UUID) else uuid.UUID(raw)
+
+
+def _text(raw: Any) -> str:
+    """``str(UUID)`` of an id as the database returns it. SQLite keeps a UUID as its 32 hex
+    digits (``UUID.hex``): those are only cut into the canonical groups."""
+    if isinstance(raw, str) and len(raw) == 32:
+        h = raw.lower()
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    return str(_uuid(raw))
+
+
+class FactSheet:
+    """The facilities of a queryset as read by one pair of queries (facilities with their rules,
+    region and availability clock; their rooms), in the queryset's order.
+
+    What placement needs is made at once, for thousands of facilities: ``facilities`` (fit's
+    view, with the location as the viewer may know it), ``statuses`` (confirmed, reported or
+    unknown) and ``names``; ``raw_ids`` are the ids as the database returns them, to match
+    other raw rows by. The rest, which a search mostly does not read (``ids`` as UUIDs, the
+    ``availability`` objects, the full ``facts()``), is made from the same rows when first
+    asked for.
+    """
+
+    def __init__(self, facilities: QuerySet[Facility], *, at: datetime, viewer: Principal):
+        interpretation = FacilityService.objects.filter(
+            facility=OuterRef("pk"), kind=ServiceKind.INTERPRETATION
         )
-        rows.append(row)
-    return rows
+        rows = raw_rows(
+            facilities.annotate(interpretation=Exists(interpretation)).values_list(*COLUMNS)
+        )
+        rooms = Room.objects.filter(facility__in=facilities.values("pk"), in_service=True)
+        # Rooms are the bulk (twenty a facility is common): plain tuples, keyed by the raw id.
+        room_rows = raw_rows(
+            rooms.values_list("id", "facility_id", "kind", "beds", "reported_free_beds")
+        )
+        ID, NAME = _AT["id"], _AT["name"]
+        SOURCE, TTL = _AT["availability__source"], _AT["availability__ttl_hours"]
+        REPORTED, CONFIRMED = _AT["availability__reported_at"], _AT["availability__confirmed_at"]
+        derivation = Derivation(
+            room_rows,
+            at,
+            [_uuid(raw[ID]) for raw in rows if raw[SOURCE] == "system"],
+        )
+        derive = derivation.fields
+        self._availability_fields = [
+            derive(
+                raw[ID], raw[SOURCE], raw[TTL], _datetime(raw[REPORTED]), _datetime(raw[CONFIRMED])
+            )
+            for raw in rows
+        ]
+        self.statuses = [fields[0] for fields in self._availability_fields]
+        self.raw_ids = [raw[ID] for raw in rows]
+        self.names = [raw[NAME] for raw in rows]
+        self._rows = rows
+        self._professional = viewer.role in ADDRESS_ROLES
+        self._language = (get_language() or "en")[:2]  # for the region's name
+        self._rule_values: list[tuple] = []
+        self.facilities = self._fit_facilities()
+        self._facts: list[FacilityFacts] | None = None
+
+    @cached_property
+    def ids(self) -> list[uuid.UUID]:
+        return [_uuid(i) for i in self.raw_ids]
+
+    @cached_property
+    def availability(self) -> list[Availability]:
+        return [
+            Availability(pk, *fields)
+            for pk, fields in zip(self.ids, self._availability_fields, strict=True)
+        ]
+
+    def _sees_point(self, visibility: str) -> bool:
+        """Whether the viewer may see the facility's own point (and locality): not when its
+        address is confidential, nor professionals-only to someone who is not one."""
+        return visibility == AddressVisibility.PUBLIC or (
+            self._professional and visibility == AddressVisibility.PROFESSIONALS
+        )
+
+    def _fit_facilities(self) -> list[fit.Facility]:
+        REGION, REGION_COUNTRY, COUNTRY = _AT["region_id"], _AT["region__country"], _AT["country"]
+        REGION_LAT, REGION_LON = _AT["region__latitude"], _AT["region__longitude"]
+        LAT, LON = _AT["latitude"], _AT["longitude"]
+        VISIBILITY, COMPROMISED = _AT["address_visibility"], _AT["compromised_since"]
+        ID, INTERPRETATION = _AT["id"], _AT["interpretation"]
+        sees = {v: self._sees_point(v) for v in AddressVisibility.values}
+        # Many facilities state the same rules, and a region's centre is the same for all of
+        # its facilities: both immutable, so each made once.
+        house_rules: dict[tuple, tuple[fit.Rules, tuple]] = {}
+        centres: dict[Any, Point] = {}
+        rule_values = self._rule_values
+        out = []
+        for raw, fields in zip(self._rows, self._availability_fields, strict=True):
+            visibility = raw[VISIBILITY]
+            sees_point = sees[visibility] if visibility in sees else self._sees_point(visibility)
+            region = raw[REGION]
+            if sees_point and raw[LAT] is not None and raw[LON] is not None:
+                point: Point | None = (raw[LAT], raw[LON])
+            elif region:
+                point = centres.get(region)
+                if point is None:
+                    point = centres[region] = (raw[REGION_LAT], raw[REGION_LON])
+            else:
+                point = None
+            rules_raw = raw[_RULES_FROM:_RULES_TO]
+            try:
+                rules, values = house_rules[(rules_raw, raw[INTERPRETATION])]
+            except KeyError:
+                rules, values = house_rules[(rules_raw, raw[INTERPRETATION])] = _house_rules(
+                    rules_raw, raw[INTERPRETATION]
+                )
+            except TypeError:  # an unhashable value (a driver that parses JSON itself)
+                rules, values = _house_rules(rules_raw, raw[INTERPRETATION])
+            rule_values.append(values)
+            out.append(
+                fit.Facility(
+                    id=_text(raw[ID]),
+                    rules=rules,
+                    capacity=fields[2],
+                    country=raw[REGION_COUNTRY] or raw[COUNTRY] or "",
+                    region=region or "",
+                    point=point,
+                    compromised=raw[COMPROMISED] is not None,
+                )
+            )
+        return out
+
+    def facts(self) -> list[FacilityFacts]:
+        """FacilityFacts for every facility, made once."""
+        if self._facts is not None:
+            return self._facts
+        names = [_AT[c] for c in _REGION_NAMES.get(self._language, ("region__name_en",))]
+        KIND, FAITH = _AT["kind"], _AT["faith"]
+        ORG, ORG_NAME = _AT["organisation_id"], _AT["organisation__name"]
+        VISIBILITY, LOCALITY = _AT["address_visibility"], _AT["locality"]
+        out = []
+        for raw, pk, name, f, avail, values in zip(
+            self._rows,
+            self.ids,
+            self.names,
+            self.facilities,
+            self.availability,
+            self._rule_values,
+            strict=True,
+        ):
+            visibility = raw[VISIBILITY]
+            rules = dict(zip(RULE_COLUMNS, values, strict=True))
+            rules["staff_languages"] = list(values[_LANGUAGES])  # each facility its own list
+            out.append(
+                FacilityFacts(
+                    id=pk,
+                    name=name,
+                    kind=raw[KIND],
+                    faith=raw[FAITH],
+                    organisation_id=raw[ORG],
+                    organisation_name=raw[ORG_NAME],
+                    region=f.region,
+                    region_name=next((raw[i] for i in names if raw[i]), ""),
+                    country=f.country,
+                    locality=raw[LOCALITY] if self._sees_point(visibility) else "",
+                    address_visibility=visibility,
+                    point=f.point,
+                    rules=rules,
+                    facility=f,
+                    availability=avail,
+                )
+            )
+        self._facts = out
+        return out
 
 
 def load_facts(
     facilities: QuerySet[Facility], *, at: datetime, viewer: Principal
 ) -> list[FacilityFacts]:
     """Facts for every facility of the queryset (its order is kept)."""
-    rows = _rows(facilities)
-    rooms = Room.objects.filter(facility__in=facilities.values("pk"), in_service=True)
-    # Rooms are the bulk (twenty a facility is common): plain tuples, keyed by the raw id.
-    room_rows = _raw(rooms.values_list("id", "facility_id", "kind", "beds", "reported_free_beds"))
-    clocks = [
-        FacilityClock(
-            facility_id=row["raw_id"],
-            source=row["availability__source"],
-            ttl_hours=row["availability__ttl_hours"],
-            reported_at=row["availability__reported_at"],
-            confirmed_at=row["availability__confirmed_at"],
-            pk=row["id"],
-        )
-        for row in rows
-    ]
-    availability = availability_for(clocks, room_rows, at)
-    professional = viewer.role in ADDRESS_ROLES
-    lang = (get_language() or "en")[:2]
-    out = []
-    for row in rows:
-        visibility = row["address_visibility"]
-        sees_point = visibility == AddressVisibility.PUBLIC or (
-            professional and visibility == AddressVisibility.PROFESSIONALS
-        )
-        if sees_point and row["latitude"] is not None and row["longitude"] is not None:
-            point: Point | None = (row["latitude"], row["longitude"])
-        elif row["region_id"]:
-            point = (row["region__latitude"], row["region__longitude"])
-        else:
-            point = None
-        avail = availability[row["raw_id"]]
-        rules = _rules(row, row["interpretation"])
-        out.append(
-            FacilityFacts(
-                id=row["id"],
-                name=row["name"],
-                kind=row["kind"],
-                faith=row["faith"],
-                organisation_id=row["organisation_id"],
-                organisation_name=row["organisation__name"],
-                region=row["region_id"] or "",
-                region_name=_region_name(row, lang),
-                country=row["region__country"] or row["country"] or "",
-                locality=row["locality"] if sees_point else "",
-                address_visibility=visibility,
-                point=point,
-                rules={c: row[f"rules__{c}"] for c in RULE_COLUMNS},
-                facility=fit.Facility(
-                    id=str(row["id"]),
-                    rules=rules,
-                    capacity=avail.capacity,
-                    country=row["region__country"] or row["country"] or "",
-                    region=row["region_id"] or "",
-                    point=point,
-                    compromised=row["compromised_since"] is not None,
-                ),
-                availability=avail,
-            )
-        )
-    return out
+    return FactSheet(facilities, at=at, viewer=viewer).facts()

@@ -9,17 +9,23 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from refuge.core.models import AuditEvent, Organisation
+from refuge.directory.hours import DAY, Window, dumps
 from refuge.directory.hsds.export import write_export
 from refuge.directory.hsds.importer import ImportRejected, import_hsds
 from refuge.directory.hsds.schema import errors_of
 from refuge.directory.hsds.tabular import TABLES, typed
 from refuge.directory.hsds.taxonomy import TAXONOMY_NAME
 from refuge.directory.models import Facility, HouseRules, Phone
-from refuge.directory.services import phone_add
+from refuge.directory.services import facility_hours_set, phone_add
 from refuge.directory.shipped import SHIPPED, load_file
 from refuge.vacancies.models import FacilityAvailability
 from tests.directory.factories import make_facility
 
+HOURS = [
+    Window((0, 1, 2, 3, 4), 9 * 60, 18 * 60),
+    Window((5,), 10 * 60, 14 * 60),
+    Window((6,), 18 * 60, DAY),
+]
 SECRETS = ["Secret lane 7", "Hiddenville", "55.123456", "Pro street 3", "Proville", "+74959998877"]
 
 
@@ -51,6 +57,7 @@ def network(orgs):
         },
     )
     FacilityAvailability.objects.filter(facility=public).update(publish_availability=True)
+    facility_hours_set(by=None, facility=public, windows=HOURS)
     hidden = make_facility(
         orgs["a"],
         "Hidden house",
@@ -356,6 +363,63 @@ def test_our_own_export_round_trips(network, schemas, tmp_path):
         "interpretation",
         "psychologist",
     ]
+    assert back.opening_hours == dumps(HOURS)
     # And the tabular form carries the same.
     again = import_hsds(tmp_path / "tabular", schemas=schemas)
     assert again.facilities_created == 0 and again.facilities_updated == 0
+
+
+def test_opening_hours_are_weekly_schedules_in_local_time(exported, network, schemas):
+    service = next(
+        s for s in _load(exported, "services") if s["id"] == str(network["public"].hsds_id)
+    )
+    schedules = sorted(service["schedules"], key=lambda s: s["byday"])
+    assert [(s["byday"], s["opens_at"], s["closes_at"]) for s in schedules] == [
+        ("MO,TU,WE,TH,FR", "09:00", "18:00"),
+        ("SA", "10:00", "14:00"),
+        ("SU", "18:00", "24:00"),
+    ]
+    for schedule in schedules:
+        assert (schedule["freq"], schedule["wkst"], schedule["timezone"]) == ("WEEKLY", "MO", 3)
+        assert schedule["service_id"] == service["id"]
+        assert errors_of(schemas.entity("schedule"), schedule) == []
+    # A facility without hours has no schedules (not an empty promise).
+    others = [s for s in _load(exported, "services") if s["id"] != service["id"]]
+    assert others and not any("schedules" in s for s in others)
+    rows = list(csv.DictReader((exported / "tabular" / "schedules.csv").open(encoding="utf-8")))
+    assert len(rows) == 3 and {r["service_id"] for r in rows} == {service["id"]}
+
+
+def test_the_tabular_package_round_trips_the_hours(network, schemas, tmp_path):
+    write_export(tmp_path)
+    Facility.objects.filter(pk=network["public"].pk).delete()
+    report = import_hsds(tmp_path / "tabular", schemas=schemas)
+    assert report.facilities_created == 1
+    back = Facility.objects.get(hsds_id=network["public"].hsds_id)
+    assert back.opening_hours == dumps(HOURS)
+
+
+def test_imported_schedules_that_are_not_weekly_hours_are_left_out_with_a_warning(
+    db, schemas, tmp_path
+):
+    from refuge.directory.hsds.importer import ImportReport, _hours
+
+    report = ImportReport()
+    schedules = [
+        {
+            "id": "a",
+            "freq": "WEEKLY",
+            "byday": "MO,TU",
+            "opens_at": "09:00:00",
+            "closes_at": "17:00Z",
+        },
+        {"id": "b", "freq": "MONTHLY", "byday": "2MO", "opens_at": "10:00", "closes_at": "12:00"},
+        {"id": "c", "byday": "WE", "description": "Mornings"},
+    ]
+    assert _hours(schedules, report, "Centre") == dumps([Window((0, 1), 540, 1020)])
+    assert len(report.warnings) == 2
+    overlapping = [
+        {"id": "a", "byday": "MO", "opens_at": "09:00", "closes_at": "17:00"},
+        {"id": "b", "byday": "MO", "opens_at": "16:00", "closes_at": "18:00"},
+    ]
+    assert _hours(overlapping, ImportReport(), "Centre") == []

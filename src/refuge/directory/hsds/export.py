@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import override
 
 from refuge.core.models import Organisation
+from refuge.directory import hours
 from refuge.directory.models import (
     AddressVisibility,
     ContactVisibility,
@@ -54,6 +55,11 @@ LANGUAGE_NAMES = {
     "uz": "Uzbek",
     "vi": "Vietnamese",
 }
+# Opening hours are local time at the facility; HSDS wants the UTC offset beside them. One zone
+# per country is right for the countries the directory covers (Russia only where the Central
+# Federal District is: Moscow time).
+COUNTRY_TIMEZONES = {"RU": "Europe/Moscow", "KG": "Asia/Bishkek", "CZ": "Europe/Prague"}
+ICAL_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 BED_UNIT = {
     "id": stable_id("unit", "bed"),
     "name": "Bed",
@@ -295,6 +301,49 @@ def _service_areas(f: Facility) -> list[dict[str, Any]]:
     ]
 
 
+def _utc_offset(f: Facility, at: datetime) -> float | None:
+    from zoneinfo import ZoneInfo
+
+    country = f.region.country if f.region else f.country
+    name = COUNTRY_TIMEZONES.get(country or "")
+    if name is None:
+        return None
+    offset = at.astimezone(ZoneInfo(name)).utcoffset()
+    hours_ = offset.total_seconds() / 3600 if offset is not None else 0
+    return int(hours_) if hours_.is_integer() else hours_
+
+
+def schedules_for(f: Facility, *, at: datetime) -> list[dict[str, Any]]:
+    """Opening hours as HSDS schedules: one weekly schedule per window, local times (closing at
+    the end of the day is "24:00"), with the UTC offset of the facility's country at `at`."""
+    try:
+        windows = hours.normalise(hours.loads(f.opening_hours))
+    except ValueError:
+        return []
+    offset = _utc_offset(f, at)
+    out = []
+    for w in windows:
+        byday = ",".join(ICAL_DAYS[d] for d in w.days)
+        opens, closes = hours.hhmm(w.opens), hours.hhmm(w.closes)
+        doc: dict[str, Any] = {
+            "id": stable_id(f.hsds_id, "schedule", byday, opens, closes),
+            "service_id": str(f.hsds_id),
+            "freq": "WEEKLY",
+            "wkst": "MO",
+            "byday": byday,
+            "opens_at": opens,
+            "closes_at": closes,
+            "description": (
+                "Open 24 hours." if (w.opens, w.closes) == (0, hours.DAY) else f"{opens}–{closes}"
+            )
+            + " Local time.",
+        }
+        if offset is not None:
+            doc["timezone"] = offset
+        out.append(doc)
+    return out
+
+
 def capacities_for(f: Facility, *, at: datetime) -> list[dict[str, Any]]:
     """Live free beds in the 3.1-dev service_capacity shape, if the facility publishes them."""
     from refuge.vacancies.availability import FacilityClock, RoomRow, availability_for
@@ -448,6 +497,7 @@ def service_doc(f: Facility, *, at: datetime | None = None) -> dict[str, Any]:
     if sal is not None:
         doc["service_at_locations"] = [sal]
     _put(doc, "languages", _languages(f, rules))
+    _put(doc, "schedules", schedules_for(f, at=at))
     doc["organization"] = organisation_basics(f.organisation)
     _put(doc, "cost_options", _cost_options(f, rules))
     _put(doc, "required_documents", _required_documents(f, rules))

@@ -30,7 +30,7 @@ from django.utils.text import slugify
 from refuge.core import audit
 from refuge.core.roles import OrgKind
 from refuge.core.services import ServiceError
-from refuge.directory import services
+from refuge.directory import hours, services
 from refuge.directory.models import (
     ACCOMMODATION_KINDS,
     AddressVisibility,
@@ -367,6 +367,7 @@ class _FacilityPlan:
     rules: dict[str, Any]
     offered: dict[str, str]
     phones: list[dict[str, Any]]
+    hours: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _plan_facilities(c: _Collected, report: ImportReport) -> list[_FacilityPlan]:
@@ -473,6 +474,11 @@ def _plan_facilities(c: _Collected, report: ImportReport) -> list[_FacilityPlan]
             country = region[:2] if region else _country_of(loc)
             values["country"] = country
             phones = _phones(service_phones + extra_phones, country, fid, report, values["name"])
+            schedules = list(service.get("schedules", []))
+            if loc is not None:
+                sal = next(x for x in sals if x["location"] is loc)
+                schedules += list(sal.get("schedules", [])) + list(loc.get("schedules", []))
+            opening = _hours(schedules, report, values["name"])
             plans.append(
                 _FacilityPlan(
                     hsds_id=fid,
@@ -483,9 +489,42 @@ def _plan_facilities(c: _Collected, report: ImportReport) -> list[_FacilityPlan]
                     rules=dict(rules),
                     offered=dict(offered),
                     phones=phones,
+                    hours=opening,
                 )
             )
     return plans
+
+
+ICAL_DAYS = {"MO": 0, "TU": 1, "WE": 2, "TH": 3, "FR": 4, "SA": 5, "SU": 6}
+
+
+def _hours(schedules: list[dict[str, Any]], report: ImportReport, name: str) -> list[dict]:
+    """Weekly opening hours from HSDS schedules (local times; a time zone suffix is ignored).
+    Schedules that are not plain weekly hours (monthly, dated, without times) are left out
+    with a warning, and so are all the hours when what is left contradicts itself."""
+    windows = []
+    for item in schedules:
+        days_text = str(item.get("byday") or "")
+        freq = str(item.get("freq") or "WEEKLY").upper()
+        codes = [d.strip().upper() for d in days_text.split(",") if d.strip()]
+        try:
+            if freq != "WEEKLY" or not codes or any(c not in ICAL_DAYS for c in codes):
+                raise ValueError(days_text)
+            windows.append(
+                hours.Window(
+                    days=tuple(sorted({ICAL_DAYS[c] for c in codes})),
+                    opens=hours.parse_hhmm(item["opens_at"]),
+                    closes=hours.parse_hhmm(item["closes_at"]),
+                )
+            )
+        except (KeyError, ValueError):
+            report.warnings.append(
+                f"{name}: schedule {item.get('id', '?')} is not weekly opening hours; left out"
+            )
+    if hours.problems(windows):
+        report.warnings.append(f"{name}: the opening hours contradict each other; left out")
+        return []
+    return hours.dumps(windows)
 
 
 def _country_of(loc: dict[str, Any] | None) -> str:
@@ -662,6 +701,7 @@ def _write(c: _Collected, plans: list[_FacilityPlan], report: ImportReport) -> N
             services.phones_replace(
                 by=None, organisation=organisation, facility=facility, phones=plan.phones
             )
+            services.facility_hours_set(by=None, facility=facility, windows=plan.hours)
             report.facilities_created += 1
             continue
         if facility.organisation_id != organisation.pk:
@@ -682,6 +722,7 @@ def _write(c: _Collected, plans: list[_FacilityPlan], report: ImportReport) -> N
         changed |= services.phones_replace(
             by=None, organisation=organisation, facility=facility, phones=plan.phones
         )
+        changed |= services.facility_hours_set(by=None, facility=facility, windows=plan.hours)
         if changed:
             report.facilities_updated += 1
         else:

@@ -76,6 +76,20 @@ TABLES: dict[str, tuple[str, list[str]]] = {
         ],
     ),
     "language": ("languages.csv", ["id", "service_id", "name", "code"]),
+    "schedule": (
+        "schedules.csv",
+        [
+            "id",
+            "service_id",
+            "freq",
+            "wkst",
+            "byday",
+            "opens_at",
+            "closes_at",
+            "timezone",
+            "description",
+        ],
+    ),
     "service_area": ("service_areas.csv", ["id", "service_id", "name", "description"]),
     "required_document": ("required_documents.csv", ["id", "service_id", "document"]),
     "cost_option": (
@@ -112,6 +126,7 @@ NUMBERS = {
     ("location", "latitude"),
     ("location", "longitude"),
     ("phone", "extension"),
+    ("schedule", "timezone"),
     ("cost_option", "amount"),
     ("service_capacity", "available"),
     ("service_capacity", "maximum"),
@@ -140,6 +155,8 @@ def flatten(profile: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str
             add("phone", phone, service_id=sid, organization_id=service["organization_id"])
         for lang in service.get("languages", []):
             add("language", lang, service_id=sid)
+        for schedule in service.get("schedules", []):
+            add("schedule", schedule, service_id=sid)
         for area in service.get("service_areas", []):
             add("service_area", area, service_id=sid)
         for doc in service.get("required_documents", []):
@@ -303,6 +320,11 @@ def assemble(tables: dict[str, list[dict[str, Any]]]) -> tuple[list[dict], list[
             doc,
             "languages",
             [_drop(x, "service_id") for x in where("languages.csv", "service_id", sid)],
+        )
+        _maybe(
+            doc,
+            "schedules",
+            [_drop(x, "service_id") for x in where("schedules.csv", "service_id", sid)],
         )
         _maybe(
             doc,

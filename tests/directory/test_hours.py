@@ -307,3 +307,20 @@ def test_the_profile_shows_the_hours_or_not_stated(orgs, as_persona):
     services.facility_hours_set(by=None, facility=f, windows=OFFICE)
     page = client.get(f"/directory/{f.pk}/").content.decode()
     assert "Mon–Fri 9 a.m.–6 p.m." in page and "Sat 10 a.m.–2 p.m." in page
+
+
+def test_the_demo_has_invented_hours_and_the_shipped_centres_none(db):
+    import io
+
+    from refuge.directory import demo
+    from tests.directory.factories import ensure_regions
+
+    ensure_regions()
+    demo.load(io.StringIO())
+    invented = Facility.objects.filter(source_note=demo.DEMO_NOTE)
+    assert invented.exclude(opening_hours=[]).count() >= 6
+    hotline = Facility.objects.get(name="Coalition hotline")
+    assert hours.always_open(hours.loads(hotline.opening_hours))
+    shipped = Facility.objects.filter(region__country="KG")
+    assert shipped.exists()
+    assert not shipped.exclude(opening_hours=[]).exists()

@@ -20,7 +20,14 @@ from .hsds.taxonomy import stable_id
 from .models import Facility
 from .shipped import SHIPPED, load_file
 
-DEMO_NOTE = "Demo data: the rules, rooms and any address are invented for the demonstration."
+DEMO_NOTE = (
+    "Demo data: the rules, rooms, opening hours and any address are invented for the demonstration."
+)
+
+WEEKDAYS = [0, 1, 2, 3, 4]
+EVERY_DAY = [0, 1, 2, 3, 4, 5, 6]
+ALWAYS = [{"days": EVERY_DAY, "opens": "00:00", "closes": "24:00"}]
+OFFICE = [{"days": WEEKDAYS, "opens": "09:00", "closes": "18:00"}]
 
 OPEN = {
     "children_accepted": True,
@@ -41,6 +48,7 @@ FACILITIES: list[dict[str, Any]] = [
     {
         "org": ("kitezh", "", OrgKind.SHELTER),
         "name": "Kitezh low-threshold refuge",
+        "hours": ALWAYS,
         "kind": "low_threshold_refuge",
         "region": "RU-MOW",
         "locality": "Moscow",
@@ -68,6 +76,7 @@ FACILITIES: list[dict[str, Any]] = [
             OrgKind.SHELTER,
         ),
         "name": "Young mothers' shelter, Moscow Oblast (demo)",
+        "hours": OFFICE,
         "kind": "young_mothers_shelter",
         "region": "RU-MOS",
         "address_visibility": "professionals",
@@ -90,6 +99,10 @@ FACILITIES: list[dict[str, Any]] = [
             OrgKind.CRISIS_CENTRE,
         ),
         "name": "Vladimir crisis centre with shelter (demo)",
+        "hours": [
+            {"days": WEEKDAYS, "opens": "09:00", "closes": "20:00"},
+            {"days": [5], "opens": "10:00", "closes": "16:00"},
+        ],
         "kind": "crisis_centre_shelter",
         "region": "RU-VLA",
         "address": "Imaginary street 5 (demo)",
@@ -131,6 +144,10 @@ FACILITIES: list[dict[str, Any]] = [
             OrgKind.SHELTER,
         ),
         "name": "State social-rehabilitation centre, Yaroslavl (demo)",
+        "hours": [
+            {"days": [0, 1, 2, 3], "opens": "08:30", "closes": "17:30"},
+            {"days": [4], "opens": "08:30", "closes": "16:15"},
+        ],
         "kind": "state_rehabilitation_centre",
         "region": "RU-YAR",
         "locality": "Yaroslavl",
@@ -185,6 +202,10 @@ FACILITIES: list[dict[str, Any]] = [
     {
         "org": ("demo-moscow-night", "Night shelter for women, Moscow (demo)", OrgKind.SHELTER),
         "name": "Night shelter for women, Moscow (demo)",
+        "hours": [
+            {"days": EVERY_DAY, "opens": "00:00", "closes": "08:00"},
+            {"days": EVERY_DAY, "opens": "19:00", "closes": "24:00"},
+        ],
         "kind": "night_shelter",
         "region": "RU-MOW",
         "address_visibility": "public",
@@ -231,6 +252,7 @@ FACILITIES: list[dict[str, Any]] = [
             OrgKind.CRISIS_CENTRE,
         ),
         "name": "Vologda crisis centre with shelter (demo)",
+        "hours": OFFICE,
         "kind": "crisis_centre_shelter",
         "region": "RU-VLG",
         "address_visibility": "confidential",
@@ -262,6 +284,11 @@ FACILITIES: list[dict[str, Any]] = [
             OrgKind.CRISIS_CENTRE,
         ),
         "name": "Counselling for migrant women, Prague (demo)",
+        "hours": [
+            {"days": [0, 1, 2, 3], "opens": "09:00", "closes": "17:00"},
+            {"days": [4], "opens": "09:00", "closes": "13:00"},
+            {"days": [1], "opens": "17:00", "closes": "19:00"},
+        ],
         "kind": "crisis_centre",
         "region": "CZ-10",
         "locality": "Prague",
@@ -273,6 +300,7 @@ FACILITIES: list[dict[str, Any]] = [
     {
         "org": ("coalition-hotline", "", OrgKind.HOTLINE),
         "name": "Coalition hotline",
+        "hours": ALWAYS,
         "kind": "hotline",
         "region": "RU-MOW",
         "address_visibility": "confidential",
@@ -321,7 +349,7 @@ def load(stdout) -> None:
             fid = demo_facility_id(item)
             if Facility.objects.filter(hsds_id=fid).exists():
                 continue
-            services.facility_create(
+            facility = services.facility_create(
                 by=None,
                 organisation=organisation,
                 name=item["name"],
@@ -338,5 +366,9 @@ def load(stdout) -> None:
                 source_note=DEMO_NOTE,
                 hsds_ids={"hsds_id": fid},
             )
+            # Invented like the rest; the shipped Kyrgyz centres keep no hours, since their
+            # source states none.
+            if item.get("hours"):
+                services.facility_hours_set(by=None, facility=facility, windows=item["hours"])
             created += 1
     stdout.write(f"Demo directory: {created} invented facilities created.")

@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from refuge.directory.hours import Window
 from refuge.directory.models import Region
+from refuge.directory.services import facility_hours_set
 from refuge.help.conf import PUBLIC_LANGUAGES
 from tests.browser.conftest import SCREENSHOTS, shot
 from tests.help.factories import bishkek_directory, ensure_regions
@@ -59,7 +61,13 @@ def neutral():
 @pytest.fixture
 def site(live_server, transactional_db, settings, neutral):
     ensure_regions()
-    bishkek_directory()
+    directory = bishkek_directory()
+    # Opening hours on the listed centre, so axe and the screenshots see them too.
+    facility_hours_set(
+        by=None,
+        facility=directory["public"],
+        windows=[Window((0, 1, 2, 3, 4), 9 * 60, 18 * 60), Window((5,), 10 * 60, 14 * 60)],
+    )
     settings.REFUGE_QUICK_EXIT_URL = f"{neutral}/weather"
     return live_server.url
 
@@ -109,6 +117,19 @@ def test_without_javascript_the_exit_is_still_a_link(site, neutral, browser):
     p.click("#quick-exit")
     p.wait_for_url(f"{neutral}/weather")
     context.close()
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [("en", "Mon–Fri 9 a.m.–6 p.m."), ("ky", "Дүй.–Жума 9:00–18:00"), ("cs", "Po–Pá 9:00–18:00")],
+)
+def test_the_region_page_shows_opening_hours(site, page, lang, expected):
+    page.set_viewport_size({"width": 390, "height": 900})
+    page.goto(f"{site}/help/{lang}/region/KG-GB/")
+    hours = page.locator(".service .hours").first
+    assert expected in hours.inner_text()
+    hours.scroll_into_view_if_needed()
+    shot(page, f"help-{lang}-region-hours")
 
 
 def test_no_cookie_is_ever_set(site, page):

@@ -39,7 +39,7 @@ The contract, rule by rule (tests/placement/oracle.py implements it independentl
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
@@ -228,6 +228,7 @@ class _Facts:
         "avoid_points",
         "min_distance",
         "avoiding",
+        "any_need",
     )
 
     def __init__(self, h: Household) -> None:
@@ -247,6 +248,7 @@ class _Facts:
         self.avoid_points = h.avoid_points
         self.min_distance = h.min_distance_km if h.avoid_points else 0.0
         self.avoiding = bool(h.avoid_regions) or self.min_distance > 0
+        self.any_need = self.wheelchair or self.substance_use or self.mental_health
 
 
 @lru_cache(maxsize=4096)
@@ -255,149 +257,191 @@ def _R(code: str, **params: Any) -> Reason:
     return Reason(code, tuple(sorted(params.items())) if params else ())
 
 
+@lru_cache(maxsize=4096)
+def _R1(code: str, name: str, value: Any) -> Reason:
+    """``_R(code, name=value)`` without the keyword arguments (the hot path)."""
+    return Reason(code, ((name, value),))
+
+
+# The reasons without parameters, made once.
+_COMPROMISED = _R(_S["COMPROMISED"])
+_GENDER = _R(_S["GENDER"])
+_CHILDREN_NOT_ACCEPTED = _R(_S["CHILDREN_NOT_ACCEPTED"])
+_NO_CAPACITY = _R(_S["NO_CAPACITY"])
+_PETS_NOT_ACCEPTED = _R(_S["PETS_NOT_ACCEPTED"])
+_LOCAL_REGISTRATION_REQUIRED = _R(_S["LOCAL_REGISTRATION_REQUIRED"])
+_FOREIGN_CITIZENS_NOT_ACCEPTED = _R(_S["FOREIGN_CITIZENS_NOT_ACCEPTED"])
+_NO_COMMON_LANGUAGE = _R(_S["NO_COMMON_LANGUAGE"])
+_PASSPORT = _R(_S["DOCUMENTS_REQUIRED"], document="passport")
+_RESIDENCE_PERMIT = _R(_S["DOCUMENTS_REQUIRED"], document="residence_permit")
+_UNKNOWN_LOCATION = _R(_S["TOO_CLOSE"], unknown_location=True)
+_NEEDS = (
+    ("wheelchair", "wheelchair_accessible", _R(_S["NO_WHEELCHAIR_ACCESS"])),
+    ("substance_use", "substance_use_accepted", _R(_S["SUBSTANCE_USE_NOT_ACCEPTED"])),
+    ("mental_health", "mental_health_accepted", _R(_S["MENTAL_HEALTH_NOT_ACCEPTED"])),
+)
+
+
 def _evaluate(x: _Facts, f: Facility) -> Fit:
+    # The hot path of a search (thousands of facilities for one household): each rule reads
+    # its attributes once, and reasons are shared objects.
     h = x.h
     r = f.rules
     bad: list[Reason] = []
     unsure: list[Reason] = []
 
     if f.compromised:
-        bad.append(_R(_S["COMPROMISED"]))
+        bad.append(_COMPROMISED)
     if r.women_only and h.gender != "female":
-        bad.append(_R(_S["GENDER"]))
-    if r.min_age is not None and h.woman_age < r.min_age:
-        bad.append(_R(_S["TOO_YOUNG"], min_age=r.min_age))
+        bad.append(_GENDER)
+    min_age = r.min_age
+    if min_age is not None and h.woman_age < min_age:
+        bad.append(_R1(_S["TOO_YOUNG"], "min_age", min_age))
 
     # Children
+    children_accepted = r.children_accepted
+    max_children = r.max_children
     children_refused = False
     if x.n_children:
-        if r.children_accepted is False:
-            bad.append(_R(_S["CHILDREN_NOT_ACCEPTED"]))
+        if children_accepted is False:
+            bad.append(_CHILDREN_NOT_ACCEPTED)
             children_refused = True
-        elif r.children_accepted is None:
-            unsure.append(_R(_S["CHILDREN_NOT_ACCEPTED"]))
+        elif children_accepted is None:
+            unsure.append(_CHILDREN_NOT_ACCEPTED)
     if not children_refused:
-        if (
-            x.oldest_boy is not None
-            and r.boys_max_age is not None
-            and x.oldest_boy > r.boys_max_age
-        ):
-            bad.append(_R(_S["BOYS_AGE_LIMIT"], limit=r.boys_max_age))
-        if (
-            x.oldest_girl is not None
-            and r.girls_max_age is not None
-            and x.oldest_girl > r.girls_max_age
-        ):
-            bad.append(_R(_S["GIRLS_AGE_LIMIT"], limit=r.girls_max_age))
+        oldest = x.oldest_boy
+        if oldest is not None:
+            limit = r.boys_max_age
+            if limit is not None and oldest > limit:
+                bad.append(_R1(_S["BOYS_AGE_LIMIT"], "limit", limit))
+        oldest = x.oldest_girl
+        if oldest is not None:
+            limit = r.girls_max_age
+            if limit is not None and oldest > limit:
+                bad.append(_R1(_S["GIRLS_AGE_LIMIT"], "limit", limit))
 
     # Size and capacity
     cap = f.capacity
+    size = x.size
     too_large = False
-    if not children_refused and r.max_children is not None and x.n_children > r.max_children:
-        bad.append(_R(_S["HOUSEHOLD_TOO_LARGE"], max_children=r.max_children))
+    if not children_refused and max_children is not None and x.n_children > max_children:
+        bad.append(_R1(_S["HOUSEHOLD_TOO_LARGE"], "max_children", max_children))
         too_large = True
-    if cap.rooms_known and x.size > cap.largest_unit:
-        if not too_large:
-            bad.append(_R(_S["HOUSEHOLD_TOO_LARGE"], size=x.size, largest=cap.largest_unit))
-        too_large = True
+    family, dorm = cap.family_rooms, cap.dorm_beds
+    if family or dorm > 0:  # the rooms are known
+        largest = max(max(family, default=0), 1 if dorm > 0 else 0)
+        if size > largest:
+            if not too_large:
+                bad.append(_R(_S["HOUSEHOLD_TOO_LARGE"], size=size, largest=largest))
+            too_large = True
     largest_now: int | None = None
-    if cap.known:
-        free_rooms = cap.free_family_rooms or ()
-        free_dorm = cap.free_dorm_beds or 0
-        fits_now = (x.size == 1 and free_dorm > 0) or any(b >= x.size for b in free_rooms)
+    free_rooms, free_dorm = cap.free_family_rooms, cap.free_dorm_beds
+    known = free_rooms is not None and free_dorm is not None
+    if known:
+        free_rooms = free_rooms or ()
+        free_dorm = free_dorm or 0
+        largest_room = max(free_rooms, default=0)
+        fits_now = (size == 1 and free_dorm > 0) or (bool(free_rooms) and largest_room >= size)
         if not fits_now and not too_large:
-            bad.append(_R(_S["NO_CAPACITY"]))
-        largest_now = max(max(free_rooms, default=0), 1 if free_dorm > 0 else 0)
+            bad.append(_NO_CAPACITY)
+        largest_now = max(largest_room, 1 if free_dorm > 0 else 0)
         if largest_now:
-            if r.children_accepted is False:
+            if children_accepted is False:
                 largest_now = 1
-            elif r.max_children is not None:
-                largest_now = min(largest_now, 1 + r.max_children)
+            elif max_children is not None:
+                largest_now = min(largest_now, 1 + max_children)
 
     # Pets and needs
     if h.pets > 0:
-        if r.pets_accepted is False:
-            bad.append(_R(_S["PETS_NOT_ACCEPTED"]))
-        elif r.pets_accepted is None:
-            unsure.append(_R(_S["PETS_NOT_ACCEPTED"]))
-    for need, rule, code in (
-        (x.wheelchair, r.wheelchair_accessible, _S["NO_WHEELCHAIR_ACCESS"]),
-        (x.substance_use, r.substance_use_accepted, _S["SUBSTANCE_USE_NOT_ACCEPTED"]),
-        (x.mental_health, r.mental_health_accepted, _S["MENTAL_HEALTH_NOT_ACCEPTED"]),
-    ):
-        if need:
-            if rule is False:
-                bad.append(_R(code))
-            elif rule is None:
-                unsure.append(_R(code))
+        pets = r.pets_accepted
+        if pets is False:
+            bad.append(_PETS_NOT_ACCEPTED)
+        elif pets is None:
+            unsure.append(_PETS_NOT_ACCEPTED)
+    if x.any_need:
+        for need, rule, reason in _NEEDS:
+            if getattr(x, need):
+                value = getattr(r, rule)
+                if value is False:
+                    bad.append(reason)
+                elif value is None:
+                    unsure.append(reason)
 
     # Citizenship and documents
     foreign: bool | None = None  # None: cannot tell
     if h.citizenship and f.country:
         foreign = h.citizenship != f.country
     if not x.passport:
-        if r.requires_passport:
-            bad.append(_R(_S["DOCUMENTS_REQUIRED"], document="passport"))
-        elif r.requires_passport is None:
-            unsure.append(_R(_S["DOCUMENTS_REQUIRED"], document="passport"))
+        required = r.requires_passport
+        if required:
+            bad.append(_PASSPORT)
+        elif required is None:
+            unsure.append(_PASSPORT)
     if not x.residence_permit:
-        if foreign and r.requires_residence_permit:
-            bad.append(_R(_S["DOCUMENTS_REQUIRED"], document="residence_permit"))
-        elif (foreign and r.requires_residence_permit is None) or (
-            foreign is None and r.requires_residence_permit
-        ):
-            unsure.append(_R(_S["DOCUMENTS_REQUIRED"], document="residence_permit"))
+        required = r.requires_residence_permit
+        if foreign and required:
+            bad.append(_RESIDENCE_PERMIT)
+        elif (foreign and required is None) or (foreign is None and required):
+            unsure.append(_RESIDENCE_PERMIT)
     if not x.local_registration:
-        if r.requires_local_registration:
-            bad.append(_R(_S["LOCAL_REGISTRATION_REQUIRED"]))
-        elif r.requires_local_registration is None:
-            unsure.append(_R(_S["LOCAL_REGISTRATION_REQUIRED"]))
-    if foreign and r.foreign_citizens_accepted is False:
-        bad.append(_R(_S["FOREIGN_CITIZENS_NOT_ACCEPTED"]))
-    elif (foreign and r.foreign_citizens_accepted is None) or (
-        foreign is None and r.foreign_citizens_accepted is False
-    ):
-        unsure.append(_R(_S["FOREIGN_CITIZENS_NOT_ACCEPTED"]))
+        required = r.requires_local_registration
+        if required:
+            bad.append(_LOCAL_REGISTRATION_REQUIRED)
+        elif required is None:
+            unsure.append(_LOCAL_REGISTRATION_REQUIRED)
+    accepted = r.foreign_citizens_accepted
+    if foreign and accepted is False:
+        bad.append(_FOREIGN_CITIZENS_NOT_ACCEPTED)
+    elif (foreign and accepted is None) or (foreign is None and accepted is False):
+        unsure.append(_FOREIGN_CITIZENS_NOT_ACCEPTED)
 
     # Language
     if x.languages:
-        if not r.staff_languages:
-            unsure.append(_R(_S["NO_COMMON_LANGUAGE"]))
-        elif x.languages.isdisjoint(r.staff_languages):
+        staff = r.staff_languages
+        if not staff:
+            unsure.append(_NO_COMMON_LANGUAGE)
+        elif x.languages.isdisjoint(staff):
             if r.interpretation:
-                unsure.append(_R(_S["NO_COMMON_LANGUAGE"]))
+                unsure.append(_NO_COMMON_LANGUAGE)
             else:
-                bad.append(_R(_S["NO_COMMON_LANGUAGE"]))
+                bad.append(_NO_COMMON_LANGUAGE)
 
     if h.stay_days is not None and r.max_stay_days is not None and h.stay_days > r.max_stay_days:
-        bad.append(_R(_S["STAY_TOO_LONG"], max_days=r.max_stay_days))
+        bad.append(_R1(_S["STAY_TOO_LONG"], "max_days", r.max_stay_days))
 
     # Safety
     if x.avoiding:
-        if f.region and f.region in x.avoid_regions:
-            bad.append(_R(_S["TOO_CLOSE"], region=f.region))
-        elif x.avoid_regions and not f.region:
-            bad.append(_R(_S["TOO_CLOSE"], unknown_location=True))
+        region = f.region
+        if region and region in x.avoid_regions:
+            bad.append(_R1(_S["TOO_CLOSE"], "region", region))
+        elif x.avoid_regions and not region:
+            bad.append(_UNKNOWN_LOCATION)
         elif x.min_distance > 0:
-            if f.point is None:
-                bad.append(_R(_S["TOO_CLOSE"], unknown_location=True))
+            point = f.point
+            if point is None:
+                bad.append(_UNKNOWN_LOCATION)
             else:
-                nearest = min(distance_km(f.point, p) for p in x.avoid_points)
+                avoid = x.avoid_points
+                if len(avoid) == 1:
+                    nearest = distance_km(point, avoid[0])
+                else:
+                    nearest = min([distance_km(point, p) for p in avoid])
                 if nearest < x.min_distance:
-                    bad.append(_R(_S["TOO_CLOSE"], km=round(nearest)))
+                    bad.append(_R1(_S["TOO_CLOSE"], "km", round(nearest)))
 
-    return Fit(
-        facility_id=f.id,
-        reasons=tuple(bad),
-        unverified=tuple(unsure),
-        capacity_known=cap.known,
-        largest_household_now=largest_now,
-    )
+    return Fit(f.id, tuple(bad), tuple(unsure), known, largest_now)
 
 
 def fit(household: Household, facility: Facility) -> Fit:
     """Can `facility` take `household` now? See the module docstring for every rule."""
     return _evaluate(_Facts(household), facility)
+
+
+def fitter(household: Household) -> Callable[[Facility], Fit]:
+    """`fit` for one household and any number of facilities, one at a time, with the
+    household's facts computed once."""
+    x = _Facts(household)
+    return lambda facility: _evaluate(x, facility)
 
 
 def fit_many(household: Household, facilities: Iterable[Facility]) -> list[Fit]:

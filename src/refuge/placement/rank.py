@@ -19,11 +19,11 @@ excluded, never ranked. Among those that can take her:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .fit import Facility, Fit, Household, Reason, fit_many
+from .fit import Facility, Fit, Household, Reason, fitter
 from .geo import Point, distance_km
 
 WEIGHTS = {"travel": 0.35, "services": 0.25, "language": 0.15, "fit": 0.15, "certainty": 0.10}
@@ -139,14 +139,18 @@ def _positive_reasons(
 
 
 def rank(
-    h: Household, candidates: Sequence[Candidate], prefs: Preferences = Preferences()
+    h: Household, candidates: Iterable[Candidate], prefs: Preferences = Preferences()
 ) -> Ranking:
-    """Every candidate exactly once: in ``results`` (best first) or in ``excluded``."""
-    fits = fit_many(h, [c.facility for c in candidates])
+    """Every candidate exactly once: in ``results`` (best first) or in ``excluded``.
+
+    One pass, one candidate at a time: with thousands of candidates (most of them excluded),
+    neither the candidates nor their Fit results need to be held all at once."""
+    check = fitter(h)
     results: list[tuple[tuple, Ranked]] = []
     excluded: list[Excluded] = []
-    for c, result in zip(candidates, fits, strict=True):
-        if not result.ok:
+    for c in candidates:
+        result = check(c.facility)
+        if result.reasons:
             excluded.append(Excluded(c.facility.id, c.name, result.reasons))
             continue
         parts, distance = score_parts(h, c, result, prefs)

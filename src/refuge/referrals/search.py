@@ -110,7 +110,9 @@ def search(
         kinds[fid].add(kind)
     offered = {fid: frozenset(k) for fid, k in kinds.items()}
     none: frozenset[str] = frozenset()
-    candidates = [
+    # A generator: rank takes one candidate at a time, so the thousands of them (and their
+    # fit results) are never all held at once.
+    candidates = (
         Candidate(
             facility=f,
             name=name,
@@ -120,7 +122,7 @@ def search(
         for f, name, raw_id, status in zip(
             sheet.facilities, sheet.names, sheet.raw_ids, sheet.statuses, strict=True
         )
-    ]
+    )
     home_point = None
     if request.home_region:
         region = (

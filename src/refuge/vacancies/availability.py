@@ -137,9 +137,13 @@ class Derivation:
         default_ttl_hours: int = 24,
         sources: Sequence[OccupancySource] | None = None,
     ) -> None:
-        by_facility: dict[Any, list[tuple]] = defaultdict(list)
+        # Each facility's rooms as a tuple (a few rooms each): unlike lists, tuples of plain
+        # values are soon untracked by the garbage collector.
+        by_facility: dict[Any, tuple] = {}
+        get = by_facility.get
         for room in rooms:
-            by_facility[room[1]].append(room)
+            key = room[1]
+            by_facility[key] = (*get(key, ()), room)
         self.by_facility = by_facility
         sources = _sources if sources is None else sources
         occupied: dict[Any, int] = defaultdict(int)

@@ -192,29 +192,14 @@ class FactSheet:
         room_rows = raw_rows(
             rooms.values_list("id", "facility_id", "kind", "beds", "reported_free_beds")
         )
-        ID, NAME = _AT["id"], _AT["name"]
-        SOURCE, TTL = _AT["availability__source"], _AT["availability__ttl_hours"]
-        REPORTED, CONFIRMED = _AT["availability__reported_at"], _AT["availability__confirmed_at"]
+        ID, SOURCE = _AT["id"], _AT["availability__source"]
         derivation = Derivation(
-            room_rows,
-            at,
-            [_uuid(raw[ID]) for raw in rows if raw[SOURCE] == "system"],
+            room_rows, at, [_uuid(raw[ID]) for raw in rows if raw[SOURCE] == "system"]
         )
-        derive = derivation.fields
-        self._availability_fields = [
-            derive(
-                raw[ID], raw[SOURCE], raw[TTL], _datetime(raw[REPORTED]), _datetime(raw[CONFIRMED])
-            )
-            for raw in rows
-        ]
-        self.statuses = [fields[0] for fields in self._availability_fields]
-        self.raw_ids = [raw[ID] for raw in rows]
-        self.names = [raw[NAME] for raw in rows]
         self._rows = rows
         self._professional = viewer.role in ADDRESS_ROLES
         self._language = (get_language() or "en")[:2]  # for the region's name
-        self._rule_values: list[tuple] = []
-        self.facilities = self._fit_facilities()
+        self._read(derivation)
         self._facts: list[FacilityFacts] | None = None
 
     @cached_property
@@ -235,22 +220,50 @@ class FactSheet:
             self._professional and visibility == AddressVisibility.PROFESSIONALS
         )
 
-    def _fit_facilities(self) -> list[fit.Facility]:
+    def _read(self, derivation: Derivation) -> None:
+        """One pass over the rows (the hot loop of a search): availability and fit's view."""
+        ID, NAME = _AT["id"], _AT["name"]
+        SOURCE, TTL = _AT["availability__source"], _AT["availability__ttl_hours"]
+        REPORTED, CONFIRMED = _AT["availability__reported_at"], _AT["availability__confirmed_at"]
         REGION, REGION_COUNTRY, COUNTRY = _AT["region_id"], _AT["region__country"], _AT["country"]
         REGION_LAT, REGION_LON = _AT["region__latitude"], _AT["region__longitude"]
         LAT, LON = _AT["latitude"], _AT["longitude"]
         VISIBILITY, COMPROMISED = _AT["address_visibility"], _AT["compromised_since"]
-        ID, INTERPRETATION = _AT["id"], _AT["interpretation"]
+        INTERPRETATION = _AT["interpretation"]
         sees = {v: self._sees_point(v) for v in AddressVisibility.values}
+        derive = derivation.fields
+        Facility = fit.Facility
         # Many facilities state the same rules, and a region's centre is the same for all of
         # its facilities: both immutable, so each made once.
         house_rules: dict[tuple, tuple[fit.Rules, tuple]] = {}
         centres: dict[Any, Point] = {}
+        self.raw_ids: list[Any] = []
+        self.names: list[str] = []
+        self.statuses: list[str] = []  # confirmed | reported | unknown
+        self.facilities: list[fit.Facility] = []
+        self._availability_fields: list[tuple] = []
+        self._rule_values: list[tuple] = []
+        raw_ids, names, statuses = self.raw_ids, self.names, self.statuses
+        facilities, availability = self.facilities, self._availability_fields
         rule_values = self._rule_values
-        out = []
-        for raw, fields in zip(self._rows, self._availability_fields, strict=True):
+        for raw in self._rows:
+            raw_id = raw[ID]
+            raw_ids.append(raw_id)
+            names.append(raw[NAME])
+            reported, confirmed = raw[REPORTED], raw[CONFIRMED]
+            fields = derive(
+                raw_id,
+                raw[SOURCE],
+                raw[TTL],
+                None if reported is None else _datetime(reported),
+                None if confirmed is None else _datetime(confirmed),
+            )
+            availability.append(fields)
+            statuses.append(fields[0])
             visibility = raw[VISIBILITY]
-            sees_point = sees[visibility] if visibility in sees else self._sees_point(visibility)
+            sees_point = sees.get(visibility)
+            if sees_point is None:
+                sees_point = self._sees_point(visibility)
             region = raw[REGION]
             if sees_point and raw[LAT] is not None and raw[LON] is not None:
                 point: Point | None = (raw[LAT], raw[LON])
@@ -270,18 +283,17 @@ class FactSheet:
             except TypeError:  # an unhashable value (a driver that parses JSON itself)
                 rules, values = _house_rules(rules_raw, raw[INTERPRETATION])
             rule_values.append(values)
-            out.append(
-                fit.Facility(
-                    id=_text(raw[ID]),
-                    rules=rules,
-                    capacity=fields[2],
-                    country=raw[REGION_COUNTRY] or raw[COUNTRY] or "",
-                    region=region or "",
-                    point=point,
-                    compromised=raw[COMPROMISED] is not None,
+            facilities.append(
+                Facility(  # id, rules, capacity, country, region, point, compromised
+                    _text(raw_id),
+                    rules,
+                    fields[2],
+                    raw[REGION_COUNTRY] or raw[COUNTRY] or "",
+                    region or "",
+                    point,
+                    raw[COMPROMISED] is not None,
                 )
             )
-        return out
 
     def facts(self) -> list[FacilityFacts]:
         """FacilityFacts for every facility, made once."""

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from .fit import Facility, Fit, Household, Reason, fitter
@@ -169,5 +170,7 @@ def rank(
         )
         results.append(((0 if known else 1, -score, c.facility.id), ranked))
     results.sort(key=lambda pair: pair[0])
-    excluded.sort(key=lambda e: (len(e.reasons), e.facility_id))
+    # By (number of reasons, id), as two stable sorts: no key tuple per facility.
+    excluded.sort(key=attrgetter("facility_id"))
+    excluded.sort(key=lambda e: len(e.reasons))
     return Ranking(results=[r for _key, r in results], excluded=excluded)

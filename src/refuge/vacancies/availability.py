@@ -137,13 +137,11 @@ class Derivation:
         default_ttl_hours: int = 24,
         sources: Sequence[OccupancySource] | None = None,
     ) -> None:
-        # Each facility's rooms as a tuple (a few rooms each): unlike lists, tuples of plain
-        # values are soon untracked by the garbage collector.
-        by_facility: dict[Any, tuple] = {}
-        get = by_facility.get
+        # Each facility's rooms as one flat list, five values a room (a RoomRow's): no object
+        # is kept per room, so `rooms` can be a cursor, read one row at a time.
+        by_facility: dict[Any, list] = defaultdict(list)
         for room in rooms:
-            key = room[1]
-            by_facility[key] = (*get(key, ()), room)
+            by_facility[room[1]].extend(room)
         self.by_facility = by_facility
         sources = _sources if sources is None else sources
         occupied: dict[Any, int] = defaultdict(int)
@@ -171,7 +169,10 @@ class Derivation:
         the fields: status, source, capacity, beds_total, free_beds, as_of, expires_at, rooms.
         ``facility_id`` is the key of its rooms (``RoomRow.facility_id``)."""
         at = self.at
-        its_rooms = self.by_facility.get(facility_id, ())
+        flat = self.by_facility.get(facility_id, ())
+        n_rooms = len(flat) // 5
+        values = iter(flat)
+        its_rooms = zip(values, values, values, values, values, strict=True)  # RoomRows
         derived = self.can_derive and source == "system"
         as_of: datetime | None
         if derived:
@@ -187,7 +188,7 @@ class Derivation:
         if ttl is None:
             ttl = self.ttls[hours] = timedelta(hours=hours)
         known = derived or (
-            source != "system" and as_of is not None and at - as_of <= ttl and bool(its_rooms)
+            source != "system" and as_of is not None and at - as_of <= ttl and n_rooms > 0
         )
         # One pass over the rooms: the structure, and what is free when that is known. A
         # room never reported (added after the last report) counts as not free; a report is
@@ -236,7 +237,7 @@ class Derivation:
                 None,
                 as_of,
                 (as_of + ttl) if as_of else None,
-                len(its_rooms),
+                n_rooms,
             )
         key = (tuple(family), dorm, tuple(free_family), free_dorm)
         capacity = self.capacities.get(key)
@@ -250,5 +251,5 @@ class Derivation:
             sum(free_family) + free_dorm,
             as_of,
             None if derived else as_of + ttl,
-            len(its_rooms),
+            n_rooms,
         )

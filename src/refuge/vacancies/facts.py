@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
@@ -122,6 +123,8 @@ assert COLUMNS[_RULES_FROM:_RULES_TO] == tuple(f"rules__{c}" for c in RULE_COLUM
 _RULE_IS_BOOLEAN = tuple(f"rules__{c}" in BOOLEAN_COLUMNS for c in RULE_COLUMNS)
 _LANGUAGES = RULE_COLUMNS.index("staff_languages")
 _FIT_RULES = tuple((i, c) for i, c in enumerate(RULE_COLUMNS) if c != "cost")
+_ID, _SOURCE, _TTL = _AT["id"], _AT["availability__source"], _AT["availability__ttl_hours"]
+_REPORTED, _CONFIRMED = _AT["availability__reported_at"], _AT["availability__confirmed_at"]
 _REGION_NAMES = {  # the region's name in the viewer's language, then the fallbacks
     "ky": ("region__name_ky", "region__name_ru", "region__name_en"),
     "ru": ("region__name_ru", "region__name_en"),
@@ -168,6 +171,14 @@ def _text(raw: Any) -> str:
     return str(_uuid(raw))
 
 
+def _each_raw_row(qs: QuerySet) -> Iterator[tuple]:
+    """raw_rows one row at a time (the cursor is open until the last row is read)."""
+    sql, params = qs.query.sql_with_params()
+    with connections[qs.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        yield from cursor
+
+
 class FactSheet:
     """The facilities of a queryset as read by one pair of queries (facilities with their rules,
     region and availability clock; their rooms), in the queryset's order.
@@ -188,18 +199,19 @@ class FactSheet:
             facilities.annotate(interpretation=Exists(interpretation)).values_list(*COLUMNS)
         )
         rooms = Room.objects.filter(facility__in=facilities.values("pk"), in_service=True)
-        # Rooms are the bulk (twenty a facility is common): plain tuples, keyed by the raw id.
-        room_rows = raw_rows(
-            rooms.values_list("id", "facility_id", "kind", "beds", "reported_free_beds")
-        )
-        ID, SOURCE = _AT["id"], _AT["availability__source"]
-        derivation = Derivation(
-            room_rows, at, [_uuid(raw[ID]) for raw in rows if raw[SOURCE] == "system"]
+        # Rooms are the bulk (twenty a facility is common): read one row at a time, as the
+        # database returns them (keyed by the raw id), into the derivation's plain lists.
+        self._derivation = Derivation(
+            _each_raw_row(
+                rooms.values_list("id", "facility_id", "kind", "beds", "reported_free_beds")
+            ),
+            at,
+            [_uuid(raw[_ID]) for raw in rows if raw[_SOURCE] == "system"],
         )
         self._rows = rows
         self._professional = viewer.role in ADDRESS_ROLES
         self._language = (get_language() or "en")[:2]  # for the region's name
-        self._read(derivation)
+        self._read()
         self._facts: list[FacilityFacts] | None = None
 
     @cached_property
@@ -208,10 +220,23 @@ class FactSheet:
 
     @cached_property
     def availability(self) -> list[Availability]:
+        # Derived again from the same rows and rooms (and occupancy, as read): the same figures
+        # and the same Capacity objects as the fit facilities'.
         return [
-            Availability(pk, *fields)
-            for pk, fields in zip(self.ids, self._availability_fields, strict=True)
+            Availability(pk, *self._derive(raw))
+            for pk, raw in zip(self.ids, self._rows, strict=True)
         ]
+
+    def _derive(self, raw: tuple) -> tuple:
+        """The facility's Availability fields (less its id), from its row."""
+        reported, confirmed = raw[_REPORTED], raw[_CONFIRMED]
+        return self._derivation.fields(
+            raw[_ID],
+            raw[_SOURCE],
+            raw[_TTL],
+            None if reported is None else _datetime(reported),
+            None if confirmed is None else _datetime(confirmed),
+        )
 
     def _sees_point(self, visibility: str) -> bool:
         """Whether the viewer may see the facility's own point (and locality): not when its
@@ -220,18 +245,16 @@ class FactSheet:
             self._professional and visibility == AddressVisibility.PROFESSIONALS
         )
 
-    def _read(self, derivation: Derivation) -> None:
+    def _read(self) -> None:
         """One pass over the rows (the hot loop of a search): availability and fit's view."""
-        ID, NAME = _AT["id"], _AT["name"]
-        SOURCE, TTL = _AT["availability__source"], _AT["availability__ttl_hours"]
-        REPORTED, CONFIRMED = _AT["availability__reported_at"], _AT["availability__confirmed_at"]
+        NAME = _AT["name"]
         REGION, REGION_COUNTRY, COUNTRY = _AT["region_id"], _AT["region__country"], _AT["country"]
         REGION_LAT, REGION_LON = _AT["region__latitude"], _AT["region__longitude"]
         LAT, LON = _AT["latitude"], _AT["longitude"]
         VISIBILITY, COMPROMISED = _AT["address_visibility"], _AT["compromised_since"]
         INTERPRETATION = _AT["interpretation"]
         sees = {v: self._sees_point(v) for v in AddressVisibility.values}
-        derive = derivation.fields
+        derive = self._derive
         Facility = fit.Facility
         # Many facilities state the same rules, and a region's centre is the same for all of
         # its facilities: both immutable, so each made once.
@@ -241,25 +264,16 @@ class FactSheet:
         self.names: list[str] = []
         self.statuses: list[str] = []  # confirmed | reported | unknown
         self.facilities: list[fit.Facility] = []
-        self._availability_fields: list[tuple] = []
         self._rule_values: list[tuple] = []
         raw_ids, names, statuses = self.raw_ids, self.names, self.statuses
-        facilities, availability = self.facilities, self._availability_fields
-        rule_values = self._rule_values
+        facilities, rule_values = self.facilities, self._rule_values
         for raw in self._rows:
-            raw_id = raw[ID]
+            raw_id = raw[_ID]
             raw_ids.append(raw_id)
             names.append(raw[NAME])
-            reported, confirmed = raw[REPORTED], raw[CONFIRMED]
-            fields = derive(
-                raw_id,
-                raw[SOURCE],
-                raw[TTL],
-                None if reported is None else _datetime(reported),
-                None if confirmed is None else _datetime(confirmed),
-            )
-            availability.append(fields)
-            statuses.append(fields[0])
+            availability = derive(raw)  # status, source, capacity, ...
+            statuses.append(availability[0])
+            capacity = availability[2]
             visibility = raw[VISIBILITY]
             sees_point = sees.get(visibility)
             if sees_point is None:
@@ -287,7 +301,7 @@ class FactSheet:
                 Facility(  # id, rules, capacity, country, region, point, compromised
                     _text(raw_id),
                     rules,
-                    fields[2],
+                    capacity,
                     raw[REGION_COUNTRY] or raw[COUNTRY] or "",
                     region or "",
                     point,

@@ -229,6 +229,7 @@ class _Facts:
         "min_distance",
         "avoiding",
         "any_need",
+        "nearest",
     )
 
     def __init__(self, h: Household) -> None:
@@ -249,6 +250,7 @@ class _Facts:
         self.min_distance = h.min_distance_km if h.avoid_points else 0.0
         self.avoiding = bool(h.avoid_regions) or self.min_distance > 0
         self.any_need = self.wheelchair or self.substance_use or self.mental_health
+        self.nearest: dict[Point, float] = {}  # distance to the nearest point to avoid, by point
 
 
 @lru_cache(maxsize=4096)
@@ -421,11 +423,10 @@ def _evaluate(x: _Facts, f: Facility) -> Fit:
             if point is None:
                 bad.append(_UNKNOWN_LOCATION)
             else:
-                avoid = x.avoid_points
-                if len(avoid) == 1:
-                    nearest = distance_km(point, avoid[0])
-                else:
-                    nearest = min([distance_km(point, p) for p in avoid])
+                nearest = x.nearest.get(point)
+                if nearest is None:  # many facilities share a point (their region's centre)
+                    avoid = x.avoid_points
+                    nearest = x.nearest[point] = min([distance_km(point, p) for p in avoid])
                 if nearest < x.min_distance:
                     bad.append(_R1(_S["TOO_CLOSE"], "km", round(nearest)))
 

@@ -157,7 +157,6 @@ def main() -> None:
         f"(medians {statistics.median(full) * 1000:.0f} / {statistics.median(base) * 1000:.0f} ms = "
         f"{statistics.median(full) / statistics.median(base):.2f}×), {n} facilities, {connection.vendor}",
         met=ratio <= 2,
-        note="borderline: 1.4–2.3× over ten runs" if ratio <= 2.5 else "",
     )
 
 

@@ -34,7 +34,7 @@ RUNS = 30
 
 def build() -> None:
     from refuge.core.models import Organisation
-    from refuge.directory.models import Facility, HouseRules, Region
+    from refuge.directory.models import ACCOMMODATION_KINDS, Facility, HouseRules, Region
     from refuge.vacancies.models import FacilityAvailability, Room
 
     rng = random.Random(5)
@@ -42,13 +42,9 @@ def build() -> None:
         Region.objects.filter(country__in=["RU", "KG", "CZ"]).values_list("code", flat=True)
     )
     org = Organisation.objects.create(slug="bench", name="Bench", kind="shelter")
-    kinds = [
-        "crisis_centre_shelter",
-        "low_threshold_refuge",
-        "young_mothers",
-        "faith_based",
-        "transit",
-    ]
+    # Every one of the 5,000 offers accommodation, so every one is searched (bulk_create does
+    # not validate choices: an unknown kind would quietly drop a facility from the search).
+    kinds = sorted(ACCOMMODATION_KINDS)
     facilities = [
         Facility(
             organisation=org,

@@ -850,14 +850,31 @@ def line_save(
     return line
 
 
+def _require_extension_manager(by: Principal | None, user: User) -> None:
+    """An administrator, or the manager of the member of staff's own organisation."""
+    if by is None:
+        return
+    same_org = user.organisation is not None and user.organisation.pk == by.org_id
+    if not (by.role == Role.ADMIN or (can_manage_staff(by.role or "") and same_org)):
+        raise ServiceError(_("Only an administrator or her manager can do this."), "forbidden")
+
+
+def _extension_event(by: Principal | None, action: str, user: User, identity: str) -> None:
+    audit.record(
+        actor=by,
+        action=action,
+        target_type="core.user",
+        target_id=user.pk,
+        target_org_slug=user.organisation.slug if user.organisation else "",
+        details={"extension": identity},
+    )
+
+
 def extension_assign(*, by: Principal | None, user: User, identity: str) -> OperatorExtension:
     identity = identity.strip()
     if not identity or len(identity) > 100:
         raise ServiceError(_("Give the extension."), "invalid")
-    if by is not None:
-        same_org = user.organisation is not None and user.organisation.pk == by.org_id
-        if not (by.role == Role.ADMIN or (can_manage_staff(by.role or "") and same_org)):
-            raise ServiceError(_("Only an administrator or her manager can do this."), "forbidden")
+    _require_extension_manager(by, user)
     if user.role is None or not can_take_calls(user.role):
         raise ServiceError(_("Only staff who take calls get an extension."), "invalid")
     with transaction.atomic():
@@ -875,32 +892,15 @@ def extension_assign(*, by: Principal | None, user: User, identity: str) -> Oper
         if ext.user_id != user.pk:
             ext.user = user
             ext.save(update_fields=["user"])
-        audit.record(
-            actor=by,
-            action="hotline.extension.assign",
-            target_type="core.user",
-            target_id=user.pk,
-            target_org_slug=user.organisation.slug if user.organisation else "",
-            details={"extension": identity},
-        )
+        _extension_event(by, "hotline.extension.assign", user, identity)
     return ext
 
 
 def extension_remove(*, by: Principal | None, extension: OperatorExtension) -> None:
     """The extension no longer belongs to anyone: calls answered on it are not attributed."""
     user = extension.user
-    if by is not None:
-        same_org = user.organisation is not None and user.organisation.pk == by.org_id
-        if not (by.role == Role.ADMIN or (can_manage_staff(by.role or "") and same_org)):
-            raise ServiceError(_("Only an administrator or her manager can do this."), "forbidden")
+    _require_extension_manager(by, user)
     with transaction.atomic():
         identity = extension.identity
         extension.delete()
-        audit.record(
-            actor=by,
-            action="hotline.extension.remove",
-            target_type="core.user",
-            target_id=user.pk,
-            target_org_slug=user.organisation.slug if user.organisation else "",
-            details={"extension": identity},
-        )
+        _extension_event(by, "hotline.extension.remove", user, identity)

@@ -139,6 +139,7 @@ INSTALLED_APPS = [
     "refuge.programmes",
     "refuge.meetings",
     "refuge.referrals",
+    "refuge.notifications",
     "refuge.help",
 ]
 

@@ -70,7 +70,9 @@ class _HTTPPeer:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                code, answer = peer.answer(self.path, dict(self.headers), body)
+                code, answer = peer.answer(
+                    self.path, {k.lower(): v for k, v in self.headers.items()}, body
+                )
                 self.send_response(code)
                 self.send_header("Content-Type", "application/json")
                 self.end_headers()
@@ -155,5 +157,7 @@ class Device:
         return self._b64(self.auth)
 
     def decrypt(self, body: bytes) -> dict:
-        plain = http_ece.decrypt(body, private_key=self.key, auth_secret=self.auth, version="aes128gcm")
+        plain = http_ece.decrypt(
+            body, private_key=self.key, auth_secret=self.auth, version="aes128gcm"
+        )
         return json.loads(plain)

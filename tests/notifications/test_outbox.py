@@ -44,9 +44,7 @@ def test_a_referral_reaches_the_receiving_staff_once_by_email(personas, network,
     assert len(smtp.messages) == 2
     # Every receiving member of staff also has the in-app item.
     app = Delivery.objects.filter(channel="app", event__kind="referral.sent")
-    assert {d.user_id for d in app} == {
-        personas[k].user.pk for k in ("caseworker_b", "manager_b")
-    }
+    assert {d.user_id for d in app} == {personas[k].user.pk for k in ("caseworker_b", "manager_b")}
 
 
 def test_a_rolled_back_change_leaves_no_event_and_no_job(personas, network, client_a):

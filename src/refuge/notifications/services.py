@@ -596,25 +596,27 @@ def push_subscribe(
         raise ServiceError("This is not a push subscription.", "invalid") from exc
     if not (0 < len(p256dh) <= 200 and 0 < len(auth) <= 100) or len(endpoint) > 1000:
         raise ServiceError("This is not a push subscription.", "invalid")
+    taken = PushSubscription.objects.filter(endpoint=endpoint).exclude(user=user).exists()
+    if taken:
+        # Audited in its own transaction: the refusal must be on record even though nothing
+        # else is written.
+        audit.record(
+            actor=by,
+            action="notification.push_refused",
+            target_type="core.user",
+            target_id=user.pk,
+            target_org_slug=by.org_slug or "",
+            details={"reason": "device_of_another_user"},
+        )
+        raise ServiceError(
+            "This device receives another person's notifications. Sign out there first.",
+            "forbidden",
+        )
     with transaction.atomic():
-        existing = PushSubscription.objects.select_for_update().filter(endpoint=endpoint).first()
-        if existing is not None and existing.user_id != user.pk:
-            audit.record(
-                actor=by,
-                action="notification.push_refused",
-                target_type="core.user",
-                target_id=user.pk,
-                target_org_slug=by.org_slug or "",
-                details={"reason": "device_of_another_user"},
-            )
-            raise ServiceError(
-                "This device receives another person's notifications. Sign out there first.",
-                "forbidden",
-            )
         sub, created = PushSubscription.objects.update_or_create(
             endpoint=endpoint,
+            user=user,
             defaults={
-                "user": user,
                 "p256dh": p256dh,
                 "auth": auth,
                 "session_hash": session_hash(session_key),

@@ -597,13 +597,8 @@ def facility_compromise(*, by: Principal, facility: Facility) -> Facility:
     if by.role != Role.COORDINATOR:
         raise ServiceError("Only a coordinator can mark a facility compromised.", "forbidden")
     with transaction.atomic():
-        facility = facility_set_compromised(by=by, facility=facility, compromised=True)
-        notify(
-            event="evacuation.proposed",
-            about=facility,
-            occurrence=f"{facility.compromised_since:%Y%m%d%H%M%S}",
-            by=by,
-        )
+        facility_set_compromised(by=by, facility=facility, compromised=True)
+        notify(event="evacuation.proposed", about=facility, occurrence=uuid.uuid4().hex, by=by)
     return facility
 
 

@@ -101,9 +101,7 @@ def test_a_killed_worker_loses_nothing_and_sends_nothing_twice_on_sqlite(tmp_pat
     _kill_mid_batch_and_finish(env, smtp_server)
 
 
-def test_a_killed_worker_loses_nothing_and_sends_nothing_twice_on_postgresql(
-    tmp_path, smtp_server
-):
+def test_a_killed_worker_loses_nothing_and_sends_nothing_twice_on_postgresql(tmp_path, smtp_server):
     psycopg = pytest.importorskip("psycopg")
     name = f"refuge_notify_kill_{uuid.uuid4().hex[:8]}"
     admin = "postgresql://postgres@127.0.0.1:5432/postgres"

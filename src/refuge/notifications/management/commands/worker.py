@@ -90,7 +90,13 @@ class Command(BaseCommand):
         from django_tasks_rq.backend import Job
 
         q = django_rq.get_queue(settings.REFUGE_TASKS_QUEUE, job_class=Job)
-        worker = django_rq.get_worker(settings.REFUGE_TASKS_QUEUE, job_class=Job, name=worker_id)
+        from rq.worker import SimpleWorker
+
+        # SimpleWorker runs jobs in this process: a forked work horse would share this
+        # process's database connection (and on SQLite its locks) with its parent.
+        worker = django_rq.get_worker(
+            settings.REFUGE_TASKS_QUEUE, job_class=Job, worker_class=SimpleWorker, name=worker_id
+        )
         if batch:
             # Jobs with a start time wait in RQ's scheduled registry; move the due ones first.
             from rq.registry import ScheduledJobRegistry

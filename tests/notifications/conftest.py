@@ -13,6 +13,19 @@ def run_worker() -> None:
     call_command("worker", "--batch", "--no-scheduler", verbosity=0)
 
 
+def refer(personas, facilities, case, *keys: str):
+    """The operator of org a refers her to org b's facilities (Vladimir by default)."""
+    from refuge.referrals import services as referrals
+    from tests.referrals.conftest import FAMILY
+
+    return referrals.referral_create(
+        by=personas["operator_a"].principal,
+        client=case,
+        household=FAMILY,
+        facility_ids=[facilities[k].pk for k in (keys or ("vla",))],
+    )
+
+
 def opt_in(user, **channels) -> ChannelSettings:
     prefs, _ = ChannelSettings.objects.get_or_create(user=user)
     for name, on in channels.items():

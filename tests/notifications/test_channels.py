@@ -13,11 +13,9 @@ from refuge.core.models import AuditEvent
 from refuge.core.services import staff_set_active
 from refuge.notifications import services
 from refuge.notifications.models import Delivery, PushSubscription, TelegramLink, TelegramLinkCode
-from refuge.referrals import services as referrals
 from tests.conftest import sign_in
-from tests.notifications.conftest import opt_in, run_worker
+from tests.notifications.conftest import opt_in, refer, run_worker
 from tests.notifications.peers import Device
-from tests.referrals.conftest import FAMILY
 
 SECRET = {"X-Telegram-Bot-Api-Secret-Token": "test-telegram-webhook-secret"}
 
@@ -39,13 +37,7 @@ def _link_code(as_persona, key):
     return body.split("?start=", 1)[1].split('"', 1)[0]
 
 
-def _refer(personas, network, client_a):
-    return referrals.referral_create(
-        by=personas["operator_a"].principal,
-        client=client_a,
-        household=FAMILY,
-        facility_ids=[network["vla"].pk],
-    )
+_refer = refer
 
 
 def test_telegram_links_with_a_one_time_code_and_receives_neutral_words(

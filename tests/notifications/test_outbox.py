@@ -11,7 +11,7 @@ from django_tasks_db.models import DBTaskResult
 from refuge.notifications import services
 from refuge.notifications.models import Delivery, Event
 from refuge.referrals import services as referrals
-from tests.notifications.conftest import opt_in, run_worker
+from tests.notifications.conftest import opt_in, refer, run_worker
 from tests.referrals.conftest import FAMILY
 
 
@@ -50,23 +50,13 @@ def test_a_referral_reaches_the_receiving_staff_once_by_email(personas, network,
 def test_a_rolled_back_change_leaves_no_event_and_no_job(personas, network, client_a):
     before = DBTaskResult.objects.count()
     with pytest.raises(RuntimeError), transaction.atomic():
-        referrals.referral_create(
-            by=personas["operator_a"].principal,
-            client=client_a,
-            household=FAMILY,
-            facility_ids=[network["vla"].pk],
-        )
+        refer(personas, network, client_a)
         raise RuntimeError("the request failed after the referral")
     assert Event.objects.count() == 0 and DBTaskResult.objects.count() == before
 
 
 def test_a_committed_change_always_has_its_job(personas, network, client_a):
-    referrals.referral_create(
-        by=personas["operator_a"].principal,
-        client=client_a,
-        household=FAMILY,
-        facility_ids=[network["vla"].pk],
-    )
+    refer(personas, network, client_a)
     event = Event.objects.get(kind="referral.sent")
     job = DBTaskResult.objects.get()
     assert job.args_kwargs == {"args": [str(event.pk)], "kwargs": {}}
@@ -77,12 +67,7 @@ def test_an_smtp_server_down_is_retried_and_the_manager_sees_it(
 ):
     _email(personas["caseworker_b"], "vera@example.org")
     smtp.down = True
-    referrals.referral_create(
-        by=personas["operator_a"].principal,
-        client=client_a,
-        household=FAMILY,
-        facility_ids=[network["vla"].pk],
-    )
+    refer(personas, network, client_a)
     run_worker()
     d = Delivery.objects.get(channel="email")
     assert d.status == "failed" and d.last_error == "smtp_unreachable" and d.next_attempt_at
@@ -115,12 +100,7 @@ def test_retries_stop_at_the_cap_and_a_manager_can_send_again(
     settings.REFUGE_NOTIFY_MAX_ATTEMPTS = 3
     _email(personas["caseworker_b"], "vera@example.org")
     smtp.down = True
-    referrals.referral_create(
-        by=personas["operator_a"].principal,
-        client=client_a,
-        household=FAMILY,
-        facility_ids=[network["vla"].pk],
-    )
+    refer(personas, network, client_a)
     for _ in range(6):
         time.sleep(0.06)
         run_worker()
@@ -144,12 +124,7 @@ def test_a_sending_row_whose_worker_died_is_sent_again_with_the_same_message_id(
     from django.utils import timezone
 
     _email(personas["caseworker_b"], "vera@example.org")
-    referrals.referral_create(
-        by=personas["operator_a"].principal,
-        client=client_a,
-        household=FAMILY,
-        facility_ids=[network["vla"].pk],
-    )
+    refer(personas, network, client_a)
     run_worker()
     d = Delivery.objects.get(channel="email")
     # Pretend the worker sent it and died before recording: back to "sending", long ago.
@@ -183,12 +158,7 @@ def test_quiet_hours_hold_back_email_but_not_the_in_app_item_nor_the_on_call(
         user=personas["manager_b"].user,
         set_by="manager-b",
     )
-    referrals.referral_create(
-        by=personas["operator_a"].principal,
-        client=client_a,
-        household=FAMILY,
-        facility_ids=[network["vla"].pk],
-    )
+    refer(personas, network, client_a)
     run_worker()
     run_worker()
     assert [m["To"] for m in smtp.messages] == ["alena@example.org"]

@@ -16,17 +16,9 @@ from refuge.notifications import checks, scheduler, services
 from refuge.notifications.models import Delivery, Event, ScheduleRun
 from refuge.referrals import services as referrals
 from refuge.referrals.models import Referral, ReferralTarget
-from tests.notifications.conftest import run_worker
-from tests.referrals.conftest import FAMILY
+from tests.notifications.conftest import refer, run_worker
 
-
-def _refer(personas, network, client_a):
-    return referrals.referral_create(
-        by=personas["operator_a"].principal,
-        client=client_a,
-        household=FAMILY,
-        facility_ids=[network["vla"].pk],
-    )
+_refer = refer
 
 
 def _recipients(kind):

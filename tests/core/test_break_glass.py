@@ -244,6 +244,32 @@ def test_break_glass_is_scoped_to_case_pages_of_one_organisation(personas, admin
     assert admin.get("/api/v1/me").json()["role"] == "admin"  # the API is not under it
 
 
+def test_the_other_case_pages_go_through_the_same_helpers(personas, admin, case_b):
+    """Referrals, risk meetings and partner support answer as for the organisation's own
+    caseworker, and each page is audited under the break-glass id."""
+    _open(admin, personas["caseworker_b"].org)
+    entry = BreakGlass.objects.get()
+    for name in (
+        "referrals:inbox",
+        "referrals:sent",
+        "meetings:list",
+        "programmes:partner_support_list",
+        "cases:tasks",
+    ):
+        assert admin.get(reverse(name)).status_code == 200, name
+        assert AuditEvent.objects.filter(
+            details__break_glass=str(entry.pk), target_type="page", target_id=name
+        ).exists()
+
+
+def test_signing_out_ends_break_glass(personas, admin, notices):
+    _open(admin, personas["caseworker_b"].org)
+    admin.post(reverse("core:logout"))
+    entry = BreakGlass.objects.get()
+    assert entry.closed_at is not None and not entry.is_open()
+    assert notices[-1].kind == "break_glass_closed"
+
+
 def test_break_glass_never_opens_a_confidential_address(personas):
     org_b = personas["caseworker_b"].org
     facility = make_facility(org_b, "Hidden house", address="Secret lane 7")

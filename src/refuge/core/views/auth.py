@@ -368,6 +368,11 @@ def unlock_view(request: HttpRequest, token: str) -> HttpResponse:
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
-        audit.record(actor=principal(request), action="auth.sign_out")
+        p = principal(request)
+        if p.break_glass is not None:  # signing out ends break-glass now, not at its time
+            from refuge.core.models import BreakGlass
+
+            services.break_glass_close(by=p, entry=BreakGlass.objects.get(pk=p.break_glass.id))
+        audit.record(actor=p, action="auth.sign_out")
     auth.logout(request)
     return redirect("core:login")

@@ -51,6 +51,25 @@ def reauthenticate(client) -> None:
 
 
 @pytest.fixture
+def device(personas):
+    """caseworker-a's authenticator (she has an e-mail address, for unlock links)."""
+    user = personas["caseworker_a"].user
+    user.email = "marina@example.org"
+    user.save(update_fields=["email"])
+    return TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+
+
+def signs_in(client, device, username="caseworker-a") -> bool:
+    """Both steps through the real forms; True if she is in."""
+    r = password_step(client, username)
+    if r.status_code != 302 or not r.url.startswith(reverse("core:login_code")):
+        return False
+    client.post(reverse("core:login_code"), {"code": code_for(device)})
+    time_passes(device)
+    return client.get(reverse("core:home")).status_code == 200
+
+
+@pytest.fixture
 def notices():
     """Every security notice announced during the test, checked against the documented kinds."""
     heard = []

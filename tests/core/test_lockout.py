@@ -13,7 +13,6 @@ from django.db import connection
 from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from refuge.core import lockout
 from refuge.core.models import AuditEvent, SignInFailure
@@ -23,29 +22,13 @@ from tests.core.conftest import (
     client_from,
     code_for,
     password_step,
-    time_passes,
+    signs_in,
     wrong_code,
 )
 
 
-@pytest.fixture
-def device(personas):
-    return TOTPDevice.objects.create(
-        user=personas["caseworker_a"].user, name="phone", confirmed=True
-    )
-
-
 def _signed_in(client) -> bool:
     return client.get(reverse("core:home")).status_code == 200
-
-
-def _full_sign_in(client, device, username="caseworker-a") -> bool:
-    r = password_step(client, username)
-    if r.status_code != 302 or not r.url.startswith(reverse("core:login_code")):
-        return False
-    client.post(reverse("core:login_code"), {"code": code_for(device)})
-    time_passes(device)
-    return _signed_in(client)
 
 
 def test_24_wrong_codes_over_6_password_sign_ins_lock_the_code_step(personas, device, notices):
@@ -84,14 +67,14 @@ def test_wrong_codes_from_one_source_leave_the_owner_at_another_alone(personas, 
     password_step(attacker, "caseworker-a")
     for _ in range(settings.REFUGE_LOCKOUT_FAILURES):
         attacker.post(reverse("core:login_code"), {"code": wrong_code(device)})
-    assert _full_sign_in(client_from("198.51.100.20"), device)
+    assert signs_in(client_from("198.51.100.20"), device)
 
 
 def test_wrong_codes_from_many_sources_close_the_code_step_to_strangers_only(
     personas, device, notices
 ):
     owner = client_from("198.51.100.20")
-    assert _full_sign_in(owner, device)  # her browser is known from now on
+    assert signs_in(owner, device)  # her browser is known from now on
     owner.post(reverse("core:logout"))
     limit = settings.REFUGE_SECOND_FACTOR_ACCOUNT_LIMIT
     for i in range(limit):
@@ -101,10 +84,10 @@ def test_wrong_codes_from_many_sources_close_the_code_step_to_strangers_only(
     assert "account_locked" in [n.kind for n in notices]
     # A new source with the right password and the right code: still refused.
     stranger = client_from("192.0.2.99")
-    assert not _full_sign_in(stranger, device)
+    assert not signs_in(stranger, device)
     # Her known browser signs in, from any address.
     owner.defaults["REMOTE_ADDR"] = "192.0.2.100"
-    assert _full_sign_in(owner, device)
+    assert signs_in(owner, device)
 
 
 def test_five_wrong_passwords_from_a_stranger_do_not_lock_the_operator_out(personas):
@@ -162,7 +145,7 @@ def test_a_lock_ends_after_the_window(personas):
 
 def test_a_forged_or_foreign_browser_cookie_counts_as_a_stranger(personas, device):
     owner = client_from("198.51.100.20")
-    assert _full_sign_in(owner, device)
+    assert signs_in(owner, device)
     cookie = owner.cookies[lockout.COOKIE].value
     bid, secret = cookie.split("|")[0].split(".")
     forged = client_from("203.0.113.7")
@@ -180,7 +163,7 @@ def test_a_forged_or_foreign_browser_cookie_counts_as_a_stranger(personas, devic
 def test_known_browsers_keep_five_people_and_drop_bad_entries(personas, device):
     c = client_from("198.51.100.20")
     c.cookies[lockout.COOKIE] = "not-a-uuid.x|" + "|".join(["junk"] * 3)
-    assert _full_sign_in(c, device)
+    assert signs_in(c, device)
     entries = c.cookies[lockout.COOKIE].value.split("|")
     assert len(entries) == 1
     c.post(reverse("core:logout"))

@@ -28,13 +28,6 @@ NEW = "a much longer passphrase 2026"
 
 
 @pytest.fixture
-def device(personas):
-    return TOTPDevice.objects.create(
-        user=personas["caseworker_a"].user, name="phone", confirmed=True
-    )
-
-
-@pytest.fixture
 def session(personas, device):
     """Her session, signed in through the real forms (so her browser is a known one)."""
     c = client_from("198.51.100.20")

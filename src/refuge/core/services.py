@@ -278,6 +278,41 @@ def _graded_reason(by: Principal, graded: bool, reason: str) -> str:
     return check_reason(reason)
 
 
+def _account_changed(
+    *,
+    by: Principal,
+    m: Membership,
+    member: User,
+    action: str,
+    kind: str,
+    graded: bool = False,
+    reason: str = "",
+    details: dict | None = None,
+) -> None:
+    """What every change to a member's sign-in writes, inside its transaction: the audit
+    event, the register entry when it is break-glass-grade, and the notice."""
+    audit.record(
+        actor=by,
+        action=action,
+        target_type="core.user",
+        target_id=member.pk,
+        target_org_slug=m.organisation.slug,
+        details=details,
+    )
+    if graded:
+        _register_account_access(
+            by=by, organisation=m.organisation, subject=member, action=action, reason=reason
+        )
+    announce(
+        SecurityNotice(
+            kind=kind,
+            user_id=member.pk,
+            organisation_id=m.organisation.pk,
+            by_user_id=_user_id(by),
+        )
+    )
+
+
 def staff_reset_password(*, by: Principal, member: User, reason: str = "") -> str:
     """A manager sets a temporary password (shown once); the user must change it at sign-in.
     Every lock on the account is lifted, and every browser it knew is forgotten."""
@@ -290,28 +325,14 @@ def staff_reset_password(*, by: Principal, member: User, reason: str = "") -> st
         member.save(update_fields=["password", "must_change_password"])
         lockout.clear(username=member.username)
         lockout.forget_browsers(user=member)
-        audit.record(
-            actor=by,
+        _account_changed(
+            by=by,
+            m=m,
+            member=member,
             action="staff.reset_password",
-            target_type="core.user",
-            target_id=member.pk,
-            target_org_slug=m.organisation.slug,
-        )
-        if graded:
-            _register_account_access(
-                by=by,
-                organisation=m.organisation,
-                subject=member,
-                action="staff.reset_password",
-                reason=reason,
-            )
-        announce(
-            SecurityNotice(
-                kind="password_reset",
-                user_id=member.pk,
-                organisation_id=m.organisation.pk,
-                by_user_id=_user_id(by),
-            )
+            kind="password_reset",
+            graded=graded,
+            reason=reason,
         )
     return temp
 
@@ -322,28 +343,14 @@ def staff_reset_second_factor(*, by: Principal, member: User, reason: str = "") 
     with transaction.atomic():
         TOTPDevice.objects.filter(user=member).delete()
         lockout.forget_browsers(user=member)
-        audit.record(
-            actor=by,
+        _account_changed(
+            by=by,
+            m=m,
+            member=member,
             action="staff.reset_second_factor",
-            target_type="core.user",
-            target_id=member.pk,
-            target_org_slug=m.organisation.slug,
-        )
-        if graded:
-            _register_account_access(
-                by=by,
-                organisation=m.organisation,
-                subject=member,
-                action="staff.reset_second_factor",
-                reason=reason,
-            )
-        announce(
-            SecurityNotice(
-                kind="second_factor_reset",
-                user_id=member.pk,
-                organisation_id=m.organisation.pk,
-                by_user_id=_user_id(by),
-            )
+            kind="second_factor_reset",
+            graded=graded,
+            reason=reason,
         )
 
 
@@ -352,21 +359,13 @@ def staff_unlock(*, by: Principal, member: User) -> None:
     m, _graded = _managed(by, member, gives_access=False)
     with transaction.atomic():
         lockout.clear(username=member.username)
-        audit.record(
-            actor=by,
+        _account_changed(
+            by=by,
+            m=m,
+            member=member,
             action="auth.unlock",
-            target_type="core.user",
-            target_id=member.pk,
-            target_org_slug=m.organisation.slug,
+            kind="account_unlocked",
             details={"by": "staff"},
-        )
-        announce(
-            SecurityNotice(
-                kind="account_unlocked",
-                user_id=member.pk,
-                organisation_id=m.organisation.pk,
-                by_user_id=_user_id(by),
-            )
         )
 
 

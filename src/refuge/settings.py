@@ -154,11 +154,12 @@ MIDDLEWARE = [
     "refuge.core.middleware.HtmxSignInRedirectMiddleware",
     "refuge.core.middleware.IdleTimeoutMiddleware",
     "refuge.core.middleware.SecondFactorMiddleware",
-    "refuge.core.middleware.BreakGlassMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "refuge.core.middleware.SecurityHeadersMiddleware",
+    # Last, so that its refusals get the same headers (CSP, no-store) as every other page.
+    "refuge.core.middleware.BreakGlassMiddleware",
 ]
 
 ROOT_URLCONF = "refuge.urls"

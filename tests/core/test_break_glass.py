@@ -322,3 +322,10 @@ def test_only_administrators_open_break_glass(personas, role):
             reason=REASON,
         )
     assert exc.type.__name__ == "PermissionDenied"
+
+
+def test_a_refusal_under_break_glass_carries_the_usual_headers(personas, admin):
+    _open(admin, personas["caseworker_b"].org)
+    r = admin.get(reverse("vacancies:board"))
+    assert r.status_code == 403
+    assert r["Cache-Control"] == "no-store" and "default-src" in r["Content-Security-Policy"]

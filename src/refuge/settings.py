@@ -155,7 +155,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_otp",
     "django_otp.plugins.otp_totp",
-    "axes",
     "csp",
     "refuge.core",
     "refuge.directory",
@@ -188,7 +187,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "refuge.core.middleware.SecurityHeadersMiddleware",
-    "axes.middleware.AxesMiddleware",
+    # Last, so that its refusals get the same headers (CSP, no-store) as every other page.
+    "refuge.core.middleware.BreakGlassMiddleware",
 ]
 
 ROOT_URLCONF = "refuge.urls"
@@ -251,20 +251,43 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
-]
-AXES_FAILURE_LIMIT = int(_read_env("REFUGE_LOCKOUT_FAILURES") or 5)
-AXES_COOLOFF_TIME = timedelta(minutes=int(_read_env("REFUGE_LOCKOUT_MINUTES") or 30))
-AXES_LOCKOUT_PARAMETERS = ["username"]
-AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "refuge.core.views.auth.locked_out"
-AXES_VERBOSE = False
-# Lockout is per user name, not per address: shelters share office NAT, and one person's
-# typos must not lock out a whole centre. Address-based rate limits belong at the proxy
-# (docs/deployment.md, docs/decisions.md).
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+
+
+def _int_env(name: str, default: int) -> int:
+    return int(_read_env(name) or default)
+
+
+# Sign-in protection (refuge.core.lockout; the trade-offs in docs/decisions.md, "Lockout").
+# Each step (password, code) counts its own failures; a right password never clears wrong codes.
+# A source (address) or a known browser is locked out of one account after this many failures:
+REFUGE_LOCKOUT_FAILURES = _int_env("REFUGE_LOCKOUT_FAILURES", 5)
+REFUGE_LOCKOUT_MINUTES = _int_env("REFUGE_LOCKOUT_MINUTES", 30)
+# Wrong passwords for one account from unknown browsers, over the same window, before every
+# unknown browser is slowed to one attempt per REFUGE_LOCKOUT_SLOW_SECONDS (slowed, never locked:
+# nobody can lock a member of staff out from afar; her known browsers are not slowed).
+REFUGE_LOCKOUT_ACCOUNT_CEILING = _int_env("REFUGE_LOCKOUT_ACCOUNT_CEILING", 20)
+REFUGE_LOCKOUT_SLOW_SECONDS = _int_env("REFUGE_LOCKOUT_SLOW_SECONDS", 60)
+# Wrong codes after a right password, from unknown browsers, before the code step is closed to
+# every unknown browser until the owner or a manager unlocks it. Six digits leave a guesser who
+# has the password 3 chances in a million per try, so this budget is small and not renewed by time.
+REFUGE_SECOND_FACTOR_ACCOUNT_LIMIT = _int_env("REFUGE_SECOND_FACTOR_ACCOUNT_LIMIT", 10)
+REFUGE_SECOND_FACTOR_MEMORY_DAYS = _int_env("REFUGE_SECOND_FACTOR_MEMORY_DAYS", 30)
+REFUGE_KNOWN_BROWSER_DAYS = _int_env("REFUGE_KNOWN_BROWSER_DAYS", 180)
+REFUGE_UNLOCK_LINK_MINUTES = _int_env("REFUGE_UNLOCK_LINK_MINUTES", 30)
+REFUGE_UNLOCK_LINKS_PER_HOUR = _int_env("REFUGE_UNLOCK_LINKS_PER_HOUR", 3)
+# Changing the password or the authenticator, creating staff, issuing API keys and opening
+# break-glass ask for the password and a fresh code again; the proof lasts this long.
+REFUGE_REAUTH_MINUTES = _int_env("REFUGE_REAUTH_MINUTES", 10)
+REFUGE_BREAK_GLASS_MINUTES = _int_env("REFUGE_BREAK_GLASS_MINUTES", 30)
+REFUGE_BREAK_GLASS_MIN_REASON = _int_env("REFUGE_BREAK_GLASS_MIN_REASON", 40)
+REFUGE_API_KEY_DAYS = _int_env("REFUGE_API_KEY_DAYS", 365)
+# django-otp's own throttle is off on purpose: it lives on the device, so every source shares
+# it, and its delay doubles without bound (2^n seconds), which let anyone with the password keep
+# the owner out of her second factor for hours. refuge.core.lockout counts code failures per
+# source and per account instead, with unlock routes. One step of clock drift either way.
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_TOTP_SYNC = True
 OTP_TOTP_ISSUER = "Refuge"
 REFUGE_IDLE_TIMEOUT = timedelta(minutes=int(_read_env("REFUGE_IDLE_TIMEOUT_MINUTES") or 30))
 

@@ -1,6 +1,7 @@
 import pytest
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from refuge.core.access import Principal
 from tests.browser.conftest import shot, submit, totp_code
 from tests.conftest import PASSWORD, make_org, make_user
 
@@ -58,3 +59,58 @@ def test_first_sign_in_shows_a_scannable_qr_code(live_server, page, transactiona
     page.fill("#id_code", totp_code(device))
     page.click("main form button[type=submit] >> nth=0")
     page.wait_for_url(f"{live_server.url}/")
+
+
+def _fits_the_phone(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+
+def test_re_authentication_and_break_glass_on_a_phone_in_both_languages(
+    live_server, page, transactional_db
+):
+    """An administrator re-authenticates, opens break-glass on a shelter's cases and sees the
+    banner; each page fits a phone, in English and in Russian."""
+    from refuge.cases.services import client_create
+    from refuge.core.roles import OrgKind
+    from tests.browser.conftest import sign_in
+
+    hub = make_org("coalition-hub", OrgKind.HUB)
+    shelter = make_org("kitezh")
+    admin = make_user(hub, "admin", "ivan")
+    device = TOTPDevice.objects.create(user=admin, name="phone", confirmed=True)
+    worker = make_user(shelter, "caseworker", "marina")
+    case = client_create(by=Principal.for_user(worker), name="Test Person")
+    page.set_viewport_size({"width": 390, "height": 844})
+    base = live_server.url
+    sign_in(page, base, admin)
+    page.goto(f"{base}/break-glass/")
+    assert "/account/confirm/" in page.url
+    assert _fits_the_phone(page)
+    shot(page, "05-reauth-en")
+    TOTPDevice.objects.filter(pk=device.pk).update(last_t=-1)  # the next time step
+    page.fill("#id_password", PASSWORD)
+    page.fill("#id_code", totp_code(device))
+    submit(page, "main form button[type=submit]")
+    assert page.url.endswith("/break-glass/")
+    assert _fits_the_phone(page)
+    shot(page, "06-break-glass-en")
+    page.select_option("#lang-select", "ru")
+    submit(page, ".lang button")
+    assert page.locator("h1").inner_text() == "Экстренный доступ"
+    assert _fits_the_phone(page)
+    shot(page, "07-break-glass-ru")
+    page.goto(f"{base}/account/confirm/")
+    assert page.locator("h1").inner_text() == "Подтвердите, что это вы"
+    shot(page, "08-reauth-ru")
+    page.goto(f"{base}/break-glass/")
+    page.select_option("#id_organisation", label="Kitezh")
+    page.fill("#id_reason", "Суд запросил подтверждение записи от 3 мая; руководитель в отпуске.")
+    submit(page, "main form button[type=submit]")
+    assert page.url.endswith("/cases/")
+    banner = page.locator("#break-glass-banner")
+    assert "Kitezh" in banner.inner_text() and case.case_code in page.content()
+    assert _fits_the_phone(page)
+    shot(page, "09-break-glass-banner-ru")
+    submit(page, "#break-glass-banner button")
+    assert page.url.endswith("/break-glass/")
+    assert page.locator("#break-glass-banner").count() == 0

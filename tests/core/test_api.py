@@ -36,7 +36,7 @@ def test_wrong_missing_and_revoked_keys_get_json_401(orgs, personas):
         assert (
             set(r.json()) == {"code", "message", "details"} and r.json()["code"] == "unauthorized"
         )
-    api_key_revoke(by=personas["admin_a"].principal, key=key)
+    api_key_revoke(by=personas["admin_a"].principal, key=key, reason="exposed")
     assert HttpClient().get("/api/v1/me", **_bearer(text)).status_code == 401
 
 

@@ -5,10 +5,13 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from refuge.core.models import AuditEvent, User
 from refuge.core.roles import Role
 from refuge.core.services import ServiceError, staff_create, staff_reset_password
+from tests.core.conftest import reauthenticate
 
 
-def test_a_manager_adds_staff_to_their_own_organisation(personas, as_persona):
-    r = as_persona("manager_a").post(
+def test_a_manager_adds_staff_to_their_own_organisation(personas, as_persona, notices):
+    c = as_persona("manager_a")
+    reauthenticate(c)
+    r = c.post(
         reverse("core:staff_new"),
         {"username": "new-worker", "role": "caseworker", "first_name": "Vera"},
     )
@@ -18,6 +21,12 @@ def test_a_manager_adds_staff_to_their_own_organisation(personas, as_persona):
     assert user.must_change_password
     assert user.check_password(r.context["password"])
     assert AuditEvent.objects.filter(action="staff.create", target_id=str(user.pk)).exists()
+    [n] = [n for n in notices if n.kind == "staff_created"]
+    assert (n.user_id, n.organisation_id, n.by_user_id) == (
+        user.pk,
+        user.organisation.pk,
+        personas["manager_a"].user.pk,
+    )
 
 
 @pytest.mark.parametrize("role", [Role.COORDINATOR, Role.ANALYST, Role.ADMIN])
@@ -43,7 +52,7 @@ def test_a_manager_cannot_touch_another_organisations_staff(personas, as_persona
 
 def test_the_staff_list_shows_only_the_own_organisation(personas, as_persona):
     r = as_persona("manager_a").get(reverse("core:staff_list"))
-    names = {u.username for u in r.context["members"]}
+    names = {row["member"].username for row in r.context["rows"]}
     assert "caseworker-a" in names and "caseworker-b" not in names
 
 
@@ -68,11 +77,16 @@ def test_an_admin_creates_an_organisation_and_its_first_manager(personas, as_per
         {"name": "Safe House", "slug": "safe-house", "kind": "shelter"},
     )
     assert r.status_code == 302
+    reauthenticate(c)
     r = c.post(
-        reverse("core:organisation", args=["safe-house"]),
-        {"username": "sh-manager", "role": "manager"},
+        reverse("core:organisation_staff_new", args=["safe-house"]),
+        {
+            "username": "sh-manager",
+            "role": "manager",
+            "reason": "The new shelter opens on Monday and needs its first manager.",
+        },
     )
-    assert r.status_code == 200
+    assert r.status_code == 200 and r.context["password"]
     assert User.objects.get(username="sh-manager").organisation.slug == "safe-house"
 
 

@@ -4,8 +4,9 @@ from tests.directory.factories import make_facility
 from tests.matrix_base import ALL_ROLES, Case, all_but, roles
 
 MANAGERS = roles(R.CASEWORKER, R.MANAGER)
-# Analysts see aggregate figures only, not the professional directory.
-STAFF = all_but(R.ANALYST)
+# Analysts see aggregate figures only; partners and facilitators do not browse the professional
+# directory either (professionals-only addresses and phones; refuge.core.roles.DIRECTORY_ROLES).
+STAFF = all_but(R.ANALYST, R.PARTNER, R.FACILITATOR)
 
 
 def _facility(ctx):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
@@ -24,6 +25,15 @@ if TYPE_CHECKING:
     from refuge.core.access import Principal
 
 GENESIS = "0" * 64
+
+# What a principal under break-glass may cause to be written: reads, signing out, and the
+# break-glass session's own events. Every state change writes an audit event in its own
+# transaction (docs/architecture.md), so refusing the event refuses the change.
+BREAK_GLASS_ACTIONS = frozenset({"read", "read_list", "facility.address_read", "auth.sign_out"})
+
+
+class BreakGlassReadOnly(PermissionDenied):
+    """A change attempted under break-glass, which only reads."""
 
 
 def _mac_key() -> bytes:
@@ -64,7 +74,16 @@ def record(
     target_org_slug: str = "",
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event. Call it inside the transaction of the change it records."""
+    """Append one event. Call it inside the transaction of the change it records.
+
+    An actor under break-glass is written as herself (her own role and organisation), with the
+    break-glass id in ``details``; she may only read (`BREAK_GLASS_ACTIONS`).
+    """
+    scope = actor.break_glass if actor is not None else None
+    if scope is not None:
+        if action not in BREAK_GLASS_ACTIONS and not action.startswith("break_glass."):
+            raise BreakGlassReadOnly(action)
+        details = {**(details or {}), "break_glass": str(scope.id)}
     with transaction.atomic():
         head = AuditHead.objects.select_for_update().filter(pk=1).first()
         if head is None:  # a fresh or flushed database; a missing head with events fails on seq
@@ -76,8 +95,10 @@ def record(
             # Truncated to milliseconds: identical on SQLite and PostgreSQL after a round trip.
             "at": now.replace(microsecond=now.microsecond // 1000 * 1000),
             "actor": actor.name if actor else "system",
-            "actor_role": (actor.role or "") if actor else "",
-            "organisation_slug": (actor.org_slug or "") if actor else "",
+            "actor_role": (scope.own_role if scope else actor.role or "") if actor else "",
+            "organisation_slug": (
+                (scope.own_org_slug if scope else actor.org_slug or "") if actor else ""
+            ),
             "action": action,
             "target_type": target_type,
             "target_id": str(target_id) if target_id != "" else "",

@@ -37,23 +37,33 @@ NAVIGATION = [
         lambda role: roles.can_manage_staff(role) or roles.can_administer(role),
     ),
     ("core:organisations", _("Organisations"), roles.can_administer),
+    ("core:api_keys", _("API keys"), roles.can_manage_api_keys),
+    ("core:break_glass", _("Break-glass"), roles.can_open_break_glass),
     ("core:audit_log", _("Audit log"), roles.can_read_audit_of_own_org),
     ("notifications:mine", _("My notifications"), lambda role: True),
 ]
 
 
 def navigation(request: HttpRequest) -> dict:
+    from refuge.core.access import principal
+    from refuge.core.middleware import BREAK_GLASS_PAGES
+
     user = getattr(request, "user", None)
     items = []
+    scope = None
     if (
         user is not None
         and user.is_authenticated
         and user.role
         and (not roles.requires_second_factor(user.role) or user.is_verified())
     ):
+        p = principal(request)
+        scope = p.break_glass
         current = request.resolver_match.view_name if request.resolver_match else ""
         for name, label, rule in NAVIGATION:
-            if not rule(user.role):
+            if p.role is None or not rule(p.role):
+                continue
+            if scope is not None and name not in BREAK_GLASS_PAGES:
                 continue
             try:
                 url = reverse(name)
@@ -62,5 +72,11 @@ def navigation(request: HttpRequest) -> dict:
             items.append({"url": url, "label": label, "current": current == name})
     return {
         "nav_items": items,
+        # The banner every page shows while break-glass is open (base.html).
+        "break_glass": (
+            {"id": scope.id, "organisation": p.organisation, "until": scope.expires_at}
+            if scope is not None
+            else None
+        ),
         "staff_languages": [(c, n) for c, n in settings.LANGUAGES if c in settings.STAFF_LANGUAGES],
     }

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from refuge.core.models import Organisation
-from refuge.core.roles import MANAGER_GRANTABLE, OrgKind, Role
+from refuge.core.models import Organisation, RevokeReason
+from refuge.core.roles import ADMIN_GRANT_NEEDS_REASON, MANAGER_GRANTABLE, OrgKind, Role
 
 
 class SignInForm(forms.Form):
@@ -55,6 +56,72 @@ class PasswordChangeForm(forms.Form):
         return data
 
 
+class ReauthForm(forms.Form):
+    """Her password again, and a new code when she has an authenticator."""
+
+    password = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
+    )
+
+    def __init__(self, *args, needs_code: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if needs_code:
+            self.fields["code"] = forms.RegexField(
+                label=_("A new six-digit code from your authenticator app"),
+                regex=r"^\s*\d{6}\s*$",
+                widget=forms.TextInput(
+                    attrs={
+                        "autocomplete": "one-time-code",
+                        "inputmode": "numeric",
+                        "pattern": "[0-9 ]*",
+                    }
+                ),
+            )
+
+
+class UnlockRequestForm(forms.Form):
+    username = forms.CharField(
+        label=_("User name"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
+    )
+
+
+def _reason_field(required: bool = True) -> forms.CharField:
+    least = settings.REFUGE_BREAK_GLASS_MIN_REASON
+    return forms.CharField(
+        label=_("Reason"),
+        required=required,
+        min_length=least if required else None,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "Why this is needed now, written out in a sentence or two. Say why, not whom: the "
+            "organisation's managers read it."
+        ),
+    )
+
+
+class BreakGlassForm(forms.Form):
+    organisation = forms.ModelChoiceField(
+        label=_("Organisation whose cases you need to read"), queryset=Organisation.objects.none()
+    )
+    reason = _reason_field()
+
+    def __init__(self, *args, organisations=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if organisations is not None:
+            self.fields["organisation"].queryset = organisations
+
+
+class ReasonForm(forms.Form):
+    """The written reason of a break-glass-grade act on a staff account."""
+
+    reason = _reason_field()
+
+
 class StaffForm(forms.Form):
     username = forms.SlugField(label=_("User name"), max_length=150)
     first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
@@ -65,6 +132,51 @@ class StaffForm(forms.Form):
     def __init__(self, *args, roles=MANAGER_GRANTABLE, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["role"].choices = [(r.value, r.label) for r in Role if r in roles]
+
+
+class AdminStaffForm(StaffForm):
+    """An administrator adds a member to an organisation: the roles she may give there, and a
+    reason for the ones that read cases (break-glass-grade)."""
+
+    reason = _reason_field(required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("role") in ADMIN_GRANT_NEEDS_REASON and not (data.get("reason") or "").strip():
+            self.add_error(
+                "reason", _("Giving this role reaches case content: write why it is needed.")
+            )
+        return data
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(
+        label=_("Label"),
+        max_length=100,
+        help_text=_("What uses the key, e.g. the hotline's telephone exchange."),
+    )
+    role = forms.ChoiceField(label=_("Acts as"))
+    organisation = forms.ModelChoiceField(
+        label=_("Organisation"), queryset=Organisation.objects.none(), required=False
+    )
+    days = forms.IntegerField(label=_("Valid for (days)"), min_value=1, max_value=5 * 366)
+    reason = _reason_field(required=False)
+
+    def __init__(self, *args, roles=(), organisations=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = [(r.value, r.label) for r in Role if r in roles]
+        self.fields["days"].initial = settings.REFUGE_API_KEY_DAYS
+        if organisations is None:
+            del self.fields["organisation"]
+        else:
+            self.fields["organisation"].queryset = organisations
+            self.fields["organisation"].required = True
+        if not any(r in ADMIN_GRANT_NEEDS_REASON for r in roles):
+            del self.fields["reason"]
+
+
+class RevokeForm(forms.Form):
+    reason = forms.ChoiceField(label=_("Why"), choices=RevokeReason.choices)
 
 
 class OrganisationForm(forms.Form):
@@ -79,3 +191,4 @@ class AuditFilterForm(forms.Form):
     organisation = forms.ModelChoiceField(
         label=_("Organisation"), required=False, queryset=Organisation.objects.all()
     )
+    break_glass = forms.UUIDField(label=_("Break-glass session"), required=False)

@@ -5,17 +5,22 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import resolve
 from django.urls.exceptions import Resolver404
 
+from refuge.core import audit
+from refuge.core.access import principal
 from refuge.core.roles import requires_second_factor
 
 # URL names reachable after the password but before the second factor.
 PRE_VERIFICATION_URLS = {
     "core:login",
     "core:login_code",
+    "core:unlock_request",
+    "core:unlock",
     "core:enrol",
     "core:enrol_qr",
     "core:logout",
@@ -138,6 +143,79 @@ class SecondFactorMiddleware:
             elif user.must_change_password and name not in PASSWORD_CHANGE_URLS:
                 return redirect("core:password_change")
         return self.get_response(request)
+
+
+# What a session under break-glass may open: the pages that show an organisation's cases, read
+# only. Everything else (the vacancy board, calls, the directory, its own administration) is
+# closed until break-glass ends, and no form can be sent.
+BREAK_GLASS_PAGES = frozenset(
+    {
+        "core:home",
+        "cases:list",
+        "cases:tasks",
+        "cases:detail",
+        "cases:household",
+        "cases:risk",
+        "cases:risk_detail",
+        "cases:safety_plan",
+        "cases:safety_plan_print",
+        "cases:notes",
+        "cases:consent",
+        "cases:aftercare",
+        "cases:services",
+        "cases:stays",
+        "cases:survivor_copy",
+        "referrals:inbox",
+        "referrals:sent",
+        "referrals:waitlist",
+        "referrals:detail",
+        "meetings:list",
+        "meetings:detail",
+        "meetings:case",
+        "meetings:minutes",
+        "programmes:partner_support_list",
+        "programmes:partner_support",
+    }
+)
+BREAK_GLASS_POSTS = frozenset({"core:logout", "core:break_glass_close", "set_language"})
+
+
+class BreakGlassMiddleware:
+    """A session under break-glass reads case pages only, and every page it opens is written to
+    the audit log with the break-glass id (besides the per-record reads the selectors write)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if _is_public(request) or _is_api(request) or not request.user.is_authenticated:
+            return self.get_response(request)
+        p = principal(request)
+        if p.break_glass is None:
+            return self.get_response(request)
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            return self.get_response(request)
+        name = match.view_name
+        if name in BREAK_GLASS_POSTS:
+            return self.get_response(request)
+        if name not in BREAK_GLASS_PAGES or request.method not in ("GET", "HEAD"):
+            raise PermissionDenied
+        response = self.get_response(request)
+        audit.record(
+            actor=p,
+            action="read",
+            target_type="page",
+            target_id=name,
+            target_org_slug=p.break_glass.organisation_slug,
+            details={
+                "what": "break_glass_page",
+                "args": {k: str(v)[:64] for k, v in match.kwargs.items()},
+                "status": response.status_code,
+            },
+        )
+        return response
 
 
 class SecurityHeadersMiddleware:

@@ -1,12 +1,16 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from refuge.core import roles
+from refuge.core.fields import EncryptedTextField
 from refuge.core.roles import OrgKind, Role
 
 
@@ -81,8 +85,24 @@ class Membership(models.Model):
         return roles.can_administer(self.role)
 
 
+def default_api_key_expiry():
+    return timezone.now() + timedelta(days=settings.REFUGE_API_KEY_DAYS)
+
+
+class RevokeReason(models.TextChoices):
+    """Why a key was revoked: a choice, not free text, so nothing personal is ever typed here."""
+
+    UNUSED = "unused", _("No longer used")
+    REPLACED = "replaced", _("Replaced by a new key")
+    EXPOSED = "exposed", _("It may have been seen by someone else")
+    ENDED = "ended", _("The work it was for has ended")
+
+
 class ApiKey(models.Model):
-    """A machine client's key. Only a SHA-256 of the secret is kept; the key is shown once."""
+    """A machine client's key. Only a SHA-256 of the secret is kept; the key is shown once.
+
+    Every key expires (``REFUGE_API_KEY_DAYS`` by default) and can be revoked with a reason.
+    """
 
     organisation = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, related_name="api_keys"
@@ -93,10 +113,15 @@ class ApiKey(models.Model):
     secret_hash = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(default=default_api_key_expiry)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=20, blank=True, choices=RevokeReason.choices)
 
     def __str__(self) -> str:
         return f"{self.prefix} ({self.role}, {self.organisation.slug})"
+
+    def is_usable(self, now=None) -> bool:
+        return self.revoked_at is None and self.expires_at > (now or timezone.now())
 
 
 class AuditEvent(models.Model):
@@ -154,3 +179,111 @@ class DataKey(models.Model):
 
     def __str__(self) -> str:
         return str(self.id)
+
+
+# --- sign-in protection (refuge.core.lockout) ------------------------------------------------
+
+
+class KnownBrowser(models.Model):
+    """A browser in which a member of staff has completed a sign-in (or opened an e-mailed
+    unlock link). Its cookie exempts her from the locks that strangers' failures put on her
+    account, so nobody can keep her out from afar (docs/decisions.md, "Lockout")."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="known_browsers")
+    secret_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"browser {self.pk} of {self.user_id}"
+
+
+class SignInFailure(models.Model):
+    """One failed sign-in step, or one still being checked (it counts until proven right).
+
+    Rows name the user name as typed (lower-cased), never a password or a code, and are
+    forgotten after ``REFUGE_SECOND_FACTOR_MEMORY_DAYS``.
+    """
+
+    class Step(models.TextChoices):
+        PASSWORD = "password", _("password")
+        CODE = "code", _("code")
+
+    username = models.CharField(max_length=150)
+    step = models.CharField(max_length=10, choices=Step.choices)
+    source = models.CharField(max_length=45, blank=True)
+    browser = models.ForeignKey(KnownBrowser, null=True, on_delete=models.CASCADE)
+    at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["username", "step", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.step} failure for {self.username}"
+
+
+class UnlockLink(models.Model):
+    """An e-mailed, one-time link that lifts every lock on an account and makes the browser
+    that opens it a known one. Only a hash of the token is kept."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="unlock_links")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"unlock link {self.pk} for {self.user_id}"
+
+
+# --- break-glass (refuge.core.services) ----------------------------------------------------
+
+
+class BreakGlass(models.Model):
+    """The register of access from outside an organisation: an administrator reading its cases
+    for a short time, or creating (or resetting the sign-in of) an account that reads them.
+
+    Every entry has a written reason, kept encrypted under its own data key (a reason may
+    name someone), and is listed on the organisation's managers' audit page.
+    """
+
+    class Kind(models.TextChoices):
+        CASE_ACCESS = "case_access", _("Read the organisation's cases")
+        ACCOUNT = "account", _("Created or reset an account that reads cases")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="break_glass_opened")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="break_glass"
+    )
+    # For an account entry: whose account, and what was done (an audit action name).
+    subject = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    action = models.CharField(max_length=40, blank=True)
+    data_key = models.ForeignKey(DataKey, on_delete=models.PROTECT, related_name="+")
+    reason = EncryptedTextField()
+    opened_at = models.DateTimeField()
+    expires_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-opened_at"]
+        indexes = [models.Index(fields=["organisation", "opened_at"])]
+
+    def __str__(self) -> str:
+        return f"break-glass {self.pk} ({self.kind}, {self.organisation_id})"
+
+    def is_open(self, now=None) -> bool:
+        now = now or timezone.now()
+        return (
+            self.kind == self.Kind.CASE_ACCESS
+            and self.closed_at is None
+            and self.expires_at is not None
+            and self.expires_at > now
+        )

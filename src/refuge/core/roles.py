@@ -74,10 +74,17 @@ def can_use_api_keys_for(role: str) -> bool:
 PROFESSIONAL_ROLES = frozenset(set(Role) - {Role.ANALYST})
 
 
+# Who browses the professional directory (professionals-only addresses and phones). Partners
+# (police, social services) and facilitators (perpetrator programmes) do not: a partner never
+# sees an address and a facilitator never a shelter's location (SPEC roles), and the public help
+# pages give both what they need to send a woman on. Analysts see aggregates only.
+DIRECTORY_ROLES = frozenset(PROFESSIONAL_ROLES - {Role.PARTNER, Role.FACILITATOR})
+
+
 def can_view_directory(role: str) -> bool:
     """The professional directory (facility profiles and rules). Addresses are decided per
     facility by refuge.directory.selectors, never here."""
-    return role in PROFESSIONAL_ROLES
+    return role in DIRECTORY_ROLES
 
 
 def can_view_vacancy_board(role: str) -> bool:
@@ -142,6 +149,57 @@ def can_edit_help_pages(role: str) -> bool:
     return role in {Role.COORDINATOR, Role.ADMIN}
 
 
+# --- who may give which role (staff accounts and API keys alike) ----------------------------
+
 # Roles a manager may give to the staff of their own organisation. Network-wide roles
 # (coordinator, analyst) and admin are granted by an administrator only.
 MANAGER_GRANTABLE = (Role.CASEWORKER, Role.MANAGER, Role.OPERATOR, Role.PARTNER, Role.FACILITATOR)
+# Roles an administrator may give, in any organisation. Never the roles that work with people
+# inside an organisation (caseworker, operator, partner, facilitator): those are given by the
+# organisation's own manager, so an administrator cannot make herself a caseworker somewhere and
+# read its cases (issue 14, H3).
+ADMIN_GRANTABLE = (Role.MANAGER, Role.COORDINATOR, Role.ANALYST, Role.ADMIN)
+# Of those, the ones that read case content. An administrator creating such an account, or
+# resetting its password or second factor, could sign in as it: that is break-glass-grade (a
+# written reason, a fresh re-authentication, an entry in the break-glass register, the
+# organisation's managers told at once).
+ADMIN_GRANT_NEEDS_REASON = frozenset({Role.MANAGER, Role.COORDINATOR})
+
+# How far each role reaches, for "no one gives a role higher than their own". Roles of one
+# rank are alternatives, not steps (a partner is not "below" a caseworker in any useful sense).
+RANK = {
+    Role.ADMIN: 4,
+    Role.COORDINATOR: 3,
+    Role.MANAGER: 2,
+    Role.CASEWORKER: 1,
+    Role.OPERATOR: 1,
+    Role.PARTNER: 1,
+    Role.FACILITATOR: 1,
+    Role.ANALYST: 1,
+}
+
+
+def grantable_by(role: str | None) -> tuple[Role, ...]:
+    """The roles a member with ``role`` may give (to staff or to API keys)."""
+    if role == Role.ADMIN:
+        return ADMIN_GRANTABLE
+    if role == Role.MANAGER:
+        return MANAGER_GRANTABLE
+    return ()
+
+
+def can_manage_api_keys(role: str) -> bool:
+    """List, issue and revoke API keys: managers for their own organisation, administrators
+    for every organisation (within the roles each may give)."""
+    return role in {Role.MANAGER, Role.ADMIN}
+
+
+def can_open_break_glass(role: str) -> bool:
+    """Only administrators reach case content outside their own organisation, and only through
+    break-glass (refuge.core.services). Coordinators never see other organisations' notes."""
+    return role == Role.ADMIN
+
+
+def can_see_break_glass_register(role: str) -> bool:
+    """Managers see the break-glass sessions on their organisation; administrators see all."""
+    return role in {Role.MANAGER, Role.ADMIN}

@@ -47,6 +47,12 @@ def unregister_address_grant(grant: AddressGrant) -> None:
         _address_grants.remove(grant)
 
 
+def _address_role(p: Principal) -> bool:
+    # Break-glass opens an organisation's case content, never where anyone is: an administrator
+    # under it sees the addresses she would see without it (public ones only).
+    return p.role in ADDRESS_ROLES and p.break_glass is None
+
+
 def is_own_staff(p: Principal, facility: Facility) -> bool:
     return p.org_id is not None and p.org_id == facility.organisation_id
 
@@ -56,7 +62,7 @@ def can_see_address(p: Principal, facility: Facility) -> bool:
     visibility = facility.address_visibility
     if visibility == AddressVisibility.PUBLIC:
         return True
-    if p.role not in ADDRESS_ROLES:
+    if not _address_role(p):
         return False
     if visibility == AddressVisibility.PROFESSIONALS:
         return True
@@ -109,14 +115,14 @@ def can_see_locality(p: Principal, facility: Facility) -> bool:
     confidential facility shows its region only, even to its own staff."""
     visibility = facility.address_visibility
     return visibility == AddressVisibility.PUBLIC or (
-        visibility == AddressVisibility.PROFESSIONALS and p.role in ADDRESS_ROLES
+        visibility == AddressVisibility.PROFESSIONALS and _address_role(p)
     )
 
 
 def phones_for(p: Principal, phones: list[Phone]) -> list[Phone]:
     """Every member of staff sees professionals-only phones (a way to reach a shelter is not
     its location); anyone else sees the public ones."""
-    if p.role is not None and can_view_directory(p.role):
+    if p.role is not None and can_view_directory(p.role) and p.break_glass is None:
         return phones
     return [ph for ph in phones if ph.visibility == ContactVisibility.PUBLIC]
 

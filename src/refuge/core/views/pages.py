@@ -1,19 +1,36 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from refuge.core import roles, selectors, services
-from refuge.core.access import principal, role_required
-from refuge.core.forms import AuditFilterForm, OrganisationForm, StaffForm
+from refuge.core import lockout, roles, selectors, services
+from refuge.core.access import (
+    BREAK_GLASS_SESSION_KEY,
+    principal,
+    reauth_required,
+    role_required,
+)
+from refuge.core.forms import (
+    AdminStaffForm,
+    ApiKeyForm,
+    AuditFilterForm,
+    BreakGlassForm,
+    OrganisationForm,
+    ReasonForm,
+    RevokeForm,
+    StaffForm,
+)
 from refuge.core.models import Organisation
-from refuge.core.roles import Role
+from refuge.core.roles import ADMIN_GRANTABLE, Role, grantable_by
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -38,11 +55,22 @@ def _can_manage(role: str) -> bool:
 @role_required(_can_manage)
 def staff_list(request: HttpRequest) -> HttpResponse:
     p = principal(request)
-    return render(request, "core/staff_list.html", {"members": selectors.staff_for_principal(p)})
+    members = list(selectors.staff_for_principal(p))
+    locks = lockout.lock_states([m.username for m in members])
+    rows = [
+        {"member": m, "actions": services.staff_actions(p, m), "lock": locks[m.username]}
+        for m in members
+    ]
+    return render(request, "core/staff_list.html", {"rows": rows})
+
+
+def _temporary_password_page(request: HttpRequest, member, password: str) -> HttpResponse:
+    return render(request, "core/temporary_password.html", {"member": member, "password": password})
 
 
 @login_required
 @role_required(roles.can_manage_staff)
+@reauth_required
 def staff_new(request: HttpRequest) -> HttpResponse:
     p = principal(request)
     form = StaffForm(request.POST or None)
@@ -52,34 +80,52 @@ def staff_new(request: HttpRequest) -> HttpResponse:
         except services.ServiceError as exc:
             form.add_error(None, exc.message)
         else:
-            return render(
-                request,
-                "core/temporary_password.html",
-                {"member": new.user, "password": new.temporary_password},
-            )
+            return _temporary_password_page(request, new.user, new.temporary_password)
     return render(request, "core/staff_form.html", {"form": form})
+
+
+STAFF_ACTIONS = {"reset-password", "reset-2fa", "unlock", "deactivate", "activate"}
 
 
 @login_required
 @role_required(_can_manage)
-@require_POST
 def staff_action(request: HttpRequest, user_id: int, action: str) -> HttpResponse:
+    """POST does the action. An action that is break-glass-grade for this member (an
+    administrator resetting a manager's or coordinator's sign-in) first asks, on GET, for a
+    re-authentication and a written reason."""
     p = principal(request)
     member = selectors.staff_member_for_principal(p, user_id)
+    offered = services.staff_actions(p, member)
+    graded = f"{action}:reason" in offered
+    if action not in STAFF_ACTIONS:
+        return redirect("core:staff_list")
+    if graded and not p.reauthenticated:
+        return reauth_required(lambda _request: None)(request)  # back here afterwards
+    if request.method != "POST" and not graded:
+        return HttpResponse(status=405, headers={"Allow": "POST"})
+    reason_form = ReasonForm(request.POST or None) if graded else None
+    if graded and (request.method != "POST" or not reason_form.is_valid()):
+        return render(
+            request,
+            "core/staff_reason.html",
+            {"member": member, "action": action, "form": reason_form},
+        )
+    reason = reason_form.cleaned_data["reason"] if graded else ""
     try:
         if action == "reset-password":
-            temp = services.staff_reset_password(by=p, member=member)
-            return render(
-                request, "core/temporary_password.html", {"member": member, "password": temp}
-            )
+            temp = services.staff_reset_password(by=p, member=member, reason=reason)
+            return _temporary_password_page(request, member, temp)
         if action == "reset-2fa":
-            services.staff_reset_second_factor(by=p, member=member)
+            services.staff_reset_second_factor(by=p, member=member, reason=reason)
             messages.success(
                 request,
                 _("The second factor was reset; %(user)s will enrol again at the next sign-in.")
                 % {"user": member.username},
             )
-        elif action in ("deactivate", "activate"):
+        elif action == "unlock":
+            services.staff_unlock(by=p, member=member)
+            messages.success(request, _("%(user)s can sign in again.") % {"user": member.username})
+        else:
             services.staff_set_active(by=p, member=member, active=action == "activate")
             messages.success(request, _("Saved."))
     except services.ServiceError as exc:
@@ -113,22 +159,146 @@ def organisations(request: HttpRequest) -> HttpResponse:
 @login_required
 @role_required(roles.can_administer)
 def organisation(request: HttpRequest, slug: str) -> HttpResponse:
+    org = selectors.organisation_for_admin(slug)
+    members = org.memberships.select_related("user").order_by("user__username")
+    return render(request, "core/organisation.html", {"org": org, "members": members})
+
+
+@login_required
+@role_required(roles.can_administer)
+@reauth_required
+def organisation_staff_new(request: HttpRequest, slug: str) -> HttpResponse:
+    """An administrator adds a manager, a coordinator, an analyst or an administrator. The
+    organisation's case staff are added by its own managers."""
     p = principal(request)
     org = selectors.organisation_for_admin(slug)
-    form = StaffForm(request.POST or None, roles=tuple(Role))
+    form = AdminStaffForm(request.POST or None, roles=ADMIN_GRANTABLE)
     if request.method == "POST" and form.is_valid():
         try:
             new = services.staff_create(by=p, organisation=org, **form.cleaned_data)
         except services.ServiceError as exc:
             form.add_error(None, exc.message)
         else:
-            return render(
-                request,
-                "core/temporary_password.html",
-                {"member": new.user, "password": new.temporary_password},
+            return _temporary_password_page(request, new.user, new.temporary_password)
+    return render(request, "core/organisation_staff_form.html", {"org": org, "form": form})
+
+
+# --- API keys (managers: their organisation's; administrators: every one) ---------------------
+
+
+@login_required
+@role_required(roles.can_manage_api_keys)
+def api_keys(request: HttpRequest) -> HttpResponse:
+    p = principal(request)
+    return render(
+        request,
+        "core/api_keys.html",
+        {
+            "keys": selectors.api_keys_for_principal(p),
+            "revoke_form": RevokeForm(),
+            "now": timezone.now(),
+            "show_org": p.role == Role.ADMIN,
+        },
+    )
+
+
+@login_required
+@role_required(roles.can_manage_api_keys)
+@reauth_required
+def api_key_new(request: HttpRequest) -> HttpResponse:
+    p = principal(request)
+    grantable = tuple(r for r in grantable_by(p.role) if roles.can_use_api_keys_for(r))
+    organisations = selectors.break_glass_organisations() if p.role == Role.ADMIN else None
+    form = ApiKeyForm(request.POST or None, roles=grantable, organisations=organisations)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            key, text = services.api_key_create(
+                by=p,
+                organisation=data.get("organisation") or p.organisation,
+                role=data["role"],
+                name=data["name"],
+                days=data["days"],
+                reason=data.get("reason") or "",
             )
-    members = org.memberships.select_related("user").order_by("user__username")
-    return render(request, "core/organisation.html", {"org": org, "members": members, "form": form})
+        except services.ServiceError as exc:
+            form.add_error(None, exc.message)
+        else:
+            return render(request, "core/api_key_created.html", {"key": key, "text": text})
+    return render(request, "core/api_key_form.html", {"form": form})
+
+
+@login_required
+@role_required(roles.can_manage_api_keys)
+@require_POST
+def api_key_revoke(request: HttpRequest, key_id: int) -> HttpResponse:
+    p = principal(request)
+    key = selectors.api_key_for_principal(p, key_id)
+    form = RevokeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose why the key is revoked."))
+        return redirect("core:api_keys")
+    try:
+        services.api_key_revoke(by=p, key=key, reason=form.cleaned_data["reason"])
+    except services.ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The key %(label)s no longer works.") % {"label": key.name})
+    return redirect("core:api_keys")
+
+
+# --- break-glass -----------------------------------------------------------------------------
+
+
+@login_required
+@never_cache
+@role_required(roles.can_open_break_glass)
+@reauth_required
+def break_glass(request: HttpRequest) -> HttpResponse:
+    """An administrator opens read-only access to one organisation's cases."""
+    p = principal(request)
+    form = BreakGlassForm(request.POST or None, organisations=selectors.break_glass_organisations())
+    if request.method == "POST" and form.is_valid():
+        try:
+            entry = services.break_glass_open(
+                by=p,
+                organisation=form.cleaned_data["organisation"],
+                reason=form.cleaned_data["reason"],
+            )
+        except services.ServiceError as exc:
+            form.add_error(None, exc.message)
+        else:
+            request.session[BREAK_GLASS_SESSION_KEY] = str(entry.pk)
+            return redirect("cases:list")
+    return render(
+        request,
+        "core/break_glass.html",
+        {
+            "form": form,
+            "minutes": settings.REFUGE_BREAK_GLASS_MINUTES,
+            "entries": selectors.break_glass_register_for_principal(p, limit=10),
+            "now": timezone.now(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def break_glass_close(request: HttpRequest, entry_id) -> HttpResponse:
+    """End break-glass now: the administrator who opened it, or a manager of the organisation."""
+    p = principal(request)
+    entry = selectors.break_glass_entry_for_principal(p, entry_id)
+    try:
+        services.break_glass_close(by=p, entry=entry)
+    except services.ServiceError as exc:
+        messages.error(request, exc.message)
+        return redirect("core:home")
+    if request.session.get(BREAK_GLASS_SESSION_KEY) == str(entry.pk):
+        del request.session[BREAK_GLASS_SESSION_KEY]
+        messages.success(request, _("Break-glass ended."))
+        return redirect("core:break_glass")
+    messages.success(request, _("Break-glass ended."))
+    return redirect("core:audit_log")
 
 
 # --- audit -------------------------------------------------------------------------------
@@ -147,5 +317,16 @@ def audit_log(request: HttpRequest) -> HttpResponse:
             events = events.filter(actor=form.cleaned_data["actor"])
         if form.cleaned_data["organisation"] and p.role == Role.ADMIN:
             events = events.filter(target_org_slug=form.cleaned_data["organisation"].slug)
+        if form.cleaned_data["break_glass"]:
+            events = events.filter(details__break_glass=str(form.cleaned_data["break_glass"]))
     page = Paginator(events, 50).get_page(request.GET.get("page"))
-    return render(request, "core/audit_log.html", {"page": page, "form": form})
+    return render(
+        request,
+        "core/audit_log.html",
+        {
+            "page": page,
+            "form": form,
+            "register": selectors.break_glass_register_for_principal(p),
+            "now": timezone.now(),
+        },
+    )

@@ -61,6 +61,7 @@ _READ_CALL = [
     "line",
     "answered_by",
     "state",
+    "direction",
     "operator_extension",
     "caller_key",
     "caller_known",
@@ -108,7 +109,8 @@ def _sql(vendor: str) -> dict[str, str]:
         ),
         "repeats": (
             f"SELECT {_q('id')}, {_q('created_at')}, {_q('provider')}, {_q('entry_id')}, "
-            f"{_q('repeat_caller')} FROM {_q(call)} WHERE {_q('caller_key')} = %s "
+            f"{_q('direction')}, {_q('repeat_caller')} FROM {_q(call)} "
+            f"WHERE {_q('caller_key')} = %s "
             f"AND {_q('created_at')} >= %s AND {_q('created_at')} <= %s"
         ),
         "event": (
@@ -152,6 +154,7 @@ def _from_row(provider: str, row: tuple) -> Call:
         line_id=v["line"],
         answered_by_id=v["answered_by"],
         state=v["state"],
+        direction=v["direction"],
         operator_extension=v["operator_extension"],
         caller_key=v["caller_key"],
         caller_known=bool(v["caller_known"]),
@@ -257,9 +260,9 @@ def _aware(value: Any) -> datetime:
 
 
 def caller_calls(key: str, lo: datetime, hi: datetime) -> list[tuple]:
-    """(pk, created_at, provider, entry_id, repeat_caller) of one caller's calls in a span."""
+    """(pk, created_at, provider, entry_id, direction, repeat_caller) of one caller's calls."""
     adapt = connection.ops.adapt_datetimefield_value
     with _cursor() as cur:
         cur.execute(_sql(connection.vendor)["repeats"], [key, adapt(lo), adapt(hi)])
         rows = cur.fetchall()
-    return [(pk, _aware(created), p, e, bool(flag)) for pk, created, p, e, flag in rows]
+    return [(pk, _aware(created), p, e, d, bool(flag)) for pk, created, p, e, d, flag in rows]

@@ -72,30 +72,103 @@ def mango_routed_from_ivr(x: str = "") -> Scenario:
         "mango_routed_from_ivr",
         e,
         [
-            _m(e, {"call_id": "100:500:256" + x, "timestamp": "1399906976", "seq": "1",
-                   "call_state": "Appeared", "location": "ivr", "from": frm, "to": ivr_to},
-               "appeared"),
-            _m(e, {"call_id": "100:500:256" + x, "timestamp": "1399906976", "seq": "2",
-                   "call_state": "Disconnected", "location": "ivr", "from": frm, "to": ivr_to,
-                   "disconnect_reason": "1100"}, "appeared"),
-            _m(e, {"call_id": "100:500:257" + x, "timestamp": "1399906977", "seq": "1",
-                   "command_id": "c111", "call_state": "Appeared", "location": "abonent",
-                   "from": routed, "to": to}, "appeared"),
-            _m(e, {"call_id": "100:500:257" + x, "timestamp": "1399906988", "seq": "2",
-                   "command_id": "c111", "call_state": "Connected", "location": "abonent",
-                   "from": routed, "to": to}, "connected"),
-            _m(e, {"call_id": "100:500:257" + x, "timestamp": "1399907008", "seq": "3",
-                   "command_id": "c111", "call_state": "Disconnected", "location": "abonent",
-                   "from": routed, "to": to, "disconnect_reason": "1120"}, "disconnected"),
-            Step(MANGO_SUMMARY, {"entry_id": e, "call_direction": 1, "from": frm,
-                                 "to": {"extension": "123", "number": OPERATOR_SIP},
-                                 "line_number": "7800123456789", "create_time": 1399906976,
-                                 "forward_time": 1399906977, "talk_time": 1399906988,
-                                 "end_time": 1399907008, "entry_result": 1,
-                                 "disconnect_reason": 1120}, state="disconnected"),
+            _m(
+                e,
+                {
+                    "call_id": "100:500:256" + x,
+                    "timestamp": "1399906976",
+                    "seq": "1",
+                    "call_state": "Appeared",
+                    "location": "ivr",
+                    "from": frm,
+                    "to": ivr_to,
+                },
+                "appeared",
+            ),
+            _m(
+                e,
+                {
+                    "call_id": "100:500:256" + x,
+                    "timestamp": "1399906976",
+                    "seq": "2",
+                    "call_state": "Disconnected",
+                    "location": "ivr",
+                    "from": frm,
+                    "to": ivr_to,
+                    "disconnect_reason": "1100",
+                },
+                "appeared",
+            ),
+            _m(
+                e,
+                {
+                    "call_id": "100:500:257" + x,
+                    "timestamp": "1399906977",
+                    "seq": "1",
+                    "command_id": "c111",
+                    "call_state": "Appeared",
+                    "location": "abonent",
+                    "from": routed,
+                    "to": to,
+                },
+                "appeared",
+            ),
+            _m(
+                e,
+                {
+                    "call_id": "100:500:257" + x,
+                    "timestamp": "1399906988",
+                    "seq": "2",
+                    "command_id": "c111",
+                    "call_state": "Connected",
+                    "location": "abonent",
+                    "from": routed,
+                    "to": to,
+                },
+                "connected",
+            ),
+            _m(
+                e,
+                {
+                    "call_id": "100:500:257" + x,
+                    "timestamp": "1399907008",
+                    "seq": "3",
+                    "command_id": "c111",
+                    "call_state": "Disconnected",
+                    "location": "abonent",
+                    "from": routed,
+                    "to": to,
+                    "disconnect_reason": "1120",
+                },
+                "disconnected",
+            ),
+            Step(
+                MANGO_SUMMARY,
+                {
+                    "entry_id": e,
+                    "call_direction": 1,
+                    "from": frm,
+                    "to": {"extension": "123", "number": OPERATOR_SIP},
+                    "line_number": "7800123456789",
+                    "create_time": 1399906976,
+                    "forward_time": 1399906977,
+                    "talk_time": 1399906988,
+                    "end_time": 1399907008,
+                    "entry_result": 1,
+                    "disconnect_reason": 1120,
+                },
+                state="disconnected",
+            ),
         ],  # fmt: skip
-        {"state": "disconnected", "direction": "incoming", "answered": True, "wait": 12,
-         "talk": 20, "operator": "123", "region": "RU"},  # fmt: skip
+        {
+            "state": "disconnected",
+            "direction": "incoming",
+            "answered": True,
+            "wait": 12,
+            "talk": 20,
+            "operator": "123",
+            "region": "RU",
+        },  # fmt: skip
         numbers=["79000000000", "9000000000"],
     )
 
@@ -116,27 +189,114 @@ def mango_blind_transfer(x: str = "") -> Scenario:
         "mango_blind_transfer",
         e,
         [
-            _m(e, {"call_id": a, "timestamp": 1399956976, "seq": "1", "call_state": "Appeared",
-                   "from": caller, "to": to333}, "appeared"),
-            _m(e, {"call_id": a, "timestamp": 1399956986, "seq": "2", "call_state": "Connected",
-                   "from": caller, "to": to333}, "connected"),
-            _m(e, {"call_id": a, "timestamp": 1399956986, "seq": "3", "call_state": "OnHold",
-                   "from": caller, "to": to333}, "on_hold"),
-            _m(e, {"call_id": b, "timestamp": 1399956996, "seq": "1", "call_state": "Appeared",
-                   "from": {"extension": "333", "number": "44332211"}, "to": to321}, "on_hold"),
-            _m(e, {"call_id": a, "timestamp": 1399957006, "seq": "4",
-                   "call_state": "Disconnected", "from": caller, "to": to333,
-                   "disconnect_reason": "1120"}, "connected"),
-            _m(e, {"call_id": b, "timestamp": 1399957006, "seq": "2", "call_state": "Appeared",
-                   "from": taken, "to": to321}, "connected"),
-            _m(e, {"call_id": b, "timestamp": "1399957016", "seq": "3",
-                   "call_state": "Connected", "from": taken, "to": to321}, "connected"),
-            _m(e, {"call_id": b, "timestamp": 1399957036, "seq": "4",
-                   "call_state": "Disconnected", "from": taken, "to": to321,
-                   "disconnect_reason": "1110"}, "disconnected"),
+            _m(
+                e,
+                {
+                    "call_id": a,
+                    "timestamp": 1399956976,
+                    "seq": "1",
+                    "call_state": "Appeared",
+                    "from": caller,
+                    "to": to333,
+                },
+                "appeared",
+            ),
+            _m(
+                e,
+                {
+                    "call_id": a,
+                    "timestamp": 1399956986,
+                    "seq": "2",
+                    "call_state": "Connected",
+                    "from": caller,
+                    "to": to333,
+                },
+                "connected",
+            ),
+            _m(
+                e,
+                {
+                    "call_id": a,
+                    "timestamp": 1399956986,
+                    "seq": "3",
+                    "call_state": "OnHold",
+                    "from": caller,
+                    "to": to333,
+                },
+                "on_hold",
+            ),
+            _m(
+                e,
+                {
+                    "call_id": b,
+                    "timestamp": 1399956996,
+                    "seq": "1",
+                    "call_state": "Appeared",
+                    "from": {"extension": "333", "number": "44332211"},
+                    "to": to321,
+                },
+                "on_hold",
+            ),
+            _m(
+                e,
+                {
+                    "call_id": a,
+                    "timestamp": 1399957006,
+                    "seq": "4",
+                    "call_state": "Disconnected",
+                    "from": caller,
+                    "to": to333,
+                    "disconnect_reason": "1120",
+                },
+                "connected",
+            ),
+            _m(
+                e,
+                {
+                    "call_id": b,
+                    "timestamp": 1399957006,
+                    "seq": "2",
+                    "call_state": "Appeared",
+                    "from": taken,
+                    "to": to321,
+                },
+                "connected",
+            ),
+            _m(
+                e,
+                {
+                    "call_id": b,
+                    "timestamp": "1399957016",
+                    "seq": "3",
+                    "call_state": "Connected",
+                    "from": taken,
+                    "to": to321,
+                },
+                "connected",
+            ),
+            _m(
+                e,
+                {
+                    "call_id": b,
+                    "timestamp": 1399957036,
+                    "seq": "4",
+                    "call_state": "Disconnected",
+                    "from": taken,
+                    "to": to321,
+                    "disconnect_reason": "1110",
+                },
+                "disconnected",
+            ),
         ],  # fmt: skip
-        {"state": "disconnected", "direction": "incoming", "answered": True, "wait": 10,
-         "talk": 50, "operator": "333", "region": "RU-MOW"},  # fmt: skip
+        {
+            "state": "disconnected",
+            "direction": "incoming",
+            "answered": True,
+            "wait": 10,
+            "talk": 50,
+            "operator": "333",
+            "region": "RU-MOW",
+        },  # fmt: skip
         numbers=["74955404444", "4955404444"],
     )
 
@@ -158,27 +318,122 @@ def mango_consultative_transfer(x: str = "") -> Scenario:
         "mango_consultative_transfer",
         e,
         [
-            _m(e, {"call_id": a, "timestamp": "1398956978", "seq": "1", "locaton": "abonent",
-                   "call_state": "Appeared", "from": caller, "to": to123}, "appeared"),
-            _m(e, {"call_id": a, "timestamp": 1398956985, "seq": "2", "locaton": "abonent",
-                   "call_state": "Connected", "from": caller, "to": to123}, "connected"),
-            _m(e, {"call_id": a, "timestamp": "1398956995", "seq": "3", "locaton": "abonent",
-                   "call_state": "OnHold", "from": caller, "to": to123}, "on_hold"),
-            _m(e, {"call_id": b, "timestamp": "1398957005", "seq": "1", "locaton": "abonent",
-                   "call_state": "Appeared", "from": consult, "to": to321}, "on_hold"),
-            _m(e, {"call_id": b, "timestamp": 1398957005, "seq": "2", "locaton": "abonent",
-                   "call_state": "Connected", "from": consult, "to": to321}, "connected"),
-            _m(e, {"call_id": a, "timestamp": 1398956995, "seq": "4", "locaton": "abonent",
-                   "call_state": "Disconnected", "from": caller, "to": to123,
-                   "disconnect_reason": "1120"}, "connected"),
-            _m(e, {"call_id": b, "timestamp": 1398957005, "seq": "3", "locaton": "abonent",
-                   "call_state": "Connected", "from": after, "to": to321}, "connected"),
-            _m(e, {"call_id": b, "timestamp": "1398957015", "seq": "4", "locaton": "abonent",
-                   "call_state": "Disconnected", "from": after, "to": to321,
-                   "disconnect_reason": "1110"}, "disconnected"),
+            _m(
+                e,
+                {
+                    "call_id": a,
+                    "timestamp": "1398956978",
+                    "seq": "1",
+                    "locaton": "abonent",
+                    "call_state": "Appeared",
+                    "from": caller,
+                    "to": to123,
+                },
+                "appeared",
+            ),
+            _m(
+                e,
+                {
+                    "call_id": a,
+                    "timestamp": 1398956985,
+                    "seq": "2",
+                    "locaton": "abonent",
+                    "call_state": "Connected",
+                    "from": caller,
+                    "to": to123,
+                },
+                "connected",
+            ),
+            _m(
+                e,
+                {
+                    "call_id": a,
+                    "timestamp": "1398956995",
+                    "seq": "3",
+                    "locaton": "abonent",
+                    "call_state": "OnHold",
+                    "from": caller,
+                    "to": to123,
+                },
+                "on_hold",
+            ),
+            _m(
+                e,
+                {
+                    "call_id": b,
+                    "timestamp": "1398957005",
+                    "seq": "1",
+                    "locaton": "abonent",
+                    "call_state": "Appeared",
+                    "from": consult,
+                    "to": to321,
+                },
+                "on_hold",
+            ),
+            _m(
+                e,
+                {
+                    "call_id": b,
+                    "timestamp": 1398957005,
+                    "seq": "2",
+                    "locaton": "abonent",
+                    "call_state": "Connected",
+                    "from": consult,
+                    "to": to321,
+                },
+                "connected",
+            ),
+            _m(
+                e,
+                {
+                    "call_id": a,
+                    "timestamp": 1398956995,
+                    "seq": "4",
+                    "locaton": "abonent",
+                    "call_state": "Disconnected",
+                    "from": caller,
+                    "to": to123,
+                    "disconnect_reason": "1120",
+                },
+                "connected",
+            ),
+            _m(
+                e,
+                {
+                    "call_id": b,
+                    "timestamp": 1398957005,
+                    "seq": "3",
+                    "locaton": "abonent",
+                    "call_state": "Connected",
+                    "from": after,
+                    "to": to321,
+                },
+                "connected",
+            ),
+            _m(
+                e,
+                {
+                    "call_id": b,
+                    "timestamp": "1398957015",
+                    "seq": "4",
+                    "locaton": "abonent",
+                    "call_state": "Disconnected",
+                    "from": after,
+                    "to": to321,
+                    "disconnect_reason": "1110",
+                },
+                "disconnected",
+            ),
         ],  # fmt: skip
-        {"state": "disconnected", "direction": "incoming", "answered": True, "wait": 7,
-         "talk": 30, "operator": "123", "region": "RU-MOW"},  # fmt: skip
+        {
+            "state": "disconnected",
+            "direction": "incoming",
+            "answered": True,
+            "wait": 7,
+            "talk": 30,
+            "operator": "123",
+            "region": "RU-MOW",
+        },  # fmt: skip
         numbers=["74955404444", "4955404444"],
     )
 
@@ -203,36 +458,105 @@ def mango_missed_in_queue(x: str = "") -> Scenario:
     steps = [
         Step(MANGO_CALL, _queue_leg(e, q, 1, "Appeared", t, "ivr"), state="appeared"),
         Step(MANGO_CALL, _queue_leg(e, q, 2, "Connected", t + 1, "ivr"), state="appeared"),
-        Step(MANGO_CALL, _queue_leg(e, q, 3, "Appeared", t + 15, "queue",
-                                    to={"acd_group": 50}), state="appeared"),  # fmt: skip
-        Step(MANGO_CALL, _queue_leg(e, "r101-" + x, 1, "Appeared", t + 16, "abonent",
-                                    to={"extension": 101, "number": OPERATOR_SIP}, **ring),
-             state="appeared"),  # fmt: skip
-        Step(MANGO_CALL, _queue_leg(e, "r102-" + x, 1, "Appeared", t + 16, "abonent",
-                                    to={"extension": 102, "number": "sip:user102@vpbx.mangosip.ru"},
-                                    frm={"number": "74872123456", "taken_from_call_id": q}),
-             state="appeared"),  # fmt: skip
-        Step(MANGO_CALL, _queue_leg(e, "r101-" + x, 2, "Disconnected", t + 75, "abonent",
-                                    to={"extension": 101}, disconnect_reason=1110, **ring),
-             state="appeared"),  # fmt: skip
-        Step(MANGO_CALL, _queue_leg(e, "r102-" + x, 2, "Disconnected", t + 75, "abonent",
-                                    to={"extension": 102}, disconnect_reason=1110,
-                                    frm={"number": "74872123456", "taken_from_call_id": q}),
-             state="appeared"),  # fmt: skip
-        Step(MANGO_CALL, _queue_leg(e, q, 4, "Disconnected", t + 75, "queue",
-                                    disconnect_reason=1110), state="appeared"),  # fmt: skip
-        Step(MANGO_SUMMARY, {"entry_id": e, "call_direction": 1, "from": frm,
-                             "to": {"extension": "101"}, "line_number": "74951112233",
-                             "create_time": t, "forward_time": t + 15, "talk_time": 0,
-                             "end_time": t + 75, "entry_result": 0, "disconnect_reason": 1110},
-             state="disconnected"),  # fmt: skip
+        Step(
+            MANGO_CALL,
+            _queue_leg(e, q, 3, "Appeared", t + 15, "queue", to={"acd_group": 50}),
+            state="appeared",
+        ),  # fmt: skip
+        Step(
+            MANGO_CALL,
+            _queue_leg(
+                e,
+                "r101-" + x,
+                1,
+                "Appeared",
+                t + 16,
+                "abonent",
+                to={"extension": 101, "number": OPERATOR_SIP},
+                **ring,
+            ),
+            state="appeared",
+        ),  # fmt: skip
+        Step(
+            MANGO_CALL,
+            _queue_leg(
+                e,
+                "r102-" + x,
+                1,
+                "Appeared",
+                t + 16,
+                "abonent",
+                to={"extension": 102, "number": "sip:user102@vpbx.mangosip.ru"},
+                frm={"number": "74872123456", "taken_from_call_id": q},
+            ),
+            state="appeared",
+        ),  # fmt: skip
+        Step(
+            MANGO_CALL,
+            _queue_leg(
+                e,
+                "r101-" + x,
+                2,
+                "Disconnected",
+                t + 75,
+                "abonent",
+                to={"extension": 101},
+                disconnect_reason=1110,
+                **ring,
+            ),
+            state="appeared",
+        ),  # fmt: skip
+        Step(
+            MANGO_CALL,
+            _queue_leg(
+                e,
+                "r102-" + x,
+                2,
+                "Disconnected",
+                t + 75,
+                "abonent",
+                to={"extension": 102},
+                disconnect_reason=1110,
+                frm={"number": "74872123456", "taken_from_call_id": q},
+            ),
+            state="appeared",
+        ),  # fmt: skip
+        Step(
+            MANGO_CALL,
+            _queue_leg(e, q, 4, "Disconnected", t + 75, "queue", disconnect_reason=1110),
+            state="appeared",
+        ),  # fmt: skip
+        Step(
+            MANGO_SUMMARY,
+            {
+                "entry_id": e,
+                "call_direction": 1,
+                "from": frm,
+                "to": {"extension": "101"},
+                "line_number": "74951112233",
+                "create_time": t,
+                "forward_time": t + 15,
+                "talk_time": 0,
+                "end_time": t + 75,
+                "entry_result": 0,
+                "disconnect_reason": 1110,
+            },
+            state="disconnected",
+        ),  # fmt: skip
     ]
     return Scenario(
         "mango_missed_in_queue",
         e,
         steps,
-        {"state": "disconnected", "direction": "incoming", "answered": False, "wait": 75,
-         "talk": None, "operator": "101", "region": "RU-TUL"},  # fmt: skip
+        {
+            "state": "disconnected",
+            "direction": "incoming",
+            "answered": False,
+            "wait": 75,
+            "talk": None,
+            "operator": "101",
+            "region": "RU-TUL",
+        },  # fmt: skip
         numbers=["74872123456", "4872123456"],
     )
 
@@ -253,22 +577,66 @@ def mango_abandoned_in_ivr(x: str = "") -> Scenario:
         "mango_abandoned_in_ivr",
         e,
         [
-            Step(MANGO_CALL, {**base, "timestamp": t, "seq": 1, "call_state": "Appeared",
-                              "disconnect_reason": 0}, state="appeared"),  # fmt: skip
-            Step(MANGO_CALL, {**base, "timestamp": t + 1, "seq": 2, "call_state": "Connected",
-                              "disconnect_reason": 0}, state="appeared"),  # fmt: skip
-            Step(MANGO_CALL, {**base, "timestamp": t + 25, "seq": 3,
-                              "call_state": "Disconnected", "disconnect_reason": 1110},
-                 state="appeared"),  # fmt: skip
-            Step(MANGO_SUMMARY, {"entry_id": e, "call_direction": 1,
-                                 "from": {"extension": "", "number": "996312661592"},
-                                 "to": None, "line_number": "996312000117",
-                                 "create_time": t, "forward_time": 0, "talk_time": 0,
-                                 "end_time": t + 25, "entry_result": 0,
-                                 "disconnect_reason": 1110}, state="disconnected"),  # fmt: skip
+            Step(
+                MANGO_CALL,
+                {
+                    **base,
+                    "timestamp": t,
+                    "seq": 1,
+                    "call_state": "Appeared",
+                    "disconnect_reason": 0,
+                },
+                state="appeared",
+            ),  # fmt: skip
+            Step(
+                MANGO_CALL,
+                {
+                    **base,
+                    "timestamp": t + 1,
+                    "seq": 2,
+                    "call_state": "Connected",
+                    "disconnect_reason": 0,
+                },
+                state="appeared",
+            ),  # fmt: skip
+            Step(
+                MANGO_CALL,
+                {
+                    **base,
+                    "timestamp": t + 25,
+                    "seq": 3,
+                    "call_state": "Disconnected",
+                    "disconnect_reason": 1110,
+                },
+                state="appeared",
+            ),  # fmt: skip
+            Step(
+                MANGO_SUMMARY,
+                {
+                    "entry_id": e,
+                    "call_direction": 1,
+                    "from": {"extension": "", "number": "996312661592"},
+                    "to": None,
+                    "line_number": "996312000117",
+                    "create_time": t,
+                    "forward_time": 0,
+                    "talk_time": 0,
+                    "end_time": t + 25,
+                    "entry_result": 0,
+                    "disconnect_reason": 1110,
+                },
+                state="disconnected",
+            ),  # fmt: skip
         ],
-        {"state": "disconnected", "direction": "incoming", "answered": False, "wait": 25,
-         "talk": None, "operator": "", "region": "KG-GB"},  # fmt: skip
+        {
+            "state": "disconnected",
+            "direction": "incoming",
+            "answered": False,
+            "wait": 25,
+            "talk": None,
+            "operator": "",
+            "region": "KG-GB",
+        },  # fmt: skip
         numbers=["996312661592", "312661592"],
     )
 
@@ -286,28 +654,90 @@ def mango_forwarded_to_mobile(x: str = "") -> Scenario:
         "mango_forwarded_to_mobile",
         e,
         [
-            Step(MANGO_CALL, {"entry_id": e, "call_id": ivr, "timestamp": t, "seq": 1,
-                              "call_state": "Appeared", "location": "ivr", "from": frm,
-                              "to": {"line_number": "74951112233"}}, state="appeared"),
-            Step(MANGO_CALL, {"entry_id": e, "call_id": ivr, "timestamp": t + 9, "seq": 2,
-                              "call_state": "Disconnected", "location": "ivr", "from": frm,
-                              "to": {"line_number": "74951112233"}, "disconnect_reason": 1100},
-                 state="appeared"),
-            Step(MANGO_CALL, {"entry_id": e, "call_id": mob, "timestamp": t + 10, "seq": 1,
-                              "call_state": "Appeared", "location": "abonent",
-                              "from": {**frm, "taken_from_call_id": ivr}, "to": to,
-                              "dct": {"type": 0}}, state="appeared"),
-            Step(MANGO_CALL, {"entry_id": e, "call_id": mob, "timestamp": t + 40, "seq": 2,
-                              "call_state": "Connected", "location": "abonent",
-                              "from": {**frm, "taken_from_call_id": ivr}, "to": to,
-                              "dct": {"type": 0}}, state="connected"),
-            Step(MANGO_CALL, {"entry_id": e, "call_id": mob, "timestamp": t + 340, "seq": 3,
-                              "call_state": "Disconnected", "location": "abonent",
-                              "from": {**frm, "taken_from_call_id": ivr}, "to": to,
-                              "disconnect_reason": 1110}, state="disconnected"),
+            Step(
+                MANGO_CALL,
+                {
+                    "entry_id": e,
+                    "call_id": ivr,
+                    "timestamp": t,
+                    "seq": 1,
+                    "call_state": "Appeared",
+                    "location": "ivr",
+                    "from": frm,
+                    "to": {"line_number": "74951112233"},
+                },
+                state="appeared",
+            ),
+            Step(
+                MANGO_CALL,
+                {
+                    "entry_id": e,
+                    "call_id": ivr,
+                    "timestamp": t + 9,
+                    "seq": 2,
+                    "call_state": "Disconnected",
+                    "location": "ivr",
+                    "from": frm,
+                    "to": {"line_number": "74951112233"},
+                    "disconnect_reason": 1100,
+                },
+                state="appeared",
+            ),
+            Step(
+                MANGO_CALL,
+                {
+                    "entry_id": e,
+                    "call_id": mob,
+                    "timestamp": t + 10,
+                    "seq": 1,
+                    "call_state": "Appeared",
+                    "location": "abonent",
+                    "from": {**frm, "taken_from_call_id": ivr},
+                    "to": to,
+                    "dct": {"type": 0},
+                },
+                state="appeared",
+            ),
+            Step(
+                MANGO_CALL,
+                {
+                    "entry_id": e,
+                    "call_id": mob,
+                    "timestamp": t + 40,
+                    "seq": 2,
+                    "call_state": "Connected",
+                    "location": "abonent",
+                    "from": {**frm, "taken_from_call_id": ivr},
+                    "to": to,
+                    "dct": {"type": 0},
+                },
+                state="connected",
+            ),
+            Step(
+                MANGO_CALL,
+                {
+                    "entry_id": e,
+                    "call_id": mob,
+                    "timestamp": t + 340,
+                    "seq": 3,
+                    "call_state": "Disconnected",
+                    "location": "abonent",
+                    "from": {**frm, "taken_from_call_id": ivr},
+                    "to": to,
+                    "disconnect_reason": 1110,
+                },
+                state="disconnected",
+            ),
         ],  # fmt: skip
-        {"state": "disconnected", "direction": "incoming", "answered": True, "wait": 40,
-         "talk": 300, "operator": "105", "region": "RU"},  # fmt: skip
+        {
+            "state": "disconnected",
+            "direction": "incoming",
+            "answered": True,
+            "wait": 40,
+            "talk": 300,
+            "operator": "105",
+            "region": "RU",
+        },  # fmt: skip
         numbers=["79261234567", "9261234567", "79161112233", "9161112233"],
     )
 
@@ -356,8 +786,15 @@ def twilio_dial_to_operator(x: str = "") -> Scenario:
         "twilio_dial_to_operator",
         p,
         steps,
-        {"state": "disconnected", "direction": "incoming", "answered": True, "wait": 30,
-         "talk": 240, "operator": sip, "region": "RU-MOW"},  # fmt: skip
+        {
+            "state": "disconnected",
+            "direction": "incoming",
+            "answered": True,
+            "wait": 30,
+            "talk": 240,
+            "operator": sip,
+            "region": "RU-MOW",
+        },  # fmt: skip
         numbers=["74951234567", "4951234567"],
     )
 
@@ -391,8 +828,15 @@ def twilio_transfer_in_turn(x: str = "") -> Scenario:
         "twilio_transfer_in_turn",
         p,
         steps,
-        {"state": "disconnected", "direction": "incoming", "answered": True, "wait": 10,
-         "talk": 190, "operator": "client:olga", "region": "RU-MOW"},  # fmt: skip
+        {
+            "state": "disconnected",
+            "direction": "incoming",
+            "answered": True,
+            "wait": 10,
+            "talk": 190,
+            "operator": "client:olga",
+            "region": "RU-MOW",
+        },  # fmt: skip
         numbers=["74951234567", "4951234567"],
     )
 
@@ -419,8 +863,15 @@ def twilio_forwarded_to_mobile(x: str = "") -> Scenario:
         "twilio_forwarded_to_mobile",
         p,
         steps,
-        {"state": "disconnected", "direction": "incoming", "answered": True, "wait": 20,
-         "talk": 120, "operator": "", "region": "RU"},  # fmt: skip
+        {
+            "state": "disconnected",
+            "direction": "incoming",
+            "answered": True,
+            "wait": 20,
+            "talk": 120,
+            "operator": "",
+            "region": "RU",
+        },  # fmt: skip
         numbers=["79031234567", "9031234567", "79161112233", "9161112233"],
     )
 
@@ -442,8 +893,15 @@ def twilio_abandoned_in_ivr(x: str = "") -> Scenario:
         "twilio_abandoned_in_ivr",
         p,
         steps,
-        {"state": "disconnected", "direction": "incoming", "answered": False, "wait": 40,
-         "talk": None, "operator": "", "region": "RU-MOW"},  # fmt: skip
+        {
+            "state": "disconnected",
+            "direction": "incoming",
+            "answered": False,
+            "wait": 40,
+            "talk": None,
+            "operator": "",
+            "region": "RU-MOW",
+        },  # fmt: skip
         numbers=["74951234567", "4951234567"],
     )
 

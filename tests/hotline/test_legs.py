@@ -70,7 +70,9 @@ def test_in_the_documented_order_each_step_leaves_the_documented_state(client, m
 
 
 @pytest.mark.parametrize("make", fixtures.ALL, ids=lambda f: f.__name__)
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(data=st.data())
 def test_any_order_with_repeats_gives_the_same_call_and_never_goes_back(client, make, data):
     s = make(f"-{next(_ids)}")

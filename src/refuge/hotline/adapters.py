@@ -195,7 +195,8 @@ def _looks_like_number(text: str) -> bool:
     return sum(ch.isdigit() for ch in phone_part(text)) >= 7
 
 
-TOKEN = "hmac:"  # a number replaced by its keyed hash in quarantine: "hmac:<key>:<region>:<source>"
+# A number replaced by its keyed hash in quarantine: "hmac:<key>:<region>:<source>".
+TOKEN = "hmac:"  # noqa: S105 - a prefix, not a secret
 
 
 def _external(raw: str, tokens: bool) -> tuple[str, str]:
@@ -286,9 +287,7 @@ def parse_mango_call(text: str, *, now: float | None = None, tokens: bool = Fals
     )
 
 
-def parse_mango_summary(
-    text: str, *, now: float | None = None, tokens: bool = False
-) -> Inbound:
+def parse_mango_summary(text: str, *, now: float | None = None, tokens: bool = False) -> Inbound:
     data = load_json_object(text)
     entry_id = _text(data, "entry_id", required=True, limit=MAX_ID)
     raw_direction = _int(data, "call_direction", required=True)
@@ -468,7 +467,11 @@ class PlainEvent:
     at: Annotated[AwareDatetime, Field(description="When it happened, ISO 8601 with an offset.")]
     leg_id: Annotated[
         str | None,
-        Field(min_length=1, max_length=MAX_ID, description="The leg's id; the caller's own if omitted."),
+        Field(
+            min_length=1,
+            max_length=MAX_ID,
+            description="The leg's id; the caller's own if omitted.",
+        ),
     ] = None
     direction: Literal["incoming", "outgoing", "internal"] | None = None
     line: Annotated[
@@ -509,9 +512,7 @@ PLAIN_EVENT = TypeAdapter(PlainEvent)
 
 def plain_event_errors(exc: ValidationError) -> list[dict[str, Any]]:
     errors = exc.errors(include_input=False, include_url=False, include_context=False)
-    return [
-        {"loc": [str(x) for x in e["loc"]], "msg": e["msg"], "type": e["type"]} for e in errors
-    ]
+    return [{"loc": [str(x) for x in e["loc"]], "msg": e["msg"], "type": e["type"]} for e in errors]
 
 
 def load_plain_event(data: bytes | str | dict) -> PlainEvent:

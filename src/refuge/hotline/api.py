@@ -136,7 +136,8 @@ def _form(request: HttpRequest) -> Any:
         # A multipart body without its boundary, or a flood of fields: nothing can be read,
         # not even the signature, so nothing is kept.
         raise adapters.EventError(
-            "bad_form", "The form could not be read (a multipart body needs its boundary).",
+            "bad_form",
+            "The form could not be read (a multipart body needs its boundary).",
             status=400,
         ) from None
 

@@ -283,9 +283,7 @@ def current_state(agg: dict[str, Any]) -> str:
     if not answered:
         return APPEARED
     live = [leg for leg in agg["legs"].values() if leg["s"] != DISCONNECTED]
-    if any(leg["s"] == ON_HOLD for leg in live) and not any(
-        leg["s"] == CONNECTED for leg in live
-    ):
+    if any(leg["s"] == ON_HOLD for leg in live) and not any(leg["s"] == CONNECTED for leg in live):
         return ON_HOLD
     return CONNECTED
 

@@ -582,7 +582,9 @@ def event_quarantine(
     payload = {holder: kept}
     canonical = json.dumps([provider, kind, location, payload], sort_keys=True)
     digest = hashlib.sha256(canonical.encode()).hexdigest()
-    organisation_id = next((ln.organisation_id for ln in lines.values() if ln.organisation_id), None)
+    organisation_id = next(
+        (ln.organisation_id for ln in lines.values() if ln.organisation_id), None
+    )
     field = ""
     if isinstance(error.details, dict):
         field = str(error.details.get("field", ""))[:64]

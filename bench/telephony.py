@@ -21,6 +21,9 @@ Usage: ``.venv/bin/python bench/telephony.py [--rates 100,250,500,750] [--second
 [--workers 2] [--profile DIR]`` with PostgreSQL at ``postgres://postgres@127.0.0.1:5432``
 (``BENCH_PG`` overrides). ``--profile DIR`` runs each worker under cProfile and writes one
 ``.prof`` per worker (it slows them down: figures from such a run are not the benchmark's).
+To measure another version of the code in the same conditions (a "before"), point
+``BENCH_SRC`` at its ``src`` directory (e.g. from ``git archive main``); ``--short-sip`` then
+sends an operator address under 40 characters, which versions before issue 17 refused.
 """
 
 from __future__ import annotations
@@ -76,6 +79,8 @@ def _env() -> dict[str, str]:
         REFUGE_HOME=str(ROOT / "var" / "bench"),
         DJANGO_SETTINGS_MODULE="refuge.settings",
     )
+    if os.environ.get("BENCH_SRC"):
+        env["PYTHONPATH"] = os.environ["BENCH_SRC"]
     return env
 
 
@@ -104,6 +109,9 @@ def _form(path: str, payload: dict) -> bytes:
 CALL, SUMMARY = "/api/v1/telephony/mango/events/call", "/api/v1/telephony/mango/events/summary"
 
 
+OPERATOR = "sip:hotline.operator02@vpbx400212345.mangosip.ru"  # 48 characters
+
+
 def _call_events(entry: str, t: int, rng: random.Random) -> tuple[list[bytes], bool]:
     """One call as Mango's "Маршрутизация вызова" example (API v1.9, pp. 331-333) reports it:
     the IVR leg, the operator's leg taken from it (her SIP address in to.number), the summary.
@@ -116,8 +124,7 @@ def _call_events(entry: str, t: int, rng: random.Random) -> tuple[list[bytes], b
     end = t + wait + (talk if answered else 0)
     frm = {"number": caller}
     taken = {"number": caller, "taken_from_call_id": ivr}
-    to = {"extension": "101", "number": "sip:hotline.operator02@vpbx400212345.mangosip.ru",
-          "line_number": line}  # fmt: skip
+    to = {"extension": "101", "number": OPERATOR, "line_number": line}
 
     def ev(leg, seq, state, at, location, **extra):
         body = {"entry_id": entry, "call_id": leg, "timestamp": at, "seq": seq,
@@ -366,7 +373,11 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2,
                         help="gunicorn sync workers (default: one per core)")  # fmt: skip
     parser.add_argument("--profile", default="", help="write cProfile stats of each worker here")
+    parser.add_argument("--short-sip", action="store_true", help="an operator address under 40")
     args = parser.parse_args()
+    if args.short_sip:
+        global OPERATOR
+        OPERATOR = "sip:op02@vpbx.mangosip.ru"
     rates = [int(r) for r in args.rates.split(",")]
     cores = os.cpu_count() or 1
 

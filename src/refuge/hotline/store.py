@@ -215,9 +215,43 @@ def _fields(model, names: tuple[str, ...]) -> list:
 
 
 def _prep(model, names: list[str], obj) -> list[Any]:
+    if connection.vendor == "postgresql":
+        return _prep_pg(model, tuple(names), obj)
     return [
         f.get_db_prep_save(getattr(obj, f.attname), connection)
         for f in _fields(model, tuple(names))
+    ]
+
+
+@cache
+def _pg_plan(model, names: tuple[str, ...]) -> list[tuple[str, bool]]:
+    """(attribute, is JSON) for each column. These columns hold str, int, bool, aware
+    datetimes, ids and one JSON document, which psycopg adapts as the ORM's preparation would
+    (test_store checks that both store the same); the ORM's own preparation costs about 40 µs
+    a field, a third of an event's writing."""
+    plan = []
+    for f in _fields(model, names):
+        if f.get_internal_type() not in _PLAIN_TYPES:
+            raise TypeError(f"{model.__name__}.{f.name} needs the ORM's preparation")
+        plan.append((f.attname, f.get_internal_type() == "JSONField"))
+    return plan
+
+
+_PLAIN_TYPES = {
+    "CharField",
+    "BooleanField",
+    "PositiveIntegerField",
+    "BigIntegerField",
+    "DateTimeField",
+    "ForeignKey",
+    "JSONField",
+}
+
+
+def _prep_pg(model, names: tuple[str, ...], obj) -> list[Any]:
+    return [
+        json.dumps(getattr(obj, attname)) if is_json else getattr(obj, attname)
+        for attname, is_json in _pg_plan(model, names)
     ]
 
 

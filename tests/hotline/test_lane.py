@@ -32,6 +32,7 @@ def test_a_webhook_answer_keeps_the_security_headers_for_json(client):
     assert r["Cross-Origin-Resource-Policy"] == "same-origin"
     assert r["Referrer-Policy"] == "same-origin"
     assert "Permissions-Policy" in r
+    assert r["Content-Length"] == str(len(r.content))
     # … and none of the people's middleware ran: no cookie, no CSP, no language negotiation.
     assert not r.cookies and "Content-Security-Policy" not in r and "Vary" not in r
 

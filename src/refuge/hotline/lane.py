@@ -12,7 +12,8 @@ through only the middleware that still matters for a JSON answer:
 - refuge.core.middleware.SecurityHeadersMiddleware: Cache-Control no-store,
   Cross-Origin-Resource-Policy, Permissions-Policy.
 
-Every other path takes the full chain unchanged. The view is resolved and called as Django's
+The answer gets its Content-Length, as CommonMiddleware would give it. Every other path takes
+the full chain unchanged. The view is resolved and called as Django's
 handler would, with exceptions turned into responses the same way (`convert_exception_to_
 response`); ``request.user`` is the anonymous user, so the API's session authentication
 refuses these requests (the JSON webhook needs its key). See docs/decisions.md.
@@ -56,5 +57,9 @@ class TelephonyLaneMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.path_info.startswith(PREFIX):
             request.user = AnonymousUser()
-            return self.lean(request)
+            response = self.lean(request)
+            # As CommonMiddleware would: a PBX's HTTP client need not handle chunked answers.
+            if not response.streaming and not response.has_header("Content-Length"):
+                response.headers["Content-Length"] = str(len(response.content))
+            return response
         return self.get_response(request)

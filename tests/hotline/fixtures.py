@@ -650,85 +650,42 @@ def mango_forwarded_to_mobile(x: str = "") -> Scenario:
     t = T0 + 7200
     frm = {"number": "79261234567", "line_number": "74951112233"}
     to = {"extension": "105", "number": "79161112233", "line_number": "74951112233"}
+
+    def step(leg, seq, state, at, location, expect, **extra):
+        return Step(MANGO_CALL, {"entry_id": e, "call_id": leg, "timestamp": at, "seq": seq,
+                                 "call_state": state, "location": location, **extra},
+                    state=expect)  # fmt: skip
+
+    ivr_parties = {"from": frm, "to": {"line_number": "74951112233"}}
+    mob_parties = {"from": {**frm, "taken_from_call_id": ivr}, "to": to, "dct": {"type": 0}}
     return Scenario(
         "mango_forwarded_to_mobile",
         e,
         [
-            Step(
-                MANGO_CALL,
-                {
-                    "entry_id": e,
-                    "call_id": ivr,
-                    "timestamp": t,
-                    "seq": 1,
-                    "call_state": "Appeared",
-                    "location": "ivr",
-                    "from": frm,
-                    "to": {"line_number": "74951112233"},
-                },
-                state="appeared",
-            ),
-            Step(
-                MANGO_CALL,
-                {
-                    "entry_id": e,
-                    "call_id": ivr,
-                    "timestamp": t + 9,
-                    "seq": 2,
-                    "call_state": "Disconnected",
-                    "location": "ivr",
-                    "from": frm,
-                    "to": {"line_number": "74951112233"},
-                    "disconnect_reason": 1100,
-                },
-                state="appeared",
-            ),
-            Step(
-                MANGO_CALL,
-                {
-                    "entry_id": e,
-                    "call_id": mob,
-                    "timestamp": t + 10,
-                    "seq": 1,
-                    "call_state": "Appeared",
-                    "location": "abonent",
-                    "from": {**frm, "taken_from_call_id": ivr},
-                    "to": to,
-                    "dct": {"type": 0},
-                },
-                state="appeared",
-            ),
-            Step(
-                MANGO_CALL,
-                {
-                    "entry_id": e,
-                    "call_id": mob,
-                    "timestamp": t + 40,
-                    "seq": 2,
-                    "call_state": "Connected",
-                    "location": "abonent",
-                    "from": {**frm, "taken_from_call_id": ivr},
-                    "to": to,
-                    "dct": {"type": 0},
-                },
-                state="connected",
-            ),
-            Step(
-                MANGO_CALL,
-                {
-                    "entry_id": e,
-                    "call_id": mob,
-                    "timestamp": t + 340,
-                    "seq": 3,
-                    "call_state": "Disconnected",
-                    "location": "abonent",
-                    "from": {**frm, "taken_from_call_id": ivr},
-                    "to": to,
-                    "disconnect_reason": 1110,
-                },
-                state="disconnected",
-            ),
-        ],  # fmt: skip
+            step(ivr, 1, "Appeared", t, "ivr", "appeared", **ivr_parties),
+            step(
+                ivr,
+                2,
+                "Disconnected",
+                t + 9,
+                "ivr",
+                "appeared",
+                disconnect_reason=1100,
+                **ivr_parties,
+            ),  # fmt: skip
+            step(mob, 1, "Appeared", t + 10, "abonent", "appeared", **mob_parties),
+            step(mob, 2, "Connected", t + 40, "abonent", "connected", **mob_parties),
+            step(
+                mob,
+                3,
+                "Disconnected",
+                t + 340,
+                "abonent",
+                "disconnected",
+                disconnect_reason=1110,
+                **mob_parties,
+            ),  # fmt: skip
+        ],
         {
             "state": "disconnected",
             "direction": "incoming",

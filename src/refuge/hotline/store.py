@@ -197,15 +197,7 @@ def _from_row(provider: str, row: tuple) -> Call:
         aggregate=_json(v["aggregate"]),
     )
     if v["line"] is not None:
-        line_values = dict(zip(_READ_LINE, row[len(_READ_CALL) :], strict=True))
-        call.line = Line(
-            id=v["line"],
-            organisation_id=line_values["organisation"],
-            default_country=line_values["default_country"],
-            region=line_values["region"],
-            service_area=line_values["service_area"],
-            region_from_line=bool(line_values["region_from_line"]),
-        )
+        call.line = _line_from((v["line"], "", *row[len(_READ_CALL) :]))
     return call
 
 
@@ -327,18 +319,7 @@ def line(key: str) -> Line | None:
     with _cursor() as cur:
         cur.execute(_sql(connection.vendor)["line"], [key])
         row = cur.fetchone()
-    if row is None:
-        return None
-    values = dict(zip(_READ_LINE, row[1:], strict=True))
-    return Line(
-        id=row[0],
-        number=key,
-        organisation_id=values["organisation"],
-        default_country=values["default_country"],
-        region=values["region"],
-        service_area=values["service_area"],
-        region_from_line=bool(values["region_from_line"]),
-    )
+    return None if row is None else _line_from((row[0], key, *row[1:]))
 
 
 def extension_user(identity: str) -> int | None:

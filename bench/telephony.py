@@ -480,7 +480,9 @@ def main() -> int:
     )
     loads = [x for s in stages for x in s["load"]]
     measured = (
-        f"at {TARGET_RATE}/s: reached {at['rate']:.0f}/s, p95 {at['p95']:.0f} ms"
+        f"at {TARGET_RATE}/s: reached {at['rate']:.0f}/s"
+        f"{'' if at['sustained'] else ' (the server fell over 10 s behind)'}, p95 "
+        f"{at['p95']:.0f} ms, CPU {at['cpu']:.2f} ms an event"
         if at else "not run at 500/s"
     )  # fmt: skip
     result(

@@ -172,6 +172,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # PBX webhooks (/api/v1/telephony/) take a lean lane of their own: see refuge/hotline/lane.py.
+    "refuge.hotline.lane.TelephonyLaneMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -203,3 +203,42 @@ def test_the_figures_of_the_demo_year_in_charts_and_tables(
         offered = int(page.locator(".hl-tile .hl-num").first.inner_text())
         assert offered > 200  # about a month of the demo's calls
         shot(page, f"hotline-{lang}-10-figures-demo-month")
+
+
+def test_a_call_routed_from_the_ivr_is_talking_after_the_ivr_leg_ends(live_server, page, operator):
+    """Mango's own example "Маршрутизация вызова" (API v1.9, pp. 331-333), sent now: the IVR
+    leg ends (1100) when the call is routed to her extension on a leg of its own (with her SIP
+    address, 48 characters, as to.number). Before issue 17 the IVR leg's end closed the call,
+    and she talked to a caller her queue no longer showed."""
+    user, device = operator
+    now = int(time.time())
+    entry, ivr, op = "routed-browser", "100:500:256", "100:500:257"
+    caller = "74872123456"
+    sign_in(page, live_server.url, user)
+    page.goto(f"{live_server.url}/hotline/")
+    sip = "sip:hotline.operator02@vpbx400212345.mangosip.ru"
+
+    def leg(call_id, seq, state, at, location, **extra):
+        body = {"entry_id": entry, "call_id": call_id, "timestamp": str(at), "seq": str(seq),
+                "call_state": state, "location": location, **extra}  # fmt: skip
+        _pbx(live_server, MANGO_CALL, body)
+
+    frm = {"number": caller}
+    ivr_to = {"number": LINE, "line_number": LINE}
+    routed = {"from": {"number": caller, "taken_from_call_id": ivr},
+              "to": {"extension": "101", "number": sip, "line_number": LINE}}  # fmt: skip
+    leg(ivr, 1, "Appeared", now - 20, "ivr", **{"from": frm, "to": ivr_to})
+    leg(ivr, 2, "Disconnected", now - 19, "ivr", disconnect_reason="1100",
+        **{"from": frm, "to": ivr_to})  # fmt: skip
+    # Between the legs she is still waiting: on the queue, not ended.
+    page.locator("#hl-h-waiting").wait_for(timeout=10_000)
+    page.locator(".hl-call").first.wait_for(timeout=10_000)
+    assert "1" in page.locator("#hl-h-waiting .badge").inner_text()
+    leg(op, 1, "Appeared", now - 18, "abonent", command_id="c111", **routed)
+    leg(op, 2, "Connected", now - 10, "abonent", command_id="c111", **routed)
+    page.locator("#hl-h-mine").wait_for(timeout=10_000)  # the queue refreshes every 3 s
+    assert "Your call" in page.locator("#hl-h-mine").inner_text()
+    call = Call.objects.get(entry_id=entry)
+    assert (call.state, call.answered, call.answered_by) == ("connected", True, user)
+    assert caller not in page.content()
+    shot(page, "hotline-en-11-routed-from-ivr-talking")

@@ -84,6 +84,7 @@ CASES = [
     ),
     Case("hotline:figures", allowed=FIGURES),
     Case("hotline:setup", allowed=roles(R.MANAGER, R.ADMIN)),
+    Case("hotline:quarantine", allowed=roles(R.MANAGER, R.ADMIN)),
     # The PBX webhooks are authenticated by their signature, whoever sends them.
     Case(
         "api:telephony_mango_call",

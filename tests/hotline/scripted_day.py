@@ -134,7 +134,10 @@ class Script:
                     fate,
                     wait,
                     talk,
-                    with_summary=self.rng.random() < 0.85,
+                    # Mango's summary is its word that a call is over: an unanswered call
+                    # whose legs have all ended waits for it (the IVR leg ends when she is
+                    # routed on), so only answered calls go without one here.
+                    with_summary=self.rng.random() < 0.85 or fate != "answered",
                 )  # fmt: skip
             )
         # At the end of the day two calls are still ringing and two still talking.
@@ -271,7 +274,10 @@ class Script:
                 bad.append(Request(r.path, r.data, {"HTTP_AUTHORIZATION": "Bearer rfg_wrong_key"},
                                    "application/json", expect=(401,)))  # fmt: skip
         bad += [
-            Request(MANGO_CALL, mango_form("{broken"), expect=(400,)),
+            # Signed but unreadable: kept in quarantine and answered 200 (a PBX would retry).
+            Request(MANGO_CALL, mango_form("{broken"), expect=(200,)),
+            # A multipart body without its boundary cannot even be checked: 400, not 500.
+            Request(MANGO_CALL, "json=x", content_type="multipart/form-data", expect=(400,)),
             Request(
                 MANGO_CALL,
                 mango_form(
@@ -283,7 +289,7 @@ class Script:
                         "call_state": "Exploded",
                     }
                 ),
-                expect=(422,),
+                expect=(200,),
             ),  # fmt: skip
             Request(
                 JSON_EVENTS,

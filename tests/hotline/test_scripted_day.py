@@ -8,7 +8,7 @@ from django.test import Client as HttpClient
 
 from refuge.core.services import api_key_create
 from refuge.hotline import services
-from refuge.hotline.models import Call, CallEvent
+from refuge.hotline.models import Call, CallEvent, QuarantinedEvent
 from refuge.hotline.services import WrapUpData
 from tests.hotline.scripted_day import DAY, LINES, Script
 
@@ -49,6 +49,7 @@ def test_a_scripted_day_gives_exactly_the_expected_calls_and_figures(network, pe
     assert CallEvent.objects.count() == script.good
     assert Call.objects.count() == len(script.calls)
     assert statuses[403] and statuses[401] and statuses[400] and statuses[422]
+    assert QuarantinedEvent.objects.count() == 2  # the two unreadable Mango events
 
     # Wrap-ups with unmet needs for some answered calls.
     op = personas["operator_a"].principal

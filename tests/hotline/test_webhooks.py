@@ -11,7 +11,7 @@ from django.test import Client as HttpClient
 
 from refuge.core.services import api_key_create
 from refuge.hotline import services
-from refuge.hotline.models import Call, CallEvent, Line
+from refuge.hotline.models import Call, CallEvent, Line, QuarantinedEvent
 from tests.hotline.helpers import (
     JSON_EVENTS,
     MANGO_CALL,
@@ -201,11 +201,17 @@ def test_a_replayed_signed_request_changes_nothing(client):
         ),
     ],
 )
-def test_bad_mango_events_get_a_clear_error_and_save_nothing(client, payload, status, code):
-    _error(post_mango(client, MANGO_CALL, payload), status, code)
+def test_unreadable_signed_mango_events_are_quarantined_not_refused(client, payload, status, code):
+    """Signed by the PBX but unreadable: answered 200 (a PBX retries anything else) and kept
+    in quarantine, never recorded as a call. ``status`` is what a sender would have got."""
+    r = post_mango(client, MANGO_CALL, payload)
+    assert r.status_code == 200 and r.json()["status"] == "quarantined"
+    assert r.json()["code"] == code
     assert (
         not Call.objects.exists() and not CallEvent.objects.exists() and not Line.objects.exists()
     )
+    kept = QuarantinedEvent.objects.get()
+    assert (kept.provider, kept.kind, kept.error_code) == ("mango", "call", code)
 
 
 @pytest.mark.parametrize(
@@ -217,10 +223,14 @@ def test_bad_mango_events_get_a_clear_error_and_save_nothing(client, payload, st
         ({"create_time": None}, "missing_field"),
     ],
 )
-def test_bad_mango_summaries_are_refused(client, change, code):
+def test_unreadable_mango_summaries_are_quarantined(client, change, code):
     payload = {**mango_summary("e1", created=T0, talk=T0 + 5, ended=T0 + 60), **change}
-    _error(post_mango(client, MANGO_SUMMARY, payload), 422, code)
+    r = post_mango(client, MANGO_SUMMARY, payload)
+    assert r.status_code == 200 and r.json() == {
+        "status": "quarantined", "entry_id": None, "state": None, "code": code
+    }  # fmt: skip
     assert not Call.objects.exists()
+    assert QuarantinedEvent.objects.get().kind == "summary"
 
 
 def test_oversized_bodies_are_refused_before_they_are_read(client, settings):
@@ -265,7 +275,7 @@ def test_refusals_are_logged_without_the_callers_number(client, caplog):
         },
     )
     messages = " ".join(r.getMessage() for r in caplog.records)
-    assert "refused" in messages
+    assert "refused" in messages and "quarantine" in messages
     assert CALLER not in messages and CALLER[1:] not in messages
 
 
@@ -279,7 +289,12 @@ def _org():
 # --- Twilio ----------------------------------------------------------------------------------
 
 
-def test_a_twilio_call_through_its_statuses(client):
+@pytest.mark.parametrize("query, answered", [("", False), ("location=operator", True)])
+def test_a_twilio_callers_own_leg_is_the_platform_unless_its_url_says_operator(
+    client, query, answered
+):
+    """Twilio's inbound leg goes in-progress when Twilio answers to run the TwiML: not a
+    person. A deployment whose callback URL says ?location=operator is telling us it is."""
     base = {"CallSid": "CA1", "From": "+74951234567", "To": "+74950000001", "Direction": "inbound"}
     stamps = ["Mon, 03 Mar 2025 09:00:00 +0000", "Mon, 03 Mar 2025 09:00:20 +0000",
               "Mon, 03 Mar 2025 09:05:20 +0000"]  # fmt: skip
@@ -287,15 +302,18 @@ def test_a_twilio_call_through_its_statuses(client):
         zip(["ringing", "in-progress", "completed"], stamps, strict=True)
     ):
         r = twilio_post(client, {**base, "CallStatus": status, "Timestamp": stamp, "SequenceNumber": str(seq),
-                                 "CallDuration": "300" if status == "completed" else ""})  # fmt: skip
+                                 "CallDuration": "300" if status == "completed" else ""},
+                        query=query)  # fmt: skip
         assert r.status_code == 200
     call = Call.objects.get(provider="twilio")
-    assert (call.state, call.answered, call.wait_seconds, call.talk_seconds) == (
-        "disconnected",
-        True,
-        20,
-        300,
-    )
+    if answered:  # answered at +20 s, talked until +320 s
+        assert (call.state, call.answered, call.wait_seconds, call.talk_seconds) == (
+            "disconnected", True, 20, 300
+        )  # fmt: skip
+    else:  # she waited 320 s and nobody but the platform picked up
+        assert (call.state, call.answered, call.wait_seconds, call.talk_seconds) == (
+            "disconnected", False, 320, None
+        )  # fmt: skip
     assert call.caller_region == "RU-MOW"
 
 
@@ -321,12 +339,15 @@ def test_twilio_dialled_legs_belong_to_the_callers_call_and_name_the_operator(cl
     assert Call.objects.count() == 1 and call.direction == "incoming"
 
 
-def test_a_twilio_completed_callback_alone_is_enough(client):
+def test_a_twilio_completed_callback_alone_ends_the_call_but_is_no_answer(client):
+    """The number's own status callback (only "completed" for an incoming call): the call
+    began CallDuration before; without a <Dial> leg nobody is known to have answered."""
     twilio_post(client, {"CallSid": "CA9", "CallStatus": "completed", "CallDuration": "120",
                          "From": "+74951234567", "To": "+74950000001", "Direction": "inbound",
                          "Timestamp": "Mon, 03 Mar 2025 09:10:00 +0000"})  # fmt: skip
     call = Call.objects.get()
-    assert call.answered and call.talk_seconds == 120 and call.state == "disconnected"
+    assert (call.state, call.answered, call.wait_seconds) == ("disconnected", False, 120)
+    assert call.created_at.isoformat() == "2025-03-03T09:08:00+00:00"
 
 
 @pytest.mark.parametrize(
@@ -338,9 +359,11 @@ def test_a_twilio_completed_callback_alone_is_enough(client):
         ({"CallSid": "CA1", "CallStatus": "ringing"}, "location=moon", "unknown_location"),
     ],
 )
-def test_bad_twilio_callbacks_are_refused(client, params, query, code):
-    _error(twilio_post(client, params, query=query), 422, code)
+def test_unreadable_twilio_callbacks_are_quarantined(client, params, query, code):
+    r = twilio_post(client, params, query=query)
+    assert r.status_code == 200 and r.json()["code"] == code
     assert not Call.objects.exists()
+    assert QuarantinedEvent.objects.get().provider == "twilio"
 
 
 # --- plain JSON ------------------------------------------------------------------------------

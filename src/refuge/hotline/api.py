@@ -5,7 +5,12 @@ signature is checked here, in constant time, before anything is read), the plain
 by an API key of an organisation (role operator, manager or coordinator).
 
 Every refusal is ``{"code", "message", "details"}`` with a 4xx status, is logged with its code
-and never with the body (which holds the caller's number), and saves nothing.
+and never with the body (which holds the caller's number), and saves nothing: a wrong
+signature (403), a body too large (413) or a form that cannot be read (400). A Mango or
+Twilio event that is signed correctly but cannot be parsed is not refused: it is kept in
+quarantine without its phone numbers (services.event_quarantine) and answered 200
+``{"status": "quarantined"}``, since a PBX retries anything else, and the same unreadable
+event would come back for ever. The plain JSON webhook's sender sees its 4xx and fixes it.
 """
 
 from __future__ import annotations
@@ -14,11 +19,11 @@ import logging
 from datetime import date
 from typing import Any, Literal
 
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpRequest, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
-from pydantic import AwareDatetime, ConfigDict, ValidationError
 
 from refuge.core.access import principal, require
 from refuge.core.roles import can_take_calls, can_view_hotline_figures
@@ -33,55 +38,15 @@ router = Router(tags=["telephony"])
 # --- schemas ---------------------------------------------------------------------------------
 
 
-class TelephonyEventIn(Schema):
-    """One state change of a call, from any PBX (``POST /api/v1/telephony/events``).
-
-    Send one event per request, as it happens; repeats and any order are fine. A call is its
-    ``entry_id``; a call with several legs (transfers, parallel ringing) sends each leg's
-    events with its own ``leg_id`` and a ``seq`` that grows within the leg.
-    """
-
-    model_config = ConfigDict(extra="forbid")
-
-    entry_id: str = Field(
-        ..., min_length=1, max_length=128, description="The call's id at the PBX."
-    )
-    leg_id: str | None = Field(
-        None, min_length=1, max_length=128, description="The leg's id; the entry_id if omitted."
-    )
-    seq: int = Field(..., ge=0, le=2**53, description="Order of this event within its leg.")
-    state: Literal["appeared", "connected", "on_hold", "disconnected"]
-    at: AwareDatetime = Field(..., description="When it happened, ISO 8601 with a UTC offset.")
-    direction: Literal["incoming", "outgoing", "internal"] | None = None
-    line: str | None = Field(
-        None, max_length=64, description="The number or name of the line the call is on."
-    )
-    caller: str | None = Field(
-        None,
-        max_length=40,
-        description="The outside party's number (the caller, or who was called). Never stored: "
-        "it is turned into a keyed hash and a region, then dropped.",
-    )
-    caller_region: str | None = Field(
-        None, max_length=10, description="ISO 3166-2 region if the PBX knows it (IVR choice)."
-    )
-    location: Literal["ivr", "queue", "operator"] | None = Field(
-        None,
-        description="Where the call is. 'connected' counts as answered only at an operator "
-        "(or when not given).",
-    )
-    operator: str | None = Field(None, max_length=100, description="Extension or login.")
-    operator_group: str | None = Field(None, max_length=100)
-    disconnect_reason: str | None = Field(None, max_length=20)
-    talk_seconds: int | None = Field(
-        None, ge=0, le=86400, description="On 'disconnected': the talk time, if the PBX says."
-    )
-
-
 class IngestOut(Schema):
-    status: Literal["recorded", "duplicate"]
-    entry_id: str
-    state: str
+    """``quarantined``: the event was signed correctly but could not be read; it is kept
+    (without its phone numbers) for the hotline's managers and replayed once fixed, so the
+    PBX need not send it again."""
+
+    status: Literal["recorded", "duplicate", "quarantined"]
+    entry_id: str | None = None
+    state: str | None = None
+    code: str | None = None
 
 
 class ErrorOut(Schema):
@@ -167,6 +132,23 @@ def _form(request: HttpRequest) -> Any:
         return request.POST
     except RequestDataTooBig:
         raise adapters.EventError("too_large", "The event is too large.", status=413) from None
+    except (MultiPartParserError, TooManyFieldsSent):
+        # A multipart body without its boundary, or a flood of fields: nothing can be read,
+        # not even the signature, so nothing is kept.
+        raise adapters.EventError(
+            "bad_form",
+            "The form could not be read (a multipart body needs its boundary).",
+            status=400,
+        ) from None
+
+
+def _quarantine(provider: str, kind: str, body, exc: adapters.EventError, location: str = ""):
+    """A signed event we cannot read: kept for the managers, and the PBX is told 2xx."""
+    services.event_quarantine(provider=provider, kind=kind, body=body, error=exc,
+                              location=location)  # fmt: skip
+    return JsonResponse(
+        {"status": "quarantined", "entry_id": None, "state": None, "code": exc.code}
+    )
 
 
 def _ingest(provider: str, inbound: adapters.Inbound, organisation=None) -> JsonResponse:
@@ -200,16 +182,19 @@ _MANGO_FORM = {
 }
 
 
-def _mango(request: HttpRequest, parse) -> JsonResponse:
+def _mango(request: HttpRequest, parse, kind: str) -> JsonResponse:
     provider = "mango"
     try:
         form = _form(request)
         text = form.get("json", "")
         if not signatures.mango_verify(form.get("vpbx_api_key", ""), text, form.get("sign", "")):
             return _refuse(provider, "signature_invalid", "The signature does not match.", 403)
-        inbound = parse(text)
     except adapters.EventError as exc:
         return _refuse(provider, exc.code, exc.message, exc.status, exc.details)
+    try:
+        inbound = parse(text)
+    except adapters.EventError as exc:
+        return _quarantine(provider, kind, text, exc)
     return _ingest(provider, inbound)
 
 
@@ -226,7 +211,7 @@ def _mango(request: HttpRequest, parse) -> JsonResponse:
 def telephony_mango_call(request: HttpRequest):
     """Mango Office's ``/events/call`` notification (form fields ``vpbx_api_key``, ``sign``,
     ``json``). 403 unless ``sign`` = sha256(api key + json + salt)."""
-    return _mango(request, adapters.parse_mango_call)
+    return _mango(request, adapters.parse_mango_call, "call")
 
 
 @router.post(
@@ -238,7 +223,7 @@ def telephony_mango_call(request: HttpRequest):
 )
 def telephony_mango_summary(request: HttpRequest):
     """Mango Office's ``/events/summary`` notification, sent once when a call is over."""
-    return _mango(request, adapters.parse_mango_summary)
+    return _mango(request, adapters.parse_mango_summary, "summary")
 
 
 @router.post(
@@ -273,10 +258,14 @@ def telephony_twilio_status(request: HttpRequest):
         form = _form(request)
         if not signatures.twilio_verify(request):
             return _refuse(provider, "signature_invalid", "The signature does not match.", 403)
-        params = {name: form.get(name, "") for name in form}
-        inbound = adapters.parse_twilio_status(params, location=request.GET.get("location", ""))
     except adapters.EventError as exc:
         return _refuse(provider, exc.code, exc.message, exc.status, exc.details)
+    params = {name: form.get(name, "") for name in form}
+    location = request.GET.get("location", "")
+    try:
+        inbound = adapters.parse_twilio_status(params, location=location)
+    except adapters.EventError as exc:
+        return _quarantine(provider, "status", params, exc, location)
     return _ingest(provider, inbound)
 
 
@@ -287,35 +276,19 @@ def telephony_twilio_status(request: HttpRequest):
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"application/json": {"schema": TelephonyEventIn.model_json_schema()}},
+            "content": {"application/json": {"schema": adapters.PLAIN_EVENT.json_schema()}},
         }
     },
 )
 def telephony_events(request: HttpRequest):
     """A call event from any PBX, with an API key of the organisation whose calls these are
-    (``Authorization: Bearer …``, role operator, manager or coordinator). The body is
-    `TelephonyEventIn`; unknown fields are refused."""
+    (``Authorization: Bearer …``, role operator, manager or coordinator). The body is a
+    `PlainEvent` (see hotline/adapters.py); unknown fields are refused."""
     provider = "json"
     p = principal(request)
     require(p, can_take_calls)
     try:
-        body = _body(request)
-        try:
-            payload = TelephonyEventIn.model_validate_json(body)
-        except ValidationError as exc:
-            errors = exc.errors(include_input=False, include_url=False, include_context=False)
-            if any(e["type"] == "json_invalid" for e in errors):
-                raise adapters.EventError(
-                    "bad_json", "The body is not valid JSON.", status=400
-                ) from None
-            details = [
-                {"loc": [str(x) for x in e["loc"]], "msg": e["msg"], "type": e["type"]}
-                for e in errors
-            ]
-            raise adapters.EventError(
-                "validation_error", "The event does not match the schema.", details
-            ) from None
-        inbound = adapters.from_plain_json(payload)
+        inbound = adapters.from_plain_json(adapters.load_plain_event(_body(request)))
     except adapters.EventError as exc:
         return _refuse(provider, exc.code, exc.message, exc.status, exc.details)
     return _ingest(provider, inbound, organisation=p.organisation)

@@ -320,7 +320,7 @@ class ExtensionForm(forms.Form):
     user = forms.ModelChoiceField(label=_("Member of staff"), queryset=None)
     identity = forms.CharField(
         label=_("Extension"),
-        max_length=100,
+        max_length=255,
         help_text=_("As the PBX reports it: an extension number such as 101, or a client name."),
     )
 

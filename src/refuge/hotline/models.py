@@ -99,7 +99,8 @@ class OperatorExtension(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="hotline_extensions"
     )
-    identity = models.CharField(_("extension"), max_length=100, unique=True)
+    # A SIP address (up to 255 characters) or a Twilio client name can be an identity.
+    identity = models.CharField(_("extension"), max_length=255, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -129,7 +130,7 @@ class Call(models.Model):
     )
     state = models.CharField(max_length=14, choices=CallState.choices, default=CallState.APPEARED)
     operator_group = models.CharField(max_length=100, blank=True)
-    operator_extension = models.CharField(max_length=100, blank=True)
+    operator_extension = models.CharField(max_length=255, blank=True)
     answered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -214,6 +215,39 @@ class CallEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.call_id} {self.kind} {self.leg_id}#{self.seq}"
+
+
+class QuarantinedEvent(models.Model):
+    """A correctly signed PBX event that could not be read, kept so that nothing is lost.
+
+    The PBX was answered 2xx (it would otherwise retry for ever); the event waits here until
+    the parser is fixed and `refuge replay-calls --quarantine` records it. Every phone number
+    in it was replaced by its keyed hash (and the region it comes from) before it was stored:
+    "hmac:<key>:<region>:<source>", which is what the call would have kept anyway.
+    """
+
+    provider = models.CharField(max_length=10, choices=Provider.choices)
+    kind = models.CharField(max_length=10)  # "call", "summary" (Mango) or "status" (Twilio)
+    # The event as received, numbers replaced: {"json": …} (Mango) or {"params": …} (Twilio).
+    payload = models.JSONField()
+    location = models.CharField(max_length=10, blank=True)  # Twilio's ?location=
+    digest = models.CharField(max_length=64, unique=True)  # the same event is kept once
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    error_code = models.CharField(max_length=32)
+    error_field = models.CharField(max_length=64, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    times_received = models.PositiveIntegerField(default=1)
+    replayed_at = models.DateTimeField(null=True, blank=True)
+    # "recorded" or "duplicate" once replayed; "" while it still cannot be read.
+    outcome = models.CharField(max_length=16, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.kind} event ({self.error_code})"
 
 
 class ContactType(models.TextChoices):

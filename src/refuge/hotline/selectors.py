@@ -23,10 +23,10 @@ from django.utils import timezone
 
 from refuge.core import audit, crypto
 from refuge.core.access import Principal, audited_read
-from refuge.core.roles import Role, can_take_calls, can_view_hotline_figures
+from refuge.core.roles import Role, can_set_up_hotline, can_take_calls, can_view_hotline_figures
 
 from . import conf, windows
-from .models import Call, Callback, CallbackStatus, CallState, Line
+from .models import Call, Callback, CallbackStatus, CallState, Direction, Line, QuarantinedEvent
 
 
 def visible_calls(p: Principal) -> QuerySet[Call]:
@@ -57,9 +57,11 @@ def call_for_principal(p: Principal, pk: int) -> Call:
 
 
 def with_repeat_counts(qs: QuerySet[Call]) -> QuerySet[Call]:
-    """Each call with the number of earlier calls from the same number within the window."""
+    """Each call with the number of earlier calls from the same number within the window
+    (her calls: a callback we made to her number is not one)."""
     earlier = (
         Call.objects.filter(
+            direction=Direction.INCOMING,
             caller_key=OuterRef("caller_key"),
             created_at__lt=OuterRef("created_at"),
             created_at__gte=OuterRef("created_at") - conf.repeat_window(),
@@ -116,6 +118,17 @@ def live_queue(p: Principal, *, now: datetime | None = None) -> Queue:
         mine=[c for c in live if c.answered and c.answered_by_id == user_id and user_id],
         recent=recent,
     )
+
+
+def quarantine_for(p: Principal) -> QuerySet[QuarantinedEvent]:
+    """PBX events that could not be read: administrators see all; a manager those on her
+    organisation's lines and those whose line could not be told (they hold no number)."""
+    if p.role is None or not can_set_up_hotline(p.role):
+        raise PermissionDenied
+    rows = QuarantinedEvent.objects.all()
+    if p.role != Role.ADMIN:
+        rows = rows.filter(Q(organisation_id=p.org_id) | Q(organisation__isnull=True))
+    return rows
 
 
 def lines_for(p: Principal) -> QuerySet[Line]:

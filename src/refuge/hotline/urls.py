@@ -17,4 +17,5 @@ urlpatterns = [
     path("callbacks/<uuid:pk>/close/", views.callback_close, name="callback_close"),
     path("figures/", views.figures_page, name="figures"),
     path("set-up/", views.setup, name="setup"),
+    path("set-up/unreadable-events/", views.quarantine, name="quarantine"),
 ]

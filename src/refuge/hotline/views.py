@@ -447,3 +447,33 @@ def setup(request: HttpRequest) -> HttpResponse:
             "is_admin": is_admin,
         },
     )
+
+
+# --- PBX events that could not be read ------------------------------------------------------
+
+PROBLEMS = {
+    "missing_field": _("A field the call needs is missing."),
+    "invalid_field": _("A field has a value that cannot be read."),
+    "invalid_time": _("A time is not plausible (before 2000, or in the future)."),
+    "unknown_state": _("The call's state is not one we know."),
+    "unknown_location": _("The call's place in the PBX (IVR, queue, operator) is not one we know."),
+    "bad_json": _("The event is not readable JSON."),
+}
+
+
+@login_required
+@role_required(roles.can_set_up_hotline)
+def quarantine(request: HttpRequest) -> HttpResponse:
+    """Events the PBX signed correctly that could not be read: kept (without phone numbers)
+    until the software is fixed and they are replayed."""
+    p = principal(request)
+    rows = selectors.quarantine_for(p)
+    waiting = rows.filter(outcome="").count()
+    listed = list(rows.select_related("organisation")[:200])
+    for row in listed:
+        row.problem = PROBLEMS.get(row.error_code, _("The event could not be read."))
+    return render(
+        request,
+        "hotline/quarantine.html",
+        {"rows": listed, "waiting": waiting, "shown": len(listed), "total": rows.count()},
+    )

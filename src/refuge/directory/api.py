@@ -308,7 +308,9 @@ def _one(qs, **lookup: Any):
 def _route(path: str, name: str, **kwargs: Any):
     """A public GET operation and its preflight (OPTIONS, not in the document)."""
     preflight = _preflight_one if "{id}" in path else _preflight
-    router.add_api_operation(path, ["OPTIONS"], preflight, auth=None, include_in_schema=False)
+    router.add_api_operation(
+        path, ["OPTIONS"], preflight, auth=None, include_in_schema=False, url_name=name
+    )
     return router.get(path, auth=None, url_name=name, **kwargs)
 
 
@@ -332,7 +334,9 @@ def root(request: HttpRequest) -> HttpResponse:
 
 
 # HSDS clients join "/" to the base URL; the same document answers there (not listed twice).
-router.add_api_operation("/", ["OPTIONS"], _preflight, auth=None, include_in_schema=False)
+router.add_api_operation(
+    "/", ["OPTIONS"], _preflight, auth=None, include_in_schema=False, url_name="hsds_root_slash"
+)
 router.add_api_operation(
     "/", ["GET"], root, auth=None, include_in_schema=False, url_name="hsds_root_slash"
 )

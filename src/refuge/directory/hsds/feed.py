@@ -81,6 +81,7 @@ def as_uuid(value: str | None) -> uuid.UUID | None:
 
 
 NOTHING = Q(pk__in=[])
+EVERYTHING = Q(pk__isnull=False)  # not Q(): an empty Q vanishes when OR-ed with another
 
 
 # --- services (facilities) ---------------------------------------------------------------------
@@ -122,7 +123,7 @@ def _leaf_q(term: Term) -> Q:
     if term.code == "location.region":
         return Q(region__isnull=False)
     if term.code == "location.address_visibility":
-        return Q()
+        return EVERYTHING
     return NOTHING  # a root: only its children are attached to services
 
 
@@ -151,7 +152,7 @@ def term_q(term_id: str) -> Q:
 
 def taxonomy_q(taxonomy_id: str) -> Q:
     """Every public service carries terms of the Refuge taxonomy (at least its kind)."""
-    return Q() if str(as_uuid(taxonomy_id)) == TAXONOMY["id"] else NOTHING
+    return EVERYTHING if str(as_uuid(taxonomy_id)) == TAXONOMY["id"] else NOTHING
 
 
 def modified_q(after: datetime) -> Q:

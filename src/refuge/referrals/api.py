@@ -113,7 +113,7 @@ def _household(payload: HouseholdIn) -> dict:
 
 @router.post(
     "/placements/search",
-    response={200: SearchOut, **errors(403)},
+    response={200: SearchOut, **errors(400, 403)},
     summary="Rank every facility for one household",
 )
 def placement_search(request: HttpRequest, payload: HouseholdIn):
@@ -211,7 +211,7 @@ def referral_create(request: HttpRequest, payload: ReferralIn):
 
 @router.get(
     "/referrals/{referral_id}",
-    response={200: ReferralOut, **errors(403, 404)},
+    response={200: ReferralOut, **errors(400, 403, 404)},
     summary="A referral and its targets",
 )
 def referral_get(request: HttpRequest, referral_id: str):

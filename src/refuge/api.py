@@ -230,8 +230,9 @@ def complete_document(document: dict[str, Any]) -> dict[str, Any]:
 def _can_fail(parameter: dict[str, Any]) -> bool:
     """Whether validation can refuse this parameter (any text fits a plain string in a path)."""
     schema = parameter.get("schema", {})
-    plain = schema.get("type") == "string" and not (set(schema) - {"type", "title", "description"})
-    return parameter.get("required", False) and parameter.get("in") != "path" or not plain
+    any_text = schema.get("type") == "string" and not set(schema) - {"type", "title", "description"}
+    missing_can_fail = parameter.get("required", False) and parameter.get("in") != "path"
+    return missing_can_fail or not any_text
 
 
 def _operations(document: dict[str, Any]):

@@ -296,6 +296,14 @@ def test_the_export_command_validates_and_is_audited(network, tmp_path, hsds_dir
     assert AuditEvent.objects.filter(action="hsds.export").count() == 1
 
 
+def test_the_export_command_reports_a_table_the_official_datapackage_refuses(
+    network, tmp_path, hsds_dir, monkeypatch
+):
+    monkeypatch.setattr("refuge.directory.hsds.export.END_OF_DAY", "24:00")
+    with pytest.raises(CommandError, match=r"tabular schedule row 4 closes_at: .*time"):
+        call_command("export_hsds", str(tmp_path), "--validate", "--schemas", str(hsds_dir))
+
+
 # --- import ---------------------------------------------------------------------------------
 
 

@@ -281,9 +281,7 @@ def _facility_docs(pks: list, doc: Callable[[Facility], dict[str, Any] | None]) 
                 yield item
 
 
-def _list(
-    request: HttpRequest, q: Paged, pks: list, doc: Callable[[Facility], dict | None], **kw
-) -> HttpResponse:
+def _list(q: Paged, pks: list, doc: Callable[[Facility], dict | None], **kw) -> HttpResponse:
     if q.format == "ndjson":
         return _ndjson(_facility_docs(pks, doc))
     paging = feed.Paging.of(q.page, q.per_page, **kw)
@@ -364,7 +362,7 @@ def openapi(request: HttpRequest) -> HttpResponse:
 def services(request: HttpRequest, q: Query[ServicesQuery]) -> HttpResponse:
     pks = list(feed.service_pks(q.filters()))
     doc = _minimal if q.minimal else service_doc if q.full else service_list_doc
-    return _list(request, q, pks, doc, minimal=q.minimal)
+    return _list(q, pks, doc, minimal=q.minimal)
 
 
 @_route(
@@ -448,7 +446,7 @@ def service_at_locations(request: HttpRequest, q: Query[ServiceAtLocationsQuery]
     def doc(f: Facility) -> dict[str, Any] | None:
         return sal_doc(f, with_service=True) if q.full else sal_list_doc(f)
 
-    return _list(request, q, pks, doc)
+    return _list(q, pks, doc)
 
 
 @_route(

@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 # xdist workers; the suite parallelises per test file.
 WORKERS ?= auto
 
-.PHONY: demo test install messages chromium lint check bench clean
+.PHONY: demo test install messages chromium redocly lint check bench clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,16 @@ messages: $(STAMP)
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; }
 
+# Redocly lint for the OpenAPI document (tests/test_openapi_lint.py): the npm registry's package,
+# pinned, installed with the machine's npm into a git-ignored folder, and only when missing.
+REDOCLY_VERSION := 2.77.0
+REDOCLY := .tools/redocly/node_modules/.bin/redocly
+redocly: $(REDOCLY)
+$(REDOCLY):
+	@if command -v npm >/dev/null; then \
+	  npm install --silent --no-audit --no-fund --prefix .tools/redocly @redocly/cli@$(REDOCLY_VERSION); \
+	else echo "npm is missing: the Redocly lint test will be skipped"; fi
+
 demo: messages
 	REFUGE_MODE=demo $(BIN)/refuge demo
 
@@ -38,11 +48,11 @@ check: $(STAMP)
 	REFUGE_MODE=test $(BIN)/refuge makemigrations --check --dry-run
 	REFUGE_MODE=test $(BIN)/refuge check
 
-test: messages chromium lint check
+test: messages chromium redocly lint check
 	REFUGE_MODE=test $(BIN)/pytest -n $(WORKERS) --dist loadfile -q
 
 bench: $(STAMP)
 	$(PY) bench/run.py
 
 clean:
-	rm -rf $(VENV) var tests/screenshots
+	rm -rf $(VENV) var tests/screenshots .tools

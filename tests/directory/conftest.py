@@ -8,12 +8,17 @@ HSDS_DIR = REPO.parent / "shared" / "hsds-3.0"
 
 @pytest.fixture(scope="session")
 def hsds_dir() -> Path:
-    if not (HSDS_DIR / "schema" / "compiled" / "service.json").exists():
+    """The official HSDS 3.0 files where the commands look for them (REFUGE_HSDS_DIR, else
+    ../shared/hsds-3.0 from the repository root), read in place."""
+    from refuge.directory.hsds.schema import SchemasNotFound, find_hsds_dir
+
+    try:
+        return find_hsds_dir()
+    except SchemasNotFound:
         pytest.skip(
             f"The official HSDS 3.0 schemas are not at {HSDS_DIR} (../shared/hsds-3.0 from the "
-            "repository root); the HSDS validation tests need them."
+            "repository root) nor in REFUGE_HSDS_DIR; the HSDS validation tests need them."
         )
-    return HSDS_DIR
 
 
 @pytest.fixture(scope="session")

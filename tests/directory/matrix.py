@@ -1,4 +1,5 @@
 from refuge.core.roles import Role as R
+from refuge.directory.hsds.taxonomy import TAXONOMY, TERMS
 from refuge.directory.services import phone_add
 from tests.directory.factories import make_facility
 from tests.matrix_base import ALL_ROLES, Case, all_but, roles
@@ -50,26 +51,37 @@ CASES = [
     Case("directory:phone_remove", method="post", setup=_phone, allowed=MANAGERS, ok=302),
     # The HSDS read API is public: no key, no session.
     Case("api:hsds_root", allowed=ALL_ROLES, anon=200),
+    Case("api:hsds_root_slash", allowed=ALL_ROLES, anon=200),
+    Case("api:hsds_openapi", allowed=ALL_ROLES, anon=200),
     Case("api:hsds_services", allowed=ALL_ROLES, anon=200),
     Case(
         "api:hsds_service",
-        setup=lambda ctx: {"service_id": str(_public(ctx).hsds_id)},
+        setup=lambda ctx: {"id": str(_public(ctx).hsds_id)},
         allowed=ALL_ROLES,
         anon=200,
     ),
     Case("api:hsds_organizations", allowed=ALL_ROLES, anon=200),
     Case(
         "api:hsds_organization",
-        setup=lambda ctx: {
-            "organization_id": str(_public(ctx).organisation.directory_profile.hsds_id)
-        },
+        setup=lambda ctx: {"id": str(_public(ctx).organisation.directory_profile.hsds_id)},
         allowed=ALL_ROLES,
         anon=200,
     ),
     Case("api:hsds_service_at_locations", allowed=ALL_ROLES, anon=200),
     Case(
         "api:hsds_service_at_location",
-        setup=lambda ctx: {"sal_id": str(_public(ctx).hsds_sal_id)},
+        setup=lambda ctx: {"id": str(_public(ctx).hsds_sal_id)},
+        allowed=ALL_ROLES,
+        anon=200,
+    ),
+    Case("api:hsds_taxonomies", allowed=ALL_ROLES, anon=200),
+    Case(
+        "api:hsds_taxonomy", setup=lambda ctx: {"id": TAXONOMY["id"]}, allowed=ALL_ROLES, anon=200
+    ),
+    Case("api:hsds_taxonomy_terms", allowed=ALL_ROLES, anon=200),
+    Case(
+        "api:hsds_taxonomy_term",
+        setup=lambda ctx: {"id": TERMS["service"].id},
         allowed=ALL_ROLES,
         anon=200,
     ),

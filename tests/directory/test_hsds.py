@@ -13,7 +13,7 @@ from refuge.directory.hours import DAY, Window, dumps
 from refuge.directory.hsds.export import write_export
 from refuge.directory.hsds.importer import ImportRejected, import_hsds
 from refuge.directory.hsds.schema import errors_of
-from refuge.directory.hsds.tabular import TABLES, typed
+from refuge.directory.hsds.tabular import OFFICIAL, TABLES, table_schema, typed
 from refuge.directory.hsds.taxonomy import TAXONOMY_NAME
 from refuge.directory.models import Facility, HouseRules, Phone
 from refuge.directory.services import facility_hours_set, phone_add
@@ -38,6 +38,7 @@ def network(orgs):
         address_visibility="public",
         address="Lenina 1",
         locality="Tula",
+        postal_code="300041",
         region="RU-TUL",
         latitude=54.19,
         longitude=37.62,
@@ -132,7 +133,55 @@ def test_taxonomy_and_capacity_extension_validate(exported, schemas):
         assert errors_of(schemas.entity("service_capacity"), capacity) == []
 
 
-def test_the_tabular_package_validates_and_its_links_hold(exported, schemas):
+def _frictionless_errors(package) -> list:
+    report = package.validate()
+    return report.flatten(["rowNumber", "fieldName", "type", "note"])
+
+
+def test_the_tabular_package_validates_against_the_official_datapackage(exported, hsds_dir):
+    """frictionless, with the official datapackage.json read where it is, over our files."""
+    from frictionless import Package
+
+    official = json.loads((hsds_dir / "datapackage.json").read_text(encoding="utf-8"))
+    package = Package(official, basepath=str(exported / "tabular"))
+    assert _frictionless_errors(package) == []
+    # Every official table is there, with every official column in the official order.
+    for resource in official["resources"]:
+        with (exported / "tabular" / resource["path"]).open(encoding="utf-8") as handle:
+            header = next(csv.reader(handle))
+        assert header == [f["name"] for f in resource["schema"]["fields"]], resource["path"]
+    # And the package describes itself the same way (plus the capacity extension).
+    assert _frictionless_errors(Package(str(exported / "tabular" / "datapackage.json"))) == []
+    # The check can fail: "24:00" is not a time, a required cell cannot be empty.
+    schedules = exported / "tabular" / "schedules.csv"
+    schedules.write_text(schedules.read_text().replace("23:59:59", "24:00"), encoding="utf-8")
+    services = exported / "tabular" / "services.csv"
+    services.write_text(services.read_text().replace(",active,", ",,"), encoding="utf-8")
+    found = {
+        (e[1], e[2])
+        for e in _frictionless_errors(Package(official, basepath=str(exported / "tabular")))
+    }
+    assert ("closes_at", "type-error") in found and ("status", "constraint-error") in found
+
+
+def test_the_package_describes_the_official_tables_as_the_official_descriptor_does(hsds_dir):
+    official = json.loads((hsds_dir / "datapackage.json").read_text(encoding="utf-8"))
+    assert [r["name"] for r in official["resources"]] == list(OFFICIAL)
+    for resource in official["resources"]:
+        theirs = resource["schema"]
+        expected = {
+            "fields": [
+                {k: v for k, v in f.items() if k in {"name", "type", "format", "constraints"}}
+                for f in theirs["fields"]
+            ],
+            "primaryKey": theirs["primaryKey"],
+            **({"foreignKeys": theirs["foreignKeys"]} if theirs.get("foreignKeys") else {}),
+        }
+        assert table_schema(resource["name"]) == expected, resource["name"]
+        assert TABLES[resource["name"]][0] == resource["path"]
+
+
+def test_the_tabular_rows_validate_and_their_links_hold(exported, schemas):
     directory = exported / "tabular"
     package = json.loads((directory / "datapackage.json").read_text(encoding="utf-8"))
     assert {r["path"] for r in package["resources"]} == {path for path, _cols in TABLES.values()}
@@ -141,16 +190,16 @@ def test_the_tabular_package_validates_and_its_links_hold(exported, schemas):
         with (directory / path).open(encoding="utf-8") as handle:
             reader = csv.DictReader(handle)
             assert reader.fieldnames == columns
-            schema = schemas.entity_schema(entity)
-            validator = _tabular_validator(schemas, entity)
-            rows[entity] = []
-            for i, row in enumerate(reader):
-                item = typed(row, schema["properties"], schema.get("required", []))
-                assert errors_of(validator, item, f"{path}[{i}]") == []
-                for column in schema.get("tabular_required", []):
-                    assert item.get(column), (path, i, column)
-                rows[entity].append(item)
+            rows[entity] = list(reader)
+        schema = schemas.entity_schema(entity)
+        validator = _tabular_validator(schemas, entity)
+        for i, row in enumerate(rows[entity]):
+            item = typed(row, schema["properties"], schema.get("required", []))
+            assert errors_of(validator, item, f"{path}[{i}]") == []
+            for column in schema.get("tabular_required", []):
+                assert item.get(column), (path, i, column)
     ids = {entity: {r["id"] for r in found} for entity, found in rows.items()}
+    assert rows["service"] and rows["address"] and rows["schedule"]
     assert {r["organization_id"] for r in rows["service"]} <= ids["organization"]
     assert {r["service_id"] for r in rows["service_at_location"]} <= ids["service"]
     assert {r["location_id"] for r in rows["service_at_location"]} <= ids["location"]
@@ -178,10 +227,34 @@ def test_confidential_and_professional_locations_and_phones_never_appear(exporte
                 assert secret not in text, (path.name, secret)
     services = {s["name"]: s for s in _load(exported, "services")}
     assert "Unlisted house" not in services
-    assert "service_at_locations" not in services["Hidden house"]
-    assert services["Hidden house"]["service_areas"][0]["name"] == "Moscow"
+    assert "service_at_locations" not in services["Pro house"]
+    assert services["Pro house"]["service_areas"][0]["name"] == "Moscow"
     sal_services = {s["service"]["name"] for s in _load(exported, "service_at_locations")}
-    assert "Hidden house" not in sal_services and "Pro house" not in sal_services
+    assert "Pro house" not in sal_services
+
+
+def test_a_confidential_shelter_is_never_named(network, orgs, tmp_path):
+    """Issue 14 (L5): the help pages say only "a confidential shelter in this region"; the feed
+    leaves it out whole: its name, its region, its free beds, and an organisation that has
+    nothing else public."""
+    from refuge.core.services import organisation_create
+
+    alone = organisation_create(
+        by=None, slug="safe-house", name="Safe House Ryazan", kind="shelter"
+    )
+    make_facility(
+        alone,
+        "Safe house for trafficking victims, Ryazan",
+        kind="trafficking_safe_house",
+        region="RU-RYA",
+    )
+    write_export(tmp_path)
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            text = path.read_text(encoding="utf-8")
+            for name in ("Hidden house", "victims, Ryazan", "Safe House Ryazan"):
+                assert name not in text, (path.name, name)
+            assert str(network["hidden"].hsds_id) not in text
 
 
 def test_house_rules_travel_as_attributes_under_the_refuge_taxonomy(exported, network):
@@ -212,15 +285,23 @@ def test_capacity_uses_the_service_capacity_shape_only_where_published(exported,
     assert capacity["unit"]["identifier"] == "bed"
     assert (capacity["available"], capacity["maximum"]) == (6, 7)
     assert capacity["updated"].endswith("Z")
-    # The confidential house chose to publish its free beds too (a number, not a place).
-    assert services["Hidden house"]["capacities"][0]["available"] == 3
-    others = set(services) - {"Open shelter", "Hidden house"}
+    # The confidential house chose to publish its free beds too, but it is not in the feed.
+    assert "Hidden house" not in services
+    others = set(services) - {"Open shelter"}
     assert all("capacities" not in services[name] for name in others)
 
 
 def test_the_export_command_validates_and_is_audited(network, tmp_path, hsds_dir):
     call_command("export_hsds", str(tmp_path), "--validate", "--schemas", str(hsds_dir))
     assert AuditEvent.objects.filter(action="hsds.export").count() == 1
+
+
+def test_the_export_command_reports_a_table_the_official_datapackage_refuses(
+    network, tmp_path, hsds_dir, monkeypatch
+):
+    monkeypatch.setattr("refuge.directory.hsds.export.END_OF_DAY", "24:00")
+    with pytest.raises(CommandError, match=r"tabular schedule row 4 closes_at: .*time"):
+        call_command("export_hsds", str(tmp_path), "--validate", "--schemas", str(hsds_dir))
 
 
 # --- import ---------------------------------------------------------------------------------
@@ -247,6 +328,30 @@ def test_the_official_examples_import_cleanly_and_idempotently(db, schemas, hsds
     )
     assert AuditEvent.objects.count() == events + 1  # only the import itself is recorded
     assert Facility.objects.count() == 1 and Phone.objects.count() == 1
+
+
+def test_the_official_tabular_examples_import_idempotently(db, schemas, hsds_dir):
+    """The CSV package of the specification's examples, as the JSON ones: the same facility,
+    and nothing changes the second time."""
+    report = import_hsds(hsds_dir / "examples" / "csv", schemas=schemas)
+    assert (report.organisations_created, report.facilities_created) == (1, 1)
+    facility = Facility.objects.get(hsds_id="ac148810-d857-441c-9679-408f346de14b")
+    assert facility.name == "Community Counselling"
+    assert facility.organisation.name == "Example Organization Inc."
+    assert facility.address == "1-30 Main Street, MyVillage" and facility.locality == "MyCity"
+    assert facility.rules.min_age == 12 and facility.rules.staff_languages == ["ur"]
+    assert list(facility.phones.values_list("number", flat=True)) == ["+441234234567"]
+    assert facility.opening_hours == dumps([Window((3, 4), 600, 1080)])
+    events = AuditEvent.objects.count()
+    for _ in range(2):
+        again = import_hsds(hsds_dir / "examples" / "csv", schemas=schemas)
+        assert (again.facilities_created, again.facilities_updated) == (0, 0)
+        assert again.facilities_unchanged == 1
+    assert AuditEvent.objects.count() == events + 2  # only the imports themselves
+    assert Facility.objects.count() == 1 and Phone.objects.count() == 1
+    # And the JSON examples describe the same service: importing them changes nothing.
+    json_report = import_hsds(hsds_dir / "examples" / "service_full.json", schemas=schemas)
+    assert json_report.facilities_created == 0
 
 
 @pytest.mark.parametrize(
@@ -375,9 +480,9 @@ def test_opening_hours_are_weekly_schedules_in_local_time(exported, network, sch
     )
     schedules = sorted(service["schedules"], key=lambda s: s["byday"])
     assert [(s["byday"], s["opens_at"], s["closes_at"]) for s in schedules] == [
-        ("MO,TU,WE,TH,FR", "09:00", "18:00"),
-        ("SA", "10:00", "14:00"),
-        ("SU", "18:00", "24:00"),
+        ("MO,TU,WE,TH,FR", "09:00:00", "18:00:00"),
+        ("SA", "10:00:00", "14:00:00"),
+        ("SU", "18:00:00", "23:59:59"),  # until midnight, as HSDS says it
     ]
     for schedule in schedules:
         assert (schedule["freq"], schedule["wkst"], schedule["timezone"]) == ("WEEKLY", "MO", 3)
@@ -388,6 +493,13 @@ def test_opening_hours_are_weekly_schedules_in_local_time(exported, network, sch
     assert others and not any("schedules" in s for s in others)
     rows = list(csv.DictReader((exported / "tabular" / "schedules.csv").open(encoding="utf-8")))
     assert len(rows) == 3 and {r["service_id"] for r in rows} == {service["id"]}
+    # The tabular form carries the same values as the JSON one.
+    by_id = {s["id"]: s for s in schedules}
+    for row in rows:
+        assert (row["opens_at"], row["closes_at"]) == (
+            by_id[row["id"]]["opens_at"],
+            by_id[row["id"]]["closes_at"],
+        )
 
 
 def test_the_tabular_package_round_trips_the_hours(network, schemas, tmp_path):

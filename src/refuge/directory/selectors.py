@@ -119,6 +119,21 @@ def can_see_locality(p: Principal, facility: Facility) -> bool:
     )
 
 
+# A shelter whose address is confidential is never named to the public (the help pages count
+# it, "a confidential shelter in this region: call ..."; the public HSDS feed leaves it out):
+# its name ("Safe house for trafficking victims, Ryazan") and region together give it away.
+CONFIDENTIAL_SHELTER = Q(
+    address_visibility=AddressVisibility.CONFIDENTIAL, kind__in=list(ACCOMMODATION_KINDS)
+)
+
+
+def is_confidential_shelter(facility: Facility) -> bool:
+    return (
+        facility.address_visibility == AddressVisibility.CONFIDENTIAL
+        and facility.kind in ACCOMMODATION_KINDS
+    )
+
+
 def phones_for(p: Principal, phones: list[Phone]) -> list[Phone]:
     """Every member of staff sees professionals-only phones (a way to reach a shelter is not
     its location); anyone else sees the public ones."""

@@ -153,6 +153,7 @@ def phone_add(
             phone.id = phone_id
         phone.save()
         if facility is not None:
+            _touch(facility)
             _audit(by, "facility.phone_add", facility, phone=str(phone.pk))
         else:
             audit.record(
@@ -173,6 +174,7 @@ def phone_remove(*, by: Principal, phone: Phone) -> None:
         pk = phone.pk
         phone.delete()
         if facility is not None:
+            _touch(facility)
             _audit(by, "facility.phone_remove", facility, phone=str(pk))
 
 
@@ -447,6 +449,14 @@ def facility_hours_set(
 # --- services ----------------------------------------------------------------------------------
 
 
+def _touch(facility: Facility) -> None:
+    """A change to what the facility publishes (phones, services) is a change of the facility:
+    its "last changed" and HSDS ``last_modified`` move, so ``modified_after`` finds it."""
+    now = timezone.now()
+    Facility.objects.filter(pk=facility.pk).update(updated_at=now)
+    facility.updated_at = now
+
+
 def _set_services(facility: Facility, services: dict[str, str] | list[str]) -> list[str]:
     wanted = services if isinstance(services, dict) else {k: "" for k in services}
     if unknown := set(wanted) - set(ServiceKind.values):
@@ -476,6 +486,7 @@ def facility_services_set(
     with transaction.atomic():
         changed = _set_services(facility, services)
         if changed:
+            _touch(facility)
             _audit(by, "facility.services_update", facility, changes=sorted(changed))
     return changed
 
@@ -569,5 +580,10 @@ def phones_replace(
             Phone.objects.filter(pk__in=gone).delete()
             changed = True
         if changed and facility is not None:
+            _touch(facility)
             _audit(by, "facility.phones_replace", facility, count=len(phones))
+        elif changed:
+            OrganisationProfile.objects.filter(organisation=organisation).update(
+                updated_at=timezone.now()
+            )
     return changed

@@ -24,7 +24,6 @@ from django.db.models import Prefetch, QuerySet
 from refuge.directory import hours as opening_hours
 from refuge.directory.hours_display import lines as hours_lines
 from refuge.directory.models import (
-    ACCOMMODATION_KINDS,
     AddressVisibility,
     ContactVisibility,
     Facility,
@@ -34,6 +33,7 @@ from refuge.directory.models import (
     Region,
     ServiceKind,
 )
+from refuge.directory.selectors import is_confidential_shelter
 
 from . import labels
 from .conf import PUBLIC_LANGUAGES
@@ -159,7 +159,7 @@ def _public_facilities() -> QuerySet[Facility]:
 
 
 def is_hidden_shelter(f: Facility) -> bool:
-    return f.address_visibility == AddressVisibility.CONFIDENTIAL and f.kind in ACCOMMODATION_KINDS
+    return is_confidential_shelter(f)
 
 
 def _public_record(f: Facility, country: str) -> PublicService:

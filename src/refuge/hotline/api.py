@@ -25,6 +25,7 @@ from django.http.multipartparser import MultiPartParserError
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
+from refuge.api_responses import errors
 from refuge.core.access import principal, require
 from refuge.core.roles import can_take_calls, can_view_hotline_figures
 from refuge.core.services import ServiceError
@@ -47,12 +48,6 @@ class IngestOut(Schema):
     entry_id: str | None = None
     state: str | None = None
     code: str | None = None
-
-
-class ErrorOut(Schema):
-    code: str
-    message: str
-    details: Any = None
 
 
 class RangeIn(Schema):
@@ -89,7 +84,9 @@ class StatsOut(Schema):
     unmet_requests: int
 
 
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 409: ErrorOut, 413: ErrorOut, 422: ErrorOut}
+# What a webhook refuses (401 for a missing key and 422 are added by refuge.api where they apply).
+WEBHOOK_ERRORS = errors(400, 403, 409, 413, 422)
+FIGURES_ERRORS = errors(400, 403)
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -204,7 +201,7 @@ def _mango(request: HttpRequest, parse, kind: str) -> JsonResponse:
 @router.post(
     "/telephony/mango/events/call",
     auth=None,
-    response={200: IngestOut, **ERRORS},
+    response={200: IngestOut, **WEBHOOK_ERRORS},
     summary="Mango Office VPBX: call state event",
     openapi_extra=_MANGO_FORM,
 )
@@ -217,7 +214,7 @@ def telephony_mango_call(request: HttpRequest):
 @router.post(
     "/telephony/mango/events/summary",
     auth=None,
-    response={200: IngestOut, **ERRORS},
+    response={200: IngestOut, **WEBHOOK_ERRORS},
     summary="Mango Office VPBX: call summary",
     openapi_extra=_MANGO_FORM,
 )
@@ -229,7 +226,7 @@ def telephony_mango_summary(request: HttpRequest):
 @router.post(
     "/telephony/twilio/status",
     auth=None,
-    response={200: IngestOut, **ERRORS},
+    response={200: IngestOut, **WEBHOOK_ERRORS},
     summary="Twilio: voice status callback",
     openapi_extra={
         "parameters": [
@@ -271,7 +268,7 @@ def telephony_twilio_status(request: HttpRequest):
 
 @router.post(
     "/telephony/events",
-    response={200: IngestOut, **ERRORS},
+    response={200: IngestOut, **WEBHOOK_ERRORS},
     summary="Any other PBX: one call event as JSON",
     openapi_extra={
         "requestBody": {
@@ -310,7 +307,7 @@ def _range(q: RangeIn) -> tuple[date, date]:
 
 @router.get(
     "/hotline/calls",
-    response={200: list[CallOut], **ERRORS},
+    response={200: list[CallOut], **FIGURES_ERRORS},
     tags=["hotline"],
     summary="Calls of a period, one item per call",
 )
@@ -344,7 +341,7 @@ def hotline_calls(request: HttpRequest, q: Query[RangeIn]):
 
 @router.get(
     "/hotline/stats",
-    response={200: StatsOut, **ERRORS},
+    response={200: StatsOut, **FIGURES_ERRORS},
     tags=["hotline"],
     summary="Hotline figures of a period",
 )

@@ -8,6 +8,7 @@ from typing import Literal
 from django.http import Http404, HttpRequest
 from ninja import Field, Router, Schema, Status
 
+from refuge.api_responses import errors
 from refuge.cases.models import Client
 from refuge.cases.services import client_create
 from refuge.core.access import principal, require
@@ -111,7 +112,9 @@ def _household(payload: HouseholdIn) -> dict:
 
 
 @router.post(
-    "/placements/search", response=SearchOut, summary="Rank every facility for one household"
+    "/placements/search",
+    response={200: SearchOut, **errors(400, 403)},
+    summary="Rank every facility for one household",
 )
 def placement_search(request: HttpRequest, payload: HouseholdIn):
     p = principal(request)
@@ -182,7 +185,7 @@ def _out(p, referral: Referral) -> dict:
 
 @router.post(
     "/referrals",
-    response={201: ReferralOut},
+    response={201: ReferralOut, **errors(400, 403, 404, 409)},
     summary="Refer a household to one or several facilities",
 )
 def referral_create(request: HttpRequest, payload: ReferralIn):
@@ -206,10 +209,19 @@ def referral_create(request: HttpRequest, payload: ReferralIn):
     return Status(201, _out(p, referral))
 
 
-@router.get("/referrals/{referral_id}", response=ReferralOut, summary="A referral and its targets")
+@router.get(
+    "/referrals/{referral_id}",
+    response={200: ReferralOut, **errors(400, 403, 404)},
+    summary="A referral and its targets",
+)
 def referral_get(request: HttpRequest, referral_id: str):
     p, referral = _visible_referral(request, referral_id)
     return _out(p, referral)
+
+
+# A change of state: refused by a rule (400), by the role or side (403), unknown (404), or
+# overtaken by another change (409).
+CHANGE_ERRORS = errors(400, 403, 404, 409)
 
 
 def _facility(facility_id: str) -> Facility:
@@ -220,7 +232,9 @@ def _facility(facility_id: str) -> Facility:
 
 
 @router.post(
-    "/referrals/{referral_id}/targets/{facility_id}/accept", response=ReferralOut, summary="Accept"
+    "/referrals/{referral_id}/targets/{facility_id}/accept",
+    response={200: ReferralOut, **CHANGE_ERRORS},
+    summary="Accept",
 )
 def referral_accept(request: HttpRequest, referral_id: str, facility_id: str):
     p, referral = _visible_referral(request, referral_id)
@@ -231,7 +245,7 @@ def referral_accept(request: HttpRequest, referral_id: str, facility_id: str):
 
 @router.post(
     "/referrals/{referral_id}/targets/{facility_id}/decline",
-    response=ReferralOut,
+    response={200: ReferralOut, **CHANGE_ERRORS},
     summary="Decline with a coded reason",
 )
 def referral_decline(request: HttpRequest, referral_id: str, facility_id: str, payload: DeclineIn):
@@ -243,7 +257,11 @@ def referral_decline(request: HttpRequest, referral_id: str, facility_id: str, p
     return _out(p, referral)
 
 
-@router.post("/referrals/{referral_id}/withdraw", response=ReferralOut, summary="Withdraw (sender)")
+@router.post(
+    "/referrals/{referral_id}/withdraw",
+    response={200: ReferralOut, **CHANGE_ERRORS},
+    summary="Withdraw (sender)",
+)
 def referral_withdraw(request: HttpRequest, referral_id: str):
     p, referral = _visible_referral(request, referral_id)
     services.referral_withdraw(by=p, referral=referral)
@@ -253,7 +271,7 @@ def referral_withdraw(request: HttpRequest, referral_id: str):
 
 @router.post(
     "/referrals/{referral_id}/arrive",
-    response=ReferralOut,
+    response={200: ReferralOut, **CHANGE_ERRORS},
     summary="She arrived: the hold becomes a stay",
 )
 def referral_arrive(request: HttpRequest, referral_id: str):

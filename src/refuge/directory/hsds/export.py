@@ -1,8 +1,11 @@
 """The public profile as HSDS 3.0 documents (used by `refuge export-hsds` and the read API).
 
-What is public: active, publicly listed facilities of active organisations; a location only
-when the address is public; public phones only; live availability (the 3.1-dev
-``service_capacity`` shape, under ``capacities``) only where the facility chose to publish it.
+What is public: active, publicly listed facilities of active organisations, except shelters
+whose address is confidential, which are never named (the help pages only count them: "a
+confidential shelter in this region"); a location only when the address is public, and an
+address only when it is complete (HSDS requires street, town, region, postal code and country);
+public phones only; live availability (the 3.1-dev ``service_capacity`` shape, under
+``capacities``) only where the facility chose to publish it.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from refuge.directory.models import (
     ServiceKind,
 )
 from refuge.directory.regions import country_name
+from refuge.directory.selectors import CONFIDENTIAL_SHELTER
 
 from .taxonomy import RULE_TERMS, TAXONOMY, TERMS, stable_id, taxonomy_terms
 
@@ -82,9 +86,16 @@ def _put(doc: dict[str, Any], key: str, value: Any) -> None:
 # --- querysets -------------------------------------------------------------------------------
 
 
+def listed_facilities() -> QuerySet[Facility]:
+    """The facilities of the public profile, without what their documents need."""
+    return Facility.objects.filter(
+        is_active=True, listed_publicly=True, organisation__is_active=True
+    ).exclude(CONFIDENTIAL_SHELTER)
+
+
 def public_facilities() -> QuerySet[Facility]:
     return (
-        Facility.objects.filter(is_active=True, listed_publicly=True, organisation__is_active=True)
+        listed_facilities()
         .select_related(
             "organisation", "organisation__directory_profile", "region", "rules", "availability"
         )
@@ -105,9 +116,7 @@ def public_facilities() -> QuerySet[Facility]:
 
 def public_organisations() -> QuerySet[Organisation]:
     """Organisations with at least one facility in the public profile."""
-    listed = Facility.objects.filter(
-        is_active=True, listed_publicly=True, organisation__is_active=True
-    ).values("organisation_id")
+    listed = listed_facilities().values("organisation_id")
     return (
         Organisation.objects.filter(pk__in=listed, directory_profile__isnull=False)
         .select_related("directory_profile")
@@ -313,9 +322,20 @@ def _utc_offset(f: Facility, at: datetime) -> float | None:
     return int(hours_) if hours_.is_integer() else hours_
 
 
+def hsds_time(minutes: int) -> str:
+    """A time of day as HSDS writes it (a Table Schema ``time``, HH:MM:SS). The end of the day
+    is 23:59:59, HSDS's way of saying "until midnight" (24:00 is not a time of day)."""
+    if minutes >= hours.DAY:
+        return END_OF_DAY
+    return hours.hhmm(minutes) + ":00"
+
+
+END_OF_DAY = "23:59:59"
+
+
 def schedules_for(f: Facility, *, at: datetime) -> list[dict[str, Any]]:
     """Opening hours as HSDS schedules: one weekly schedule per window, local times (closing at
-    the end of the day is "24:00"), with the UTC offset of the facility's country at `at`."""
+    the end of the day is 23:59:59), with the UTC offset of the facility's country at `at`."""
     try:
         windows = hours.normalise(hours.loads(f.opening_hours))
     except ValueError:
@@ -324,7 +344,7 @@ def schedules_for(f: Facility, *, at: datetime) -> list[dict[str, Any]]:
     out = []
     for w in windows:
         byday = ",".join(ICAL_DAYS[d] for d in w.days)
-        opens, closes = hours.hhmm(w.opens), hours.hhmm(w.closes)
+        opens, closes = hsds_time(w.opens), hsds_time(w.closes)
         doc: dict[str, Any] = {
             "id": stable_id(f.hsds_id, "schedule", byday, opens, closes),
             "service_id": str(f.hsds_id),
@@ -334,7 +354,9 @@ def schedules_for(f: Facility, *, at: datetime) -> list[dict[str, Any]]:
             "opens_at": opens,
             "closes_at": closes,
             "description": (
-                "Open 24 hours." if (w.opens, w.closes) == (0, hours.DAY) else f"{opens}–{closes}"
+                "Open 24 hours."
+                if (w.opens, w.closes) == (0, hours.DAY)
+                else f"{hours.hhmm(w.opens)}–{hours.hhmm(w.closes)}"
             )
             + " Local time.",
         }
@@ -389,20 +411,13 @@ def location_doc(f: Facility) -> dict[str, Any] | None:
     if has_point:
         doc["latitude"] = f.latitude
         doc["longitude"] = f.longitude
-    if f.address or f.locality:
-        region = f.region.name_en if f.region else ""
-        doc["addresses"] = [
-            {
-                "id": stable_id(f.hsds_location_id, "address"),
-                "address_1": f.address,
-                "city": f.locality,
-                "region": region,
-                "state_province": region,
-                "postal_code": f.postal_code,
-                "country": f.region.country if f.region else f.country,
-                "address_type": "physical",
-            }
-        ]
+    address = _address(f)
+    if address is not None:
+        doc["addresses"] = [address]
+    elif f.address or f.locality:
+        # Too little for an HSDS address (postal code or region unknown): said in words.
+        where = ", ".join(x for x in (f.address, f.locality, f.postal_code) if x)
+        doc["description"] = f"Address: {where}."
     rules = _rules(f)
     if rules is not None and rules.wheelchair_accessible:
         doc["accessibility"] = [
@@ -412,6 +427,34 @@ def location_doc(f: Facility) -> dict[str, Any] | None:
             }
         ]
     return doc
+
+
+def _address(f: Facility) -> dict[str, Any] | None:
+    """The public address, only when every field HSDS requires of one is known."""
+    country = f.region.country if f.region else f.country
+    region = f.region.name_en if f.region else ""
+    if not (f.address and f.locality and region and f.postal_code and country):
+        return None
+    return {
+        "id": stable_id(f.hsds_location_id, "address"),
+        "address_1": f.address,
+        "city": f.locality,
+        "region": region,
+        "state_province": region,
+        "postal_code": f.postal_code,
+        "country": country,
+        "address_type": "physical",
+    }
+
+
+def modified_at(f: Facility) -> datetime:
+    """When the service's public record last changed: the facility, its house rules or its
+    organisation's profile (phones and services offered touch the facility)."""
+    stamps = [f.updated_at, f.organisation.directory_profile.updated_at]
+    rules = _rules(f)
+    if rules is not None:
+        stamps.append(rules.updated_at)
+    return max(s for s in stamps if s is not None)
 
 
 def organisation_basics(org: Organisation) -> dict[str, Any]:
@@ -456,7 +499,7 @@ def service_basics(f: Facility) -> dict[str, Any]:
         _put(doc, "eligibility_description", eligibility_text(rules))
         if rules.min_age is not None:
             doc["minimum_age"] = rules.min_age
-    doc["last_modified"] = _iso(f.updated_at)
+    doc["last_modified"] = _iso(modified_at(f))
     return doc
 
 

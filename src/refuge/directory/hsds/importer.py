@@ -498,6 +498,13 @@ def _plan_facilities(c: _Collected, report: ImportReport) -> list[_FacilityPlan]
 ICAL_DAYS = {"MO": 0, "TU": 1, "WE": 2, "TH": 3, "FR": 4, "SA": 5, "SU": 6}
 
 
+def _closes(text: str) -> int:
+    """A closing time in minutes; 23:59 (HSDS's "until midnight", with or without seconds)
+    is the end of the day, so that the export's 23:59:59 comes back as it went out."""
+    minutes = hours.parse_hhmm(text)
+    return hours.DAY if minutes == hours.DAY - 1 else minutes
+
+
 def _hours(schedules: list[dict[str, Any]], report: ImportReport, name: str) -> list[dict]:
     """Weekly opening hours from HSDS schedules (local times; a time zone suffix is ignored).
     Schedules that are not plain weekly hours (monthly, dated, without times) are left out
@@ -514,7 +521,7 @@ def _hours(schedules: list[dict[str, Any]], report: ImportReport, name: str) -> 
                 hours.Window(
                     days=tuple(sorted({ICAL_DAYS[c] for c in codes})),
                     opens=hours.parse_hhmm(item["opens_at"]),
-                    closes=hours.parse_hhmm(item["closes_at"]),
+                    closes=_closes(item["closes_at"]),
                 )
             )
         except (KeyError, ValueError):

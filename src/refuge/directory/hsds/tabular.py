@@ -14,122 +14,201 @@ import json
 from pathlib import Path
 from typing import Any
 
-# entity -> (file, columns). The columns are those of the HSDS 3.0 tables (and the 3.1-dev
-# extension for capacity) that this project writes.
-TABLES: dict[str, tuple[str, list[str]]] = {
+# The tables of the HSDS 3.0 tabular package, as its datapackage.json describes them: entity ->
+# (file, fields in the official order). A field is ``name[:type][!][*]``: ``!`` required, ``*``
+# unique; types are uuid, email and uri (strings of that format), number, date, datetime and
+# time; a bare name is a string. Every table is written, with its header only when the profile
+# has nothing for it, so the package is complete and validates against the official descriptor
+# (tests/directory/test_hsds.py checks these definitions against it field by field).
+OFFICIAL: dict[str, tuple[str, str]] = {
     "organization": (
         "organizations.csv",
-        ["id", "name", "alternate_name", "description", "email", "website"],
+        "id:uuid!* name! alternate_name description! email:email website:uri tax_status tax_id "
+        "year_incorporated:number legal_status logo uri:uri parent_organization_id:uuid",
+    ),
+    "program": (
+        "programs.csv",
+        "id:uuid!* organization_id:uuid!* name! alternate_name description!",
     ),
     "service": (
         "services.csv",
-        [
-            "id",
-            "organization_id",
-            "name",
-            "alternate_name",
-            "description",
-            "url",
-            "email",
-            "status",
-            "interpretation_services",
-            "fees_description",
-            "eligibility_description",
-            "minimum_age",
-            "last_modified",
-        ],
-    ),
-    "location": (
-        "locations.csv",
-        ["id", "location_type", "organization_id", "name", "latitude", "longitude"],
-    ),
-    "service_at_location": (
-        "service_at_location.csv",
-        ["id", "service_id", "location_id", "description"],
-    ),
-    "address": (
-        "addresses.csv",
-        [
-            "id",
-            "location_id",
-            "address_1",
-            "city",
-            "region",
-            "state_province",
-            "postal_code",
-            "country",
-            "address_type",
-        ],
-    ),
-    "accessibility": ("accessibility.csv", ["id", "location_id", "description"]),
-    "phone": (
-        "phones.csv",
-        [
-            "id",
-            "location_id",
-            "service_id",
-            "organization_id",
-            "number",
-            "extension",
-            "type",
-            "description",
-        ],
-    ),
-    "language": ("languages.csv", ["id", "service_id", "name", "code"]),
-    "schedule": (
-        "schedules.csv",
-        [
-            "id",
-            "service_id",
-            "freq",
-            "wkst",
-            "byday",
-            "opens_at",
-            "closes_at",
-            "timezone",
-            "description",
-        ],
-    ),
-    "service_area": ("service_areas.csv", ["id", "service_id", "name", "description"]),
-    "required_document": ("required_documents.csv", ["id", "service_id", "document"]),
-    "cost_option": (
-        "cost_options.csv",
-        ["id", "service_id", "option", "amount", "amount_description"],
+        "id:uuid!* organization_id:uuid! program_id:uuid name! alternate_name description "
+        "url:uri email:email status! interpretation_services application_process "
+        "fees_description wait_time fees accreditations eligibility_description "
+        "minimum_age:number maximum_age:number assured_date:date assurer_email:email licenses "
+        "alert last_modified:datetime",
     ),
     "attribute": (
         "attributes.csv",
-        ["id", "link_id", "taxonomy_term_id", "link_type", "link_entity", "value"],
+        "id:uuid!* link_id:uuid! taxonomy_term_id:uuid! link_type link_entity! value",
+    ),
+    "service_at_location": (
+        "service_at_location.csv",
+        "id:uuid!* service_id:uuid! location_id:uuid! description",
+    ),
+    "location": (
+        "locations.csv",
+        "id:uuid!* location_type! url:uri organization_id:uuid name alternate_name description "
+        "transportation latitude:number longitude:number external_identifier "
+        "external_identifier_type",
+    ),
+    "phone": (
+        "phones.csv",
+        "id:uuid!* location_id:uuid service_id:uuid organization_id:uuid contact_id:uuid "
+        "service_at_location_id:uuid number! extension:number type description",
+    ),
+    "contact": (
+        "contacts.csv",
+        "id:uuid!* organization_id:uuid service_id:uuid service_at_location_id:uuid "
+        "location_id:uuid name title department email:email",
+    ),
+    "address": (
+        "addresses.csv",
+        "id:uuid!* location_id:uuid attention address_1! address_2 city! region "
+        "state_province! postal_code! country! address_type!",
+    ),
+    "schedule": (
+        "schedules.csv",
+        "id:uuid!* service_id:uuid location_id:uuid service_at_location_id:uuid "
+        "valid_from:date valid_to:date dtstart:date timezone:number until:date count:number "
+        "wkst freq interval:number byday byweekno bymonthday byyearday description "
+        "opens_at:time closes_at:time schedule_link:uri attending_type notes",
+    ),
+    "funding": ("funding.csv", "id:uuid!* organization_id:uuid service_id:uuid source"),
+    "service_area": (
+        "service_areas.csv",
+        "id:uuid!* service_id:uuid name description extent extent_type uri",
+    ),
+    "required_document": (
+        "required_documents.csv",
+        "id:uuid!* service_id:uuid document uri:uri",
+    ),
+    "language": (
+        "languages.csv",
+        "id:uuid!* service_id:uuid location_id:uuid phone_id:uuid name code note",
+    ),
+    "accessibility": (
+        "accessibility.csv",
+        "id:uuid!* location_id:uuid description details url:uri",
     ),
     "taxonomy_term": (
         "taxonomy_terms.csv",
-        [
-            "id",
-            "code",
-            "name",
-            "description",
-            "parent_id",
-            "taxonomy",
-            "language",
-            "taxonomy_id",
-            "term_uri",
-        ],
+        "id:uuid!* code* name! description! parent_id:uuid taxonomy language taxonomy_id:uuid "
+        "term_uri:uri",
     ),
-    "taxonomy": ("taxonomies.csv", ["id", "name", "description", "uri", "version"]),
+    "metadata": (
+        "metadata.csv",
+        "id:uuid!* resource_id:uuid! resource_type! last_action_date:date! last_action_type! "
+        "field_name! previous_value! replacement_value! updated_by!",
+    ),
+    "meta_table_description": (
+        "meta_table_descriptions.csv",
+        "id:uuid!* name language character_set",
+    ),
+    "cost_option": (
+        "cost_options.csv",
+        "id:uuid!* service_id:uuid! valid_from:date valid_to:date option currency "
+        "amount:number amount_description",
+    ),
+    "organization_identifier": (
+        "organization_identifiers.csv",
+        "id:uuid!* organization_id:uuid! identifier_scheme identifier_type! identifier!",
+    ),
+    "taxonomy": ("taxonomies.csv", "id:uuid!* name! description! uri:uri version"),
+}
+# The 3.1-dev capacity extension (live free beds), written beside the official tables.
+EXTENSIONS: dict[str, tuple[str, str]] = {
     "service_capacity": (
         "service_capacity.csv",
-        ["id", "service_id", "unit_id", "available", "maximum", "description", "updated"],
+        "id:uuid!* service_id:uuid! unit_id:uuid! available:number! maximum:number "
+        "description updated:datetime!",
     ),
-    "unit": ("units.csv", ["id", "name", "scheme", "identifier"]),
+    "unit": ("units.csv", "id:uuid!* name! scheme identifier"),
+}
+ENUMS = {
+    ("service", "status"): ["active", "inactive", "defunct", "temporarily closed"],
+    ("location", "location_type"): ["physical", "postal", "virtual"],
+    ("address", "address_type"): ["physical", "postal", "virtual"],
+    ("schedule", "wkst"): ["MO", "TU", "WE", "TH", "FR", "SA", "SU"],
+    ("schedule", "freq"): ["WEEKLY", "MONTHLY"],
+}
+FOREIGN_KEYS = {
+    "program": ["organization_id:organization"],
+    "service": ["organization_id:organization", "program_id:program"],
+    "attribute": ["taxonomy_term_id:taxonomy_term"],
+    "service_at_location": ["service_id:service", "location_id:location"],
+    "location": ["organization_id:organization"],
+    "phone": [
+        "contact_id:contact",
+        "location_id:location",
+        "organization_id:organization",
+        "service_id:service",
+        "service_at_location_id:service_at_location",
+    ],
+    "contact": [
+        "location_id:location",
+        "organization_id:organization",
+        "service_id:service",
+        "service_at_location_id:service_at_location",
+    ],
+    "address": ["location_id:location"],
+    "schedule": [
+        "location_id:location",
+        "service_id:service",
+        "service_at_location_id:service_at_location",
+    ],
+    "funding": ["organization_id:organization", "service_id:service"],
+    "service_area": ["service_id:service"],
+    "required_document": ["service_id:service"],
+    "language": ["location_id:location", "phone_id:phone", "service_id:service"],
+    "accessibility": ["location_id:location"],
+    "taxonomy_term": ["taxonomy_id:taxonomy"],
+    "cost_option": ["service_id:service"],
+    "organization_identifier": ["organization_id:organization"],
+    "service_capacity": ["service_id:service", "unit_id:unit"],
+}
+_FORMATS = {"uuid", "email", "uri"}
+
+
+def _field(entity: str, spec: str) -> dict[str, Any]:
+    required, unique = "!" in spec, "*" in spec
+    name, _colon, kind = spec.rstrip("!*").replace("!", "").partition(":")
+    field: dict[str, Any] = {"name": name, "type": "string"}
+    if kind in _FORMATS:
+        field["format"] = kind
+    elif kind:
+        field["type"] = kind
+    field["constraints"] = {"required": required, "unique": unique}
+    if (entity, name) in ENUMS:
+        field["constraints"]["enum"] = ENUMS[(entity, name)]
+    return field
+
+
+def table_schema(entity: str) -> dict[str, Any]:
+    """The Table Schema of one entity, as the package's datapackage.json gives it."""
+    _path, spec = {**OFFICIAL, **EXTENSIONS}[entity]
+    schema: dict[str, Any] = {
+        "fields": [_field(entity, s) for s in spec.split()],
+        "primaryKey": "id",
+    }
+    if entity in FOREIGN_KEYS:
+        schema["foreignKeys"] = [
+            {"fields": column, "reference": {"resource": target, "fields": "id"}}
+            for column, _c, target in (fk.partition(":") for fk in FOREIGN_KEYS[entity])
+        ]
+    return schema
+
+
+# entity -> (file, columns): every table this project writes, official ones first.
+TABLES: dict[str, tuple[str, list[str]]] = {
+    entity: (path, [f["name"] for f in table_schema(entity)["fields"]])
+    for entity, (path, _spec) in {**OFFICIAL, **EXTENSIONS}.items()
 }
 NUMBERS = {
-    ("service", "minimum_age"),
-    ("location", "latitude"),
-    ("location", "longitude"),
-    ("phone", "extension"),
-    ("schedule", "timezone"),
-    ("cost_option", "amount"),
-    ("service_capacity", "available"),
-    ("service_capacity", "maximum"),
+    (entity, f["name"])
+    for entity in TABLES
+    for f in table_schema(entity)["fields"]
+    if f["type"] == "number"
 }
 BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 FILE_TO_ENTITY = {path: entity for entity, (path, _cols) in TABLES.items()}
@@ -213,17 +292,7 @@ def write_package(
                 "mediatype": "text/csv",
                 "encoding": "utf-8",
                 "profile": "tabular-data-resource",
-                "schema": {
-                    "primaryKey": "id",
-                    "fields": [
-                        {
-                            "name": c,
-                            "type": "number" if (entity, c) in NUMBERS else "string",
-                            **({"format": "uuid"} if c == "id" or c.endswith("_id") else {}),
-                        }
-                        for c in columns
-                    ],
-                },
+                "schema": table_schema(entity),
             }
         )
     package = {

@@ -48,8 +48,13 @@ check: $(STAMP)
 	REFUGE_MODE=test $(BIN)/refuge makemigrations --check --dry-run
 	REFUGE_MODE=test $(BIN)/refuge check
 
+# The official HSDS 3.0 files are read in place, never copied into the repository: from
+# ../shared/hsds-3.0 beside the checkout, or the workplace's shared folder when the checkout is a
+# clone elsewhere (REFUGE_HSDS_DIR set by the caller wins).
+HSDS_DIR ?= $(firstword $(REFUGE_HSDS_DIR) $(wildcard ../shared/hsds-3.0 /work/shared/hsds-3.0))
+
 test: messages chromium redocly lint check
-	REFUGE_MODE=test $(BIN)/pytest -n $(WORKERS) --dist loadfile -q
+	REFUGE_MODE=test REFUGE_HSDS_DIR=$(HSDS_DIR) $(BIN)/pytest -n $(WORKERS) --dist loadfile -q
 
 bench: $(STAMP)
 	$(PY) bench/run.py

@@ -37,6 +37,14 @@
   });
   document.addEventListener("htmx:afterSettle", tick);
 
+  // The counts say when the list on this page is out of date: they are told what it shows.
+  document.addEventListener("htmx:configRequest", function (evt) {
+    var seen = document.querySelector("#worklist input[name=seen]");
+    if (seen && evt.detail.elt.hasAttribute("data-worklist-counts")) {
+      evt.detail.parameters.seen = seen.value;
+    }
+  });
+
   // Do not replace the list under someone's hand: a refresh waits while she is choosing a
   // reason in it (the next change or the next refresh brings it).
   document.addEventListener("htmx:beforeRequest", function (evt) {

@@ -535,3 +535,18 @@ def test_the_worklist_costs_the_same_queries_for_one_item_or_many(personas, orgs
     assert len(many) == len(one), [q["sql"][:120] for q in many.captured_queries]
     assert len(many_counted) == len(one_counted)
     assert len(one) <= 40 and len(one_counted) <= 25, (len(one), len(one_counted))
+
+
+# --- bad input ---------------------------------------------------------------------------------
+
+
+def test_bad_input_never_gives_a_server_error(world, as_persona, client):
+    staff = as_persona("caseworker_b")
+    for seen in ("\x00", "x" * 10_000, "<script>", "‮evil"):
+        response = staff.get("/worklist/counts/", {"seen": seen})
+        assert response.status_code == 200 and response["HX-Trigger"] == "worklist-changed"
+    for url in ("/worklist/items/", "/worklist/counts/"):
+        assert staff.post(url).status_code == 405
+        assert client.get(url).status_code == 302  # signed out: to the sign-in page
+        gone = client.get(url, headers={"HX-Request": "true"})
+        assert gone.status_code == 204 and gone["HX-Redirect"].startswith("/login/")

@@ -170,3 +170,16 @@ def test_the_sheet_costs_the_same_queries_for_a_few_facilities_or_many(
         html = client.get("/worklist/sheet/").content.decode()
     assert "More house 5" in html and "+7 493 200-00-15" in html
     assert len(many) == len(few), [q["sql"][:100] for q in many.captured_queries]
+
+
+def test_a_sheet_for_a_house_that_is_closed_or_takes_nobody_in(world, orgs, as_persona):
+    """Its own staff may still print it (its figure is read alone), and nothing breaks."""
+    closed = world.facilities["soon0"]
+    closed.is_active = False
+    closed.save(update_fields=["is_active"])
+    html = _sheet(as_persona("manager_b"), f"/worklist/sheet/{closed.pk}/")
+    assert "<h1>Daily sheet: Suzdal house</h1>" in html and "Free places at Suzdal house" in html
+    office = make_facility(orgs["b"], "Counselling office", kind="crisis_centre")
+    html = _sheet(as_persona("manager_b"), f"/worklist/sheet/{office.pk}/")
+    assert "<h1>Daily sheet: Counselling office</h1>" in html
+    assert 'id="sheet-own"' not in html  # it has no beds to count

@@ -243,6 +243,26 @@ def callbacks(r: Reading) -> list[Item]:
     ]
 
 
+def _request_items(kind: str, rows: list[Any], urgent: Callable[[Any], bool]) -> list[Item]:
+    """Partner requests as items, with their region by name (both sides show them alike)."""
+    from refuge.referrals.models import PartnerRequest
+
+    names = region_names({row.region for row in rows})
+    open_ = (PartnerRequest.Status.NEW, PartnerRequest.Status.WORKING)
+    return [
+        Item(
+            kind=kind,
+            key=f"{kind}:{row.pk}:{row.status}",
+            nav="referrals:partner_requests",
+            row=row,
+            at=row.created_at,
+            urgent=urgent(row),
+            extra={"region": names.get(row.region, ""), "open": row.status in open_},
+        )
+        for row in rows
+    ]
+
+
 def partner_requests(r: Reading) -> list[Item]:
     """Requests for a place from partner agencies that are not settled yet (coordinators)."""
     from refuge.referrals.models import PartnerRequest
@@ -254,19 +274,9 @@ def partner_requests(r: Reading) -> list[Item]:
         .select_related("from_org")
         .order_by("created_at", "pk")
     )
-    names = region_names({row.region for row in rows})
-    return [
-        Item(
-            kind="partner_request",
-            key=f"partner_request:{row.pk}:{row.status}",
-            nav="referrals:partner_requests",
-            row=row,
-            at=row.created_at,
-            urgent=row.status == PartnerRequest.Status.NEW,
-            extra={"region": names.get(row.region, "")},
-        )
-        for row in rows
-    ]
+    return _request_items(
+        "partner_request", rows, lambda row: row.status == PartnerRequest.Status.NEW
+    )
 
 
 def partner_request_status(r: Reading) -> list[Item]:
@@ -279,18 +289,7 @@ def partner_request_status(r: Reading) -> list[Item]:
         .filter(Q(status__in=open_) | Q(updated_at__gte=r.at - timedelta(days=PARTNER_STATUS_DAYS)))
         .order_by("-updated_at", "pk")
     )
-    names = region_names({row.region for row in rows})
-    return [
-        Item(
-            kind="partner_status",
-            key=f"partner_status:{row.pk}:{row.status}",
-            nav="referrals:partner_requests",
-            row=row,
-            at=row.created_at,
-            extra={"region": names.get(row.region, ""), "open": row.status in open_},
-        )
-        for row in rows
-    ]
+    return _request_items("partner_status", rows, lambda row: False)
 
 
 def meeting_actions(r: Reading) -> list[Item]:
@@ -676,9 +675,9 @@ def daily_sheet(p: Principal, *, at: datetime, facility: Any | None = None) -> S
         mine = [f for f in facts if f.id == facility.pk]
         if mine:
             own = place(mine[0])
-        else:  # an inactive facility of her own is not on the board: read it alone
-            own_facts = load_facts(type(facility).objects.filter(pk=facility.pk), at=at, viewer=p)
-            own = SheetPlace(own_facts[0], [])
+        elif facility.offers_accommodation:  # closed for now, so not on the board: read it alone
+            alone = load_facts(type(facility).objects.filter(pk=facility.pk), at=at, viewer=p)
+            own = SheetPlace(alone[0], [])
         facts = [
             f
             for f in facts

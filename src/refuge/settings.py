@@ -46,6 +46,21 @@ def _new_key() -> str:
     return base64.b64encode(secrets.token_bytes(32)).decode()
 
 
+def _new_vapid_pair() -> tuple[str, str]:
+    """A VAPID key pair for Web Push: the private key as base64url of its 32 raw bytes, the
+    public key as base64url of the uncompressed point (what browsers take as applicationServerKey)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    raw = key.private_numbers().private_value.to_bytes(32, "big")
+    point = key.public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
+    b64 = lambda b: base64.urlsafe_b64encode(b).decode().rstrip("=")  # noqa: E731
+    return b64(raw), b64(point)
+
+
 SECRET_NAMES = {
     "REFUGE_SECRET_KEY": lambda: secrets.token_urlsafe(50),
     "REFUGE_MASTER_KEY": lambda: "k1:" + _new_key(),
@@ -53,7 +68,10 @@ SECRET_NAMES = {
     "REFUGE_MANGO_API_KEY": lambda: secrets.token_hex(16),
     "REFUGE_MANGO_API_SALT": lambda: secrets.token_hex(16),
     "REFUGE_TWILIO_AUTH_TOKEN": lambda: secrets.token_hex(16),
+    "REFUGE_TELEGRAM_WEBHOOK_SECRET": lambda: secrets.token_urlsafe(32),
 }
+# Generated together (a key pair); optional in production (Web Push is off without them).
+PAIRED_SECRETS = {("REFUGE_VAPID_PRIVATE_KEY", "REFUGE_VAPID_PUBLIC_KEY"): _new_vapid_pair}
 REQUIRED_IN_PRODUCTION = ("REFUGE_SECRET_KEY", "REFUGE_MASTER_KEY", "REFUGE_BLIND_INDEX_KEY")
 
 # Fixed keys for the test suite only: they protect nothing and must never be used elsewhere.
@@ -64,6 +82,7 @@ _TEST_SECRETS = {
     "REFUGE_MANGO_API_KEY": "test-mango-key",
     "REFUGE_MANGO_API_SALT": "test-mango-salt",
     "REFUGE_TWILIO_AUTH_TOKEN": "test-twilio-token",
+    "REFUGE_TELEGRAM_WEBHOOK_SECRET": "test-telegram-webhook-secret",
 }
 
 
@@ -77,6 +96,9 @@ def _demo_secrets() -> dict[str, str]:
                 key, _sep, value = line.partition("=")
                 found[key.strip()] = value.strip()
     missing = {name: make() for name, make in SECRET_NAMES.items() if name not in found}
+    for names, make_pair in PAIRED_SECRETS.items():
+        if not all(n in found for n in names):
+            missing.update(zip(names, make_pair(), strict=True))
     if missing:
         REFUGE_HOME.mkdir(parents=True, exist_ok=True)
         found.update(missing)
@@ -88,12 +110,14 @@ def _demo_secrets() -> dict[str, str]:
 
 
 def _secrets() -> dict[str, str | None]:
-    given = {name: _read_env(name) for name in SECRET_NAMES}
+    paired = [n for names in PAIRED_SECRETS for n in names]
+    given = {name: _read_env(name) for name in [*SECRET_NAMES, *paired]}
     if MODE == "test":
-        return {name: given[name] or _TEST_SECRETS[name] for name in SECRET_NAMES}
+        test_pair = dict(zip(paired, _new_vapid_pair(), strict=True))
+        return {name: given[name] or _TEST_SECRETS.get(name) or test_pair[name] for name in given}
     if MODE == "demo":
         generated = _demo_secrets()
-        return {name: given[name] or generated[name] for name in SECRET_NAMES}
+        return {name: given[name] or generated[name] for name in given}
     missing = [name for name in REQUIRED_IN_PRODUCTION if not given[name]]
     if missing:
         raise ImproperlyConfigured(
@@ -112,6 +136,9 @@ REFUGE_BLIND_INDEX_KEY = REFUGE_SECRETS["REFUGE_BLIND_INDEX_KEY"]
 REFUGE_MANGO_API_KEY = REFUGE_SECRETS["REFUGE_MANGO_API_KEY"]
 REFUGE_MANGO_API_SALT = REFUGE_SECRETS["REFUGE_MANGO_API_SALT"]
 REFUGE_TWILIO_AUTH_TOKEN = REFUGE_SECRETS["REFUGE_TWILIO_AUTH_TOKEN"]
+REFUGE_TELEGRAM_WEBHOOK_SECRET = REFUGE_SECRETS["REFUGE_TELEGRAM_WEBHOOK_SECRET"]
+REFUGE_VAPID_PRIVATE_KEY = REFUGE_SECRETS["REFUGE_VAPID_PRIVATE_KEY"]
+REFUGE_VAPID_PUBLIC_KEY = REFUGE_SECRETS["REFUGE_VAPID_PUBLIC_KEY"]
 
 DEBUG = MODE != "production" and os.environ.get("REFUGE_DEBUG") == "1"
 ALLOWED_HOSTS = [h for h in (_read_env("REFUGE_ALLOWED_HOSTS") or "").split(",") if h]
@@ -141,6 +168,8 @@ INSTALLED_APPS = [
     "refuge.referrals",
     "refuge.notifications",
     "refuge.help",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -327,6 +356,62 @@ EMAIL_BACKEND = _read_env("REFUGE_EMAIL_BACKEND") or (
     else "django.core.mail.backends.console.EmailBackend"
 )
 DEFAULT_FROM_EMAIL = _read_env("REFUGE_FROM_EMAIL") or "refuge@localhost"
+REFUGE_EMAIL_URL = _read_env("REFUGE_EMAIL_URL")
+
+
+def _email_from_url(url: str) -> dict[str, object]:
+    """smtp://host:port, smtp+tls://user:password@host:587 (STARTTLS), smtp+ssl://…:465."""
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in {"smtp", "smtp+tls", "smtp+ssl"} or not parts.hostname:
+        raise ImproperlyConfigured(
+            "REFUGE_EMAIL_URL must look like smtp://host:25, smtp+tls://user:password@host:587 "
+            "or smtp+ssl://user:password@host:465."
+        )
+    default_port = {"smtp": 25, "smtp+tls": 587, "smtp+ssl": 465}[parts.scheme]
+    return {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": parts.hostname,
+        "EMAIL_PORT": parts.port or default_port,
+        "EMAIL_HOST_USER": unquote(parts.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+        "EMAIL_USE_TLS": parts.scheme == "smtp+tls",
+        "EMAIL_USE_SSL": parts.scheme == "smtp+ssl",
+        "EMAIL_TIMEOUT": 20,
+    }
+
+
+if REFUGE_EMAIL_URL:  # when set, email goes by SMTP in any mode (tests included)
+    globals().update(_email_from_url(REFUGE_EMAIL_URL))
+
+# --- Background work (SPEC C11): Django's Tasks API through django-tasks ---------------------
+# `database` (default): jobs are rows in this database, written in the transaction of the change
+# that causes them. `rq`: Redis through django-tasks-rq, for networks that outgrow the table.
+REFUGE_TASKS_BACKEND = _read_env("REFUGE_TASKS_BACKEND") or "database"
+REFUGE_TASKS_QUEUE = _read_env("REFUGE_TASKS_QUEUE") or "refuge"
+REFUGE_REDIS_URL = _read_env("REFUGE_REDIS_URL") or ""
+if REFUGE_TASKS_BACKEND == "database":
+    TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": [REFUGE_TASKS_QUEUE]}
+    }
+elif REFUGE_TASKS_BACKEND == "rq":
+    if not REFUGE_REDIS_URL:
+        raise ImproperlyConfigured("REFUGE_TASKS_BACKEND=rq needs REFUGE_REDIS_URL.")
+    INSTALLED_APPS.append("django_rq")
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": [REFUGE_TASKS_QUEUE]}}
+    RQ_QUEUES = {REFUGE_TASKS_QUEUE: {"URL": REFUGE_REDIS_URL, "DEFAULT_TIMEOUT": 300}}
+else:
+    raise ImproperlyConfigured("REFUGE_TASKS_BACKEND must be database or rq.")
+
+# --- Notification channels (refuge.notifications.conf reads these) ---------------------------
+REFUGE_TELEGRAM_BOT_TOKEN = _read_env("REFUGE_TELEGRAM_BOT_TOKEN") or ""
+REFUGE_TELEGRAM_BOT_USERNAME = _read_env("REFUGE_TELEGRAM_BOT_USERNAME") or ""
+REFUGE_TELEGRAM_API_URL = (
+    _read_env("REFUGE_TELEGRAM_API_URL") or "https://api.telegram.org"
+).rstrip("/")
+# The `sub` claim of VAPID: how a push service can reach the operator of this instance.
+REFUGE_VAPID_SUBJECT = _read_env("REFUGE_VAPID_SUBJECT") or "mailto:" + DEFAULT_FROM_EMAIL
 
 # Logs carry no personal data: request bodies are never logged, and errors go through
 # views that render no detail.
@@ -340,4 +425,5 @@ LOGGING = {
 
 if MODE == "test":
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    if not REFUGE_EMAIL_URL:
+        EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

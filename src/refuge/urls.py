@@ -17,6 +17,7 @@ APP_PREFIXES = {
     "refuge.insights": "insights/",
     "refuge.programmes": "programmes/",
     "refuge.meetings": "meetings/",
+    "refuge.notifications": "notifications/",
 }
 
 urlpatterns = [

@@ -4,9 +4,7 @@ every item can be acted on in one tap, the counts in the navigation, and the que
 from __future__ import annotations
 
 import re
-import sys
 import time
-import types
 from datetime import timedelta
 from html.parser import HTMLParser
 
@@ -492,25 +490,44 @@ def test_the_navigation_reaches_sent_referrals_the_waiting_list_and_partner_requ
             assert client.get(href).status_code == 200
 
 
-# --- failed deliveries (the outbox's selector, connected at merge) ----------------------------
+# --- failed deliveries (from the outbox) -------------------------------------------------------
 
 
-def test_failed_deliveries_show_for_managers_once_the_outbox_provides_them(
-    world, as_persona, monkeypatch
+def _failed(user, org, *, error="smtp_unreachable", gave_up=False):
+    from refuge.notifications.models import Channel, Delivery, Event
+
+    event = Event.objects.create(
+        key=f"test:{user.pk}:{error}", kind="referral.received", about_type="x", about_id="1"
+    )
+    return Delivery.objects.create(
+        event=event,
+        user=user,
+        organisation=org,
+        channel=Channel.EMAIL,
+        status=Delivery.Status.FAILED,
+        attempts=5,
+        last_error=error,
+        next_attempt_at=None if gave_up else timezone.now() + timedelta(minutes=5),
+    )
+
+
+def test_failed_deliveries_show_for_their_organisations_manager_only(
+    world, personas, orgs, as_persona
 ):
-    fake = types.ModuleType("refuge.notifications.selectors")
-    fake.failed_deliveries_for = lambda p: [types.SimpleNamespace(pk=7, last_error="SMTP is down")]
-    monkeypatch.setitem(sys.modules, "refuge.notifications.selectors", fake)
-    manager = _main(as_persona("manager_b").get("/"))
-    assert "A notification to your staff could not be delivered" in manager
-    assert "SMTP is down" in manager
-    caseworker = _main(as_persona("caseworker_b").get("/"))
-    assert "could not be delivered" not in caseworker
-
-
-def test_failed_deliveries_show_nothing_without_the_outbox(world, as_persona, monkeypatch):
-    monkeypatch.setitem(sys.modules, "refuge.notifications.selectors", None)  # import fails
-    assert "failed" not in {s.kind for s in _worklist(as_persona("manager_b").get("/")).sections}
+    mine = _failed(personas["caseworker_b"].user, orgs["b"], gave_up=True)
+    theirs = _failed(personas["caseworker_a"].user, orgs["a"])
+    page = as_persona("manager_b").get("/")
+    (section,) = [s for s in _worklist(page).sections if s.kind == "failed"]
+    assert [i.row.pk for i in section.items] == [mine.pk] and section.items[0].urgent
+    main = _main(page)
+    assert "A message to caseworker-b could not be delivered (email)" in main
+    assert "the mail server did not answer" in main and "smtp_unreachable" not in main
+    assert 'href="/notifications/failed/"' in main
+    assert str(theirs.pk) not in main
+    assert _badges(as_persona("manager_b").get("/worklist/counts/"))["core-home"] == "7"
+    for key in ("caseworker_b", "manager_a", "coordinator_b", "operator_b"):
+        kinds = {i.kind for i in worklist_for(personas[key].principal, at=timezone.now()).items}
+        assert ("failed" in kinds) == (key == "manager_a"), key
 
 
 # --- queries -----------------------------------------------------------------------------------

@@ -41,8 +41,11 @@ def test_the_partners_support_worker_sees_her_contact_and_not_his_intake(partici
 def test_a_risk_concern_reaches_her_worker_at_once_and_comes_back_only_as_delivered(
     personas, participant, as_persona, django_capture_on_commit_callbacks
 ):
+    from tests.notifications.conftest import opt_in, run_worker
+
     personas["caseworker_b"].user.email = "aizada@example.org"
     personas["caseworker_b"].user.save()
+    opt_in(personas["caseworker_b"].user, email=True)
     text = "He said in group that he knows where she works now."
     c = as_persona("facilitator_a")
     with pytest.raises(ServiceError, match="Unknown kind"):
@@ -67,6 +70,8 @@ def test_a_risk_concern_reaches_her_worker_at_once_and_comes_back_only_as_delive
     page = c.get(reverse("programmes:participant", args=[participant.code])).content.decode()
     assert "delivered" in page and text not in page
     # The email says nothing about anyone.
+    run_worker()
+    run_worker()
     assert (
         len(mail.outbox) == 1
         and "works" not in mail.outbox[0].body

@@ -50,18 +50,20 @@ def test_partners_see_only_the_status_of_their_own_requests(personas, orgs, as_p
     )
 
 
-def test_referral_emails_name_no_one(
-    personas, network, client_a, django_capture_on_commit_callbacks
-):
+def test_referral_emails_name_no_one(personas, network, client_a):
+    from tests.notifications.conftest import opt_in, run_worker
+
     personas["caseworker_b"].user.email = "vera@example.org"
     personas["caseworker_b"].user.save()
-    with django_capture_on_commit_callbacks(execute=True):
-        services.referral_create(
-            by=personas["operator_a"].principal,
-            client=client_a,
-            household=FAMILY,
-            facility_ids=[network["vla"].pk],
-        )
+    opt_in(personas["caseworker_b"].user, email=True)
+    services.referral_create(
+        by=personas["operator_a"].principal,
+        client=client_a,
+        household=FAMILY,
+        facility_ids=[network["vla"].pk],
+    )
+    run_worker()
+    run_worker()
     assert len(mail.outbox) == 1
     text = mail.outbox[0].subject + mail.outbox[0].body
     for secret in ("Olga", "Vladimir", "RU-", "children", client_a.case_code):

@@ -42,6 +42,7 @@ NAVIGATION = [
     ),
     ("core:organisations", _("Organisations"), roles.can_administer),
     ("core:audit_log", _("Audit log"), roles.can_read_audit_of_own_org),
+    ("notifications:mine", _("My notifications"), lambda role: True),
 ]
 
 

@@ -67,6 +67,7 @@ def load(stdout) -> None:
             role=role,
             first_name=first,
             last_name=last,
+            email=f"{username}@example.org",
             password=password,
         )
         secret = ""

@@ -427,28 +427,20 @@ def waiting_list(r: Reading) -> list[Item]:
 
 
 def failed_deliveries(r: Reading) -> list[Item]:
-    """Notifications to the organisation's staff that could not be delivered (managers).
+    """Notifications to the organisation's staff that could not be delivered (managers), from
+    the outbox (`refuge.notifications.selectors.failed_deliveries_for`)."""
+    from .selectors import failed_deliveries_for
 
-    The outbox belongs to the notification channels, which provide
-    ``refuge.notifications.selectors.failed_deliveries_for(principal)``; until it exists this
-    kind shows nothing.
-    """
-    try:
-        from refuge.notifications.selectors import (  # type: ignore[import-not-found]
-            failed_deliveries_for,
-        )
-    except ImportError:
-        return []
-    rows = _capped(failed_deliveries_for(r.p))
     return [
         Item(
             kind="failed",
-            key=f"failed:{getattr(row, 'pk', i)}:{getattr(row, 'attempts', '')}",
-            nav="",
-            row=row,
-            urgent=True,
+            key=f"failed:{d.pk}:{d.attempts}",
+            nav="notifications:failed",
+            row=d,
+            at=d.created_at,
+            urgent=d.next_attempt_at is None,  # given up: only a person can put it right
         )
-        for i, row in enumerate(rows)
+        for d in _capped(failed_deliveries_for(r.p))
     ]
 
 
@@ -535,7 +527,7 @@ KINDS: tuple[Kind, ...] = (
     Kind(
         "failed",
         _("Messages that could not be delivered"),
-        "",
+        "notifications:failed",
         _one_of(Role.MANAGER),
         failed_deliveries,
     ),

@@ -19,6 +19,7 @@ from refuge.core.context_processors import navigation
 from refuge.directory.selectors import facility_for_manager
 from refuge.referrals.models import DeclineReason
 
+from .views import REASONS as FAILURE_REASONS
 from .worklist import Worklist, daily_sheet, worklist_for
 
 # The list on the home page is fetched again when the counts say it changed, and at least this
@@ -46,6 +47,7 @@ def _context(request: HttpRequest) -> dict:
         "worklist": wl,
         "sheets": _sheets(p, wl),
         "decline_reasons": DeclineReason.choices,
+        "failure_reasons": FAILURE_REASONS,
         "refresh_seconds": LIST_REFRESH_SECONDS,
     }
 

@@ -6,7 +6,6 @@ import secrets
 from collections.abc import Mapping
 from datetime import date
 
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
@@ -15,6 +14,7 @@ from refuge.core.access import Principal, require
 from refuge.core.models import Organisation, User
 from refuge.core.roles import Role, can_run_programmes, can_view_cases
 from refuge.core.services import ServiceError, data_key_create
+from refuge.notifications.services import notify
 
 from . import surveys
 from .models import (
@@ -252,28 +252,8 @@ def risk_concern_raise(
         concern.save()
         # The event is the victim side's (its manager sees it); it holds no text.
         _event(by, "partner_support.risk_concern", concern, support.support_org.slug, kind=kind)
-        transaction.on_commit(lambda: _notify(support, concern))
+        notify(event="risk_concern.raised", about=concern, by=by)
     return concern
-
-
-def _notify(support: PartnerSupport, concern: RiskConcern) -> None:
-    users = User.objects.filter(
-        membership__organisation=support.support_org,
-        membership__is_active=True,
-        membership__role__in=[Role.CASEWORKER, Role.MANAGER],
-    )
-    if support.support_worker:
-        users = users.filter(username=support.support_worker) or users
-    emails = [u.email for u in users if u.email]
-    if emails:
-        # Neutral wording: nothing about the man, the woman or the concern leaves the system.
-        send_mail(
-            "Refuge: a new message needs your attention",
-            "A new item is waiting for you in Refuge (partner support). Please sign in to read it.",
-            None,
-            emails,
-            fail_silently=True,
-        )
 
 
 # --- victim side ------------------------------------------------------------------------------

@@ -23,10 +23,11 @@ from refuge.core.access import Principal, require
 from refuge.core.roles import Role, can_search_placements, can_view_cases
 from refuge.core.services import ServiceError, data_key_create
 from refuge.directory.models import Facility
+from refuge.notifications.services import notify
 from refuge.vacancies import beds
 from refuge.vacancies.models import Room, RoomKind
 
-from . import notify, search
+from . import search
 from .models import (
     DeclineReason,
     PartnerRequest,
@@ -194,10 +195,7 @@ def referral_create(
                 target.status = ReferralTarget.Status.HOLDING
             target.save()
         _event(by, "referral.create", client, referral=str(referral.pk), targets=len(ids))
-        notify.notify_orgs(
-            Facility.objects.filter(pk__in=ids).values_list("organisation_id", flat=True),
-            "a referral",
-        )
+        notify(event="referral.sent", about=referral, by=by, facility_ids=ids)
     return referral
 
 
@@ -255,7 +253,7 @@ def referral_accept(*, by: Principal, referral: Referral, facility: Facility) ->
             other.save(update_fields=["status", "hold_active", "decided_at"])
         referral.status, referral.accepted_target = Referral.Status.ACCEPTED, target
         referral.save(update_fields=["status", "accepted_target"])
-        notify.notify_orgs([referral.from_org_id], "an answer to your referral")
+        notify(event="referral.accepted", about=referral, by=by)
         _event(
             by,
             "referral.accept",
@@ -287,6 +285,7 @@ def referral_decline(
         target.decided_at, target.decided_by = timezone.now(), by.name
         target.save()
         _event(by, "referral.decline", referral.client, referral=str(referral.pk), reason=reason)
+        notify(event="referral.declined", about=referral, occurrence=str(target.pk), by=by)
         _end_if_no_one_left(referral)
     return target
 
@@ -310,13 +309,20 @@ def referral_withdraw(*, by: Principal, referral: Referral) -> Referral:
         if referral.status not in (Referral.Status.OPEN, Referral.Status.ACCEPTED):
             raise ServiceError("This referral has already ended.", "conflict")
         now = timezone.now()
-        referral.targets.filter(
+        live = referral.targets.filter(
             status__in=[
                 ReferralTarget.Status.HOLDING,
                 ReferralTarget.Status.PENDING,
                 ReferralTarget.Status.ACCEPTED,
             ]
-        ).update(status=ReferralTarget.Status.WITHDRAWN, hold_active=False, decided_at=now)
+        )
+        notify(
+            event="referral.withdrawn",
+            about=referral,
+            by=by,
+            facility_ids=list(live.values_list("facility_id", flat=True)),
+        )
+        live.update(status=ReferralTarget.Status.WITHDRAWN, hold_active=False, decided_at=now)
         referral.status, referral.ended_at = Referral.Status.WITHDRAWN, now
         referral.save(update_fields=["status", "ended_at"])
         _event(by, "referral.withdraw", referral.client, referral=str(referral.pk))
@@ -364,6 +370,17 @@ def referral_arrive(*, by: Principal, referral: Referral) -> Any:
             details={"to": client.organisation.slug, "referral": str(referral.pk)},
         )
     return stay
+
+
+def referral_opened(*, by: Principal, referral: Referral) -> int:
+    """A receiving facility's member of staff opened the referral: it stops escalating."""
+    with transaction.atomic():
+        n = ReferralTarget.objects.filter(
+            referral=referral, facility__organisation_id=by.org_id, seen_at__isnull=True
+        ).update(seen_at=timezone.now())
+        if n:
+            _event(by, "referral.opened", referral.client, referral=str(referral.pk))
+    return n
 
 
 # --- relocation -------------------------------------------------------------------------------
@@ -542,6 +559,7 @@ def partner_request_create(
             target_id=req.pk,
             target_org_slug=by.org_slug or "",
         )
+        notify(event="partner_request.created", about=req, by=by)
     return req
 
 
@@ -578,7 +596,10 @@ def facility_compromise(*, by: Principal, facility: Facility) -> Facility:
 
     if by.role != Role.COORDINATOR:
         raise ServiceError("Only a coordinator can mark a facility compromised.", "forbidden")
-    return facility_set_compromised(by=by, facility=facility, compromised=True)
+    with transaction.atomic():
+        facility_set_compromised(by=by, facility=facility, compromised=True)
+        notify(event="evacuation.proposed", about=facility, occurrence=uuid.uuid4().hex, by=by)
+    return facility
 
 
 def evacuation_confirm(
@@ -592,6 +613,7 @@ def evacuation_confirm(
     sent by the coordinator on behalf of the compromised facility's organisation."""
     from refuge.cases.models import Stay
 
+    assignments = list(assignments)
     if by.role != Role.COORDINATOR:
         raise ServiceError("Only a coordinator confirms an evacuation.", "forbidden")
     if facility.compromised_since is None:
@@ -626,4 +648,11 @@ def evacuation_confirm(
                 by, "evacuation.referral", client, referral=str(referral.pk), to=str(facility_id)
             )
             made.append(referral)
+        notify(
+            event="evacuation.confirmed",
+            about=facility,
+            occurrence=f"{timezone.now():%Y%m%d%H%M%S%f}",
+            by=by,
+            facility_ids=[f for _s, f in assignments],
+        )
     return made

@@ -163,6 +163,7 @@ def detail(request: HttpRequest, referral_id) -> HttpResponse:
     sender = referral.from_org_id == p.org_id
     targets = referral.targets.select_related("facility", "hold_room")
     if not sender:
+        services.referral_opened(by=p, referral=referral)
         targets = targets.filter(facility__organisation_id=p.org_id)
     now = timezone.now()
     rows = [

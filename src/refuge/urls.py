@@ -28,6 +28,9 @@ urlpatterns = [
 for app, prefix in APP_PREFIXES.items():
     if app in settings.INSTALLED_APPS and find_spec(f"{app}.urls") is not None:
         urlpatterns.append(path(prefix, include(f"{app}.urls")))
+# The worklist's live parts and daily sheets (the home page itself stays core:home).
+if "refuge.notifications" in settings.INSTALLED_APPS:
+    urlpatterns.append(path("worklist/", include("refuge.notifications.worklist_urls")))
 urlpatterns.append(path("", include("refuge.core.urls")))
 
 handler400 = "refuge.core.views.errors.bad_request"

@@ -1,9 +1,11 @@
 """Notifications' pages: everyone has her own settings; managers see failures and set the rota;
-coordinators set the escalation; the webhook answers only to Telegram's secret."""
+coordinators set the escalation; the webhook answers only to Telegram's secret. The worklist's
+live parts and daily sheets (refuge.notifications.worklist_urls)."""
 
 import uuid
 
 from refuge.core.roles import Role as R
+from tests.directory.factories import make_facility
 from tests.matrix_base import ALL_ROLES, Case, roles
 
 _ANY = {"delivery_id": str(uuid.uuid4())}
@@ -24,4 +26,16 @@ CASES = [
     Case("notifications:failed", allowed=roles(R.MANAGER)),
     Case("notifications:rota", allowed=roles(R.MANAGER)),
     Case("notifications:policy", allowed=roles(R.COORDINATOR)),
+    # Everyone signed in has a worklist (empty for the roles with no kind of item).
+    Case("worklist:items", allowed=ALL_ROLES),
+    Case("worklist:counts", allowed=ALL_ROLES),
+    Case("worklist:sheet_network", allowed=roles(R.COORDINATOR)),
+    # A facility's sheet is for its own staff (another organisation's facility: 404).
+    Case(
+        "worklist:sheet_facility",
+        setup=lambda ctx: {
+            "facility_id": make_facility(ctx.orgs["a"], "Own house", rooms=[("family", 2)]).pk
+        },
+        allowed=roles(R.CASEWORKER, R.MANAGER),
+    ),
 ]

@@ -15,10 +15,14 @@ NAVIGATION = [
     ("vacancies:board", _("Vacancy board"), roles.can_view_vacancy_board),
     ("referrals:search", _("Find a place"), roles.can_search_placements),
     ("referrals:inbox", _("Referrals"), roles.can_view_cases),
+    ("referrals:sent", _("Referrals sent"), roles.can_search_placements),
+    ("referrals:waitlist", _("Waiting list"), roles.can_search_placements),
     (
         "referrals:partner_requests",
         _("Requests for a place"),
-        lambda role: role == roles.Role.PARTNER,
+        # Partners send them and follow their status; the hub's coordinators and operators
+        # handle them (as refuge.referrals.views.partner_requests allows).
+        lambda role: role in (roles.Role.PARTNER, roles.Role.COORDINATOR, roles.Role.OPERATOR),
     ),
     ("referrals:evacuation", _("Evacuation"), lambda role: role == roles.Role.COORDINATOR),
     ("directory:list", _("Directory"), roles.can_view_directory),
@@ -44,13 +48,22 @@ NAVIGATION = [
 ]
 
 
+# The URL name of the counts that the navigation polls for its badges (the worklist's, when
+# installed: refuge.notifications.worklist_urls).
+COUNTS_URL_NAME = "worklist:counts"
+
+
 def navigation(request: HttpRequest) -> dict:
+    """The entries the signed-in user's role may use. Each carries a ``slug`` that names its
+    badge (``nav-count-<slug>``): the counts are filled in by polling ``COUNTS_URL_NAME``, so
+    that a page render costs no query for them."""
     from refuge.core.access import principal
     from refuge.core.middleware import BREAK_GLASS_PAGES
 
     user = getattr(request, "user", None)
     items = []
     scope = None
+    counts_url = None
     if (
         user is not None
         and user.is_authenticated
@@ -69,7 +82,20 @@ def navigation(request: HttpRequest) -> dict:
                 url = reverse(name)
             except NoReverseMatch:
                 continue
-            items.append({"url": url, "label": label, "current": current == name})
+            items.append(
+                {
+                    "name": name,
+                    "slug": name.replace(":", "-").replace("_", "-"),
+                    "url": url,
+                    "label": label,
+                    "current": current == name,
+                }
+            )
+        if scope is None:  # break-glass opens case pages only, never her own worklist
+            try:
+                counts_url = reverse(COUNTS_URL_NAME)
+            except NoReverseMatch:
+                counts_url = None
     return {
         "nav_items": items,
         # The banner every page shows while break-glass is open (base.html).
@@ -78,5 +104,7 @@ def navigation(request: HttpRequest) -> dict:
             if scope is not None
             else None
         ),
+        "nav_counts_url": counts_url,
+        "nav_counts_every": int(getattr(settings, "REFUGE_WORKLIST_POLL_SECONDS", 30)),
         "staff_languages": [(c, n) for c, n in settings.LANGUAGES if c in settings.STAFF_LANGUAGES],
     }

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -39,9 +41,30 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
+# What the home page shows is decided by the apps that know what waits for whom: each registers
+# a section (a function of the request returning a template name and its context), the way
+# apps register occupancy sources, so that the core never imports them. The worklist
+# (refuge.notifications) registers itself; with no section, home lists the pages instead.
+HomeSection = Callable[[HttpRequest], dict]
+_home_sections: list[HomeSection] = []
+
+
+def register_home_section(section: HomeSection) -> None:
+    if section not in _home_sections:
+        _home_sections.append(section)
+
+
+def unregister_home_section(section: HomeSection) -> None:
+    if section in _home_sections:
+        _home_sections.remove(section)
+
+
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/home.html", {"principal": principal(request)})
+    sections = [section(request) for section in _home_sections]
+    return render(
+        request, "core/home.html", {"principal": principal(request), "sections": sections}
+    )
 
 
 # --- staff (managers: own organisation; administrators: anyone) -----------------------------

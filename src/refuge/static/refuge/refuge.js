@@ -12,9 +12,14 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   });
 });
-// htmx polling marks itself as background, so it does not keep an idle session alive.
+// htmx polling marks itself as background, so it does not keep an idle session alive. htmx 2
+// runs a poll ("every 30s") with no triggering event at all; an element marked data-background
+// (a refresh that a poll asked for) is background whatever triggered it.
 document.addEventListener("htmx:configRequest", function (evt) {
-  if (evt.detail.triggeringEvent && evt.detail.triggeringEvent.type === "every") {
+  var trigger = evt.detail.triggeringEvent;
+  var elt = evt.detail.elt;
+  var polled = !trigger && /(^|,)\s*every\s/.test(elt.getAttribute("hx-trigger") || "");
+  if (polled || (trigger && trigger.type === "every") || elt.hasAttribute("data-background")) {
     evt.detail.headers["X-Refuge-Background"] = "1";
   }
 });

@@ -29,6 +29,44 @@ ARGS = [
 ]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _sqlite_waits_for_table_locks():
+    """The live server and the test share one in-memory SQLite database in shared-cache mode,
+    where a statement that meets another connection's table lock fails at once with "database
+    table is locked" (SQLITE_LOCKED: the busy timeout does not apply). A page that polls (the
+    worklist, the call queue) while the test writes made such a failure a matter of timing,
+    worse on a loaded machine. Here, as a busy timeout would, a locked statement waits and is
+    tried again; the transaction it belongs to is intact (SQLite fails only the statement)."""
+    import sqlite3
+    import time
+
+    from django.db.backends.sqlite3 import base
+
+    wrapper = base.SQLiteCursorWrapper
+    originals = {"execute": wrapper.execute, "executemany": wrapper.executemany}
+
+    def patient(name):
+        original = originals[name]
+
+        def call(self, *args, **kwargs):
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    return original(self, *args, **kwargs)
+                except sqlite3.OperationalError as e:
+                    if "locked" not in str(e) or time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.01)
+
+        return call
+
+    for name in originals:
+        setattr(wrapper, name, patient(name))
+    yield
+    for name, original in originals.items():
+        setattr(wrapper, name, original)
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():

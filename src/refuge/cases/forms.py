@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from refuge.core.models import Organisation
+from refuge.directory.pickers import CountryField, RegionField
 
 from .models import (
     AftercareTask,
@@ -73,18 +74,14 @@ class ProfileForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    citizenship = forms.CharField(
-        label=_("Citizenship (two-letter country code)"), max_length=2, required=False
-    )
+    citizenship = CountryField(label=_("Citizenship"))
     documents = forms.MultipleChoiceField(
         label=_("Documents she has"),
         choices=Document.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    residence_region = forms.CharField(
-        label=_("Region of residence (ISO code, e.g. RU-MOW)"), max_length=10, required=False
-    )
+    residence_region = RegionField(label=_("Region of residence"))
     needs = forms.MultipleChoiceField(
         label=_("Needs"), choices=Need.choices, required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -94,12 +91,6 @@ class ProfileForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     pets = forms.IntegerField(label=_("Pets"), min_value=0, max_value=20, initial=0)
-
-    def clean_citizenship(self):
-        return self.cleaned_data["citizenship"].upper()
-
-    def clean_residence_region(self):
-        return self.cleaned_data["residence_region"].upper()
 
 
 class HouseholdMemberForm(forms.Form):
@@ -119,9 +110,7 @@ class OtherPartyForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-    region = forms.CharField(
-        label=_("Region where he is (ISO code)"), max_length=10, required=False
-    )
+    region = RegionField(label=_("Region where he is"))
 
 
 class NoteForm(forms.Form):

@@ -27,7 +27,9 @@ case_staff = role_required(roles.can_view_cases)
 def _initial_from_case(p, code: str) -> dict:
     client = case_selectors.client_for_principal(p, code, what="placement_search")
     h = search.household_of(client)
-    return {**h, "children": children_text(h["children"])}
+    # Where he is, from her record: the regions she must avoid need not be chosen again.
+    avoid = sorted({r for r in client.other_parties.values_list("region", flat=True) if r})
+    return {**h, "children": children_text(h["children"]), "avoid_regions": avoid}
 
 
 @login_required

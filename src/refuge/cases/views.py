@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from refuge.core import roles
 from refuge.core.access import principal, role_required
+from refuge.core.once import once
 from refuge.core.services import ServiceError
 
 from . import instruments, selectors, services
@@ -69,6 +70,7 @@ def client_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @role_required(roles.can_create_cases)
+@once
 def client_new(request: HttpRequest) -> HttpResponse:
     form = ClientForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -111,6 +113,7 @@ def client_detail(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @case_view
+@once
 def household(request: HttpRequest, code: str) -> HttpResponse:
     p, client = _case(request, code, "household")
     member_form = HouseholdMemberForm(request.POST if "add_member" in request.POST else None)
@@ -366,6 +369,7 @@ def safety_plan_print(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @case_view
+@once
 def notes(request: HttpRequest, code: str) -> HttpResponse:
     p, client = _case(request, code, "notes")
     form = NoteForm(request.POST or None)

@@ -287,3 +287,20 @@ class BreakGlass(models.Model):
             and self.expires_at is not None
             and self.expires_at > now
         )
+
+
+class FormSubmission(models.Model):
+    """A one-time form token that has been sent (issue 16: a double submit never makes two
+    records). The first request with a token claims its row; a second one finds it and is sent
+    where the first led. Holds no personal field: the token, who sent it and a local path."""
+
+    token = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    result = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("sent form")
+
+    def __str__(self) -> str:
+        return f"form {self.token[:6]}… by {self.user_id}"

@@ -12,6 +12,7 @@ from refuge.cases import selectors as case_selectors
 from refuge.core import roles
 from refuge.core.access import audited_read, principal, role_required
 from refuge.core.models import User
+from refuge.core.once import once
 from refuge.core.services import ServiceError
 from refuge.directory.models import Facility
 from refuge.directory.selectors import address_for_display
@@ -78,6 +79,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
 @login_required
 @searcher
 @require_POST
+@once
 def send(request: HttpRequest) -> HttpResponse:
     p = principal(request)
     form = SearchForm(request.POST)
@@ -105,6 +107,7 @@ def send(request: HttpRequest) -> HttpResponse:
 @login_required
 @searcher
 @require_POST
+@once
 def turn_away(request: HttpRequest) -> HttpResponse:
     p = principal(request)
     form, reasons = SearchForm(request.POST), TurnAwayForm(request.POST)
@@ -346,6 +349,7 @@ def waitlist(request: HttpRequest) -> HttpResponse:
 @role_required(
     lambda role: role in (roles.Role.PARTNER, roles.Role.COORDINATOR, roles.Role.OPERATOR)
 )
+@once
 def partner_requests(request: HttpRequest) -> HttpResponse:
     """Partners (police, social services) send a request and see only its status; the hub's
     coordinators and operators handle them."""

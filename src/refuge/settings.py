@@ -222,7 +222,11 @@ if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 else:
     if MODE != "test":
-        REFUGE_HOME.mkdir(parents=True, exist_ok=True)
+        from refuge.core import private_files
+
+        # Created 0600 before SQLite opens it (SQLite gives its -wal and -shm files the same
+        # mode); a database left 0644 by an older version is narrowed (issue 14, M4).
+        private_files.ensure(REFUGE_HOME / "refuge.sqlite3")
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
@@ -284,6 +288,15 @@ REFUGE_REAUTH_MINUTES = _int_env("REFUGE_REAUTH_MINUTES", 10)
 REFUGE_BREAK_GLASS_MINUTES = _int_env("REFUGE_BREAK_GLASS_MINUTES", 30)
 REFUGE_BREAK_GLASS_MIN_REASON = _int_env("REFUGE_BREAK_GLASS_MIN_REASON", 40)
 REFUGE_API_KEY_DAYS = _int_env("REFUGE_API_KEY_DAYS", 365)
+# Kept OUTSIDE the database, 0600 (docs/security.md, "Audit tail" and "Erasure on request"):
+# signed audit checkpoints, so losing the newest events is detected, and the shred ledger, which
+# `refuge restore` re-applies so a backup taken before an erasure does not bring her back.
+REFUGE_AUDIT_CHECKPOINT_FILE = Path(
+    _read_env("REFUGE_AUDIT_CHECKPOINT_FILE") or REFUGE_HOME / "audit-checkpoints.jsonl"
+)
+REFUGE_SHRED_LEDGER_FILE = Path(
+    _read_env("REFUGE_SHRED_LEDGER_FILE") or REFUGE_HOME / "shred-ledger.jsonl"
+)
 # django-otp's own throttle is off on purpose: it lives on the device, so every source shares
 # it, and its delay doubles without bound (2^n seconds), which let anyone with the password keep
 # the owner out of her second factor for hours. refuge.core.lockout counts code failures per

@@ -18,7 +18,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from refuge.core import audit, crypto, lockout
+from refuge.core import audit, crypto, lockout, shred_ledger
 from refuge.core.access import Principal, require, require_reauthenticated
 from refuge.core.models import (
     ApiKey,
@@ -782,10 +782,20 @@ def data_key_create() -> DataKey:
 
 
 def data_key_shred(
-    *, by: Principal | None, key: DataKey, reason: str, target_org_slug: str = ""
+    *,
+    by: Principal | None,
+    key: DataKey,
+    reason: str,
+    target_org_slug: str = "",
+    target_type: str = "",
+    target_id: object = "",
 ) -> None:
-    """Destroy a data key: every field encrypted with it becomes unreadable, for good."""
+    """Destroy a data key: every field encrypted with it becomes unreadable, for good.
+
+    ``reason`` is a category (it is stored and audited), never her words. The shred ledger
+    outside the database gets the key's id first, so a restore cannot bring the key back."""
     with transaction.atomic():
+        shred_ledger.append(key_id=key.pk, target_type=target_type, target_id=target_id)
         DataKey.objects.filter(pk=key.pk).update(
             wrapped=None, destroyed_at=timezone.now(), destroyed_reason=reason[:200]
         )

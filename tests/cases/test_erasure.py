@@ -171,3 +171,10 @@ def test_a_ledger_line_forged_without_the_key_destroys_nothing(personas, her, se
     done = shred_ledger.reapply()
     assert done.destroyed == 0 and "not signed with the key" in done.problems[0]
     assert Client.objects.get(pk=other.pk).name == "Not Erased"
+
+
+def test_the_page_speaks_russian(as_persona, her):
+    web = reauthenticated(as_persona("manager_a"))
+    page = web.get(_erase_url(her), headers={"Accept-Language": "ru"}).content.decode()
+    for text in ("Стереть её запись", "ключ, который их", "Она попросила", "в журнал аудита"):
+        assert text.lower() in page.lower(), text

@@ -235,8 +235,10 @@ else:
                 # IMMEDIATE takes the write lock at BEGIN, so read-then-write cannot race.
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 30,
+                # secure_delete: a shredded data key's bytes are zeroed, not left in free space.
                 "init_command": (
-                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+                    "PRAGMA secure_delete=ON;"
                 ),
             },
         }

@@ -809,6 +809,18 @@ def data_key_shred(
             details={"reason": reason[:200]},
         )
     transaction.on_commit(lambda: crypto.key_cache.drop(key.pk))
+    transaction.on_commit(_flush_old_versions)
+
+
+def _flush_old_versions() -> None:
+    """SQLite keeps the old page (with the wrapped key) in its WAL file until a checkpoint;
+    copy the WAL back and truncate it now. (secure_delete zeroes the freed bytes in the pages;
+    PostgreSQL's dead tuples and WAL: docs/deployment.md, "Erasure and PostgreSQL".)"""
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cur:
+            cur.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def master_key_rotate(*, by: Principal | None, batch: int = 500) -> int:

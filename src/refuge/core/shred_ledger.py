@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from refuge.core import crypto, private_files
+
+log = logging.getLogger("refuge.audit")
 
 # Apps clear what else a destroyed key leaves behind (a blind index, say): fn(key_ids) -> rows.
 _after_reapply: list[Callable[[set[uuid.UUID]], int]] = []
@@ -52,6 +55,8 @@ def append(*, key_id: uuid.UUID, target_type: str = "", target_id: object = "") 
     body = _body(str(key_id), target, at)
     line = json.dumps({**json.loads(body), "sig": _sig(body)}, sort_keys=True)
     private_files.append_line(settings.REFUGE_SHRED_LEDGER_FILE, line)
+    # A second copy where the logs go (ids only): a lost ledger file can be rebuilt from it.
+    log.info("shred ledger %s", line)
 
 
 @dataclass(frozen=True)

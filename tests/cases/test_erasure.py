@@ -178,3 +178,17 @@ def test_the_page_speaks_russian(as_persona, her):
     page = web.get(_erase_url(her), headers={"Accept-Language": "ru"}).content.decode()
     for text in ("Стереть её запись", "ключ, который их", "Она попросила", "в журнал аудита"):
         assert text.lower() in page.lower(), text
+
+
+def test_the_console_re_applies_the_ledger_after_any_other_restore(personas, her):
+    import io
+
+    from django.core.management import call_command
+
+    before = bytes(DataKey.objects.get(pk=her.data_key_id).wrapped)
+    client_erase(by=manager(personas), client=her, reason="mistake")
+    DataKey.objects.filter(pk=her.data_key_id).update(wrapped=before, destroyed_at=None)
+    out = io.StringIO()
+    call_command("reapply_shreds", stdout=out)
+    assert "1 data keys destroyed again" in out.getvalue()
+    assert DataKey.objects.get(pk=her.data_key_id).wrapped is None

@@ -42,7 +42,9 @@ def create_new(path: Path) -> None:
 def ensure(path: Path) -> None:
     """The file exists with mode 0600 (created empty if missing, narrowed if too open)."""
     private_dir(path.parent)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, FILE_MODE)
+    # A symlink is followed here (an operator may point the database at another volume); the
+    # folder is 0700, so nobody else can plant one.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, FILE_MODE)
     try:
         if stat.S_IMODE(os.fstat(fd).st_mode) & 0o077:
             os.fchmod(fd, FILE_MODE)
@@ -55,7 +57,7 @@ def append_line(path: Path, line: str) -> None:
     if "\n" in line:
         raise ValueError("one line at a time")
     private_dir(path.parent)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, FILE_MODE)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
     try:
         if stat.S_IMODE(os.fstat(fd).st_mode) & 0o077:
             os.fchmod(fd, FILE_MODE)

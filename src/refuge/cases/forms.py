@@ -16,6 +16,7 @@ from .models import (
     ServiceDelivery,
     Sex,
 )
+from .retention import ErasureReason
 from .services import SAFETY_PLAN_SECTIONS
 
 LANGUAGE_CHOICES = [
@@ -211,3 +212,28 @@ class ServiceForm(forms.Form):
         required=False,
         choices=[("", "—"), *LANGUAGE_CHOICES],
     )
+
+
+class EraseForm(forms.Form):
+    """Erasure on request: why (a category), and the case code typed back as confirmation."""
+
+    reason = forms.ChoiceField(
+        label=_("Why is the record erased?"),
+        choices=ErasureReason.choices,
+        widget=forms.RadioSelect,
+    )
+    confirm = forms.CharField(
+        label=_("Type the case code to confirm"),
+        max_length=20,
+        help_text=_("This cannot be undone: her record cannot be read again, even from a backup."),
+    )
+
+    def __init__(self, *args, case_code: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.case_code = case_code
+
+    def clean_confirm(self) -> str:
+        value = self.cleaned_data["confirm"].strip().upper()
+        if value != self.case_code.upper():
+            raise forms.ValidationError(_("Type the case code exactly as it is shown."))
+        return value

@@ -157,11 +157,17 @@ class AuditEvent(models.Model):
 
 
 class AuditHead(models.Model):
-    """One row, locked while an event is appended so the chain has no forks."""
+    """One row, locked while an event is appended so the chain has no forks.
+
+    ``seal`` is an HMAC of (seq, mac) under a key the database does not hold
+    (`refuge.core.audit.head_seal`), so the head cannot be moved back without the key; a trigger
+    also refuses to move it back (migration 0004).
+    """
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     seq = models.BigIntegerField(default=0)
     mac = models.CharField(max_length=64, default="0" * 64)
+    seal = models.CharField(max_length=64, blank=True)
 
     def __str__(self) -> str:
         return f"audit head at {self.seq}"

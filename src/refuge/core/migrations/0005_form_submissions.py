@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0003_sign_in_security'),
+        ('core', '0004_audit_head_seal_and_truncate_guard'),
     ]
 
     operations = [

@@ -408,7 +408,28 @@ def evacuation(request: HttpRequest) -> HttpResponse:
         search.accommodation().select_related("region").order_by("-compromised_since", "name")[:500]
     )
     plan = None
+    threat_form = {
+        "min_km": request.GET.get("min_km") or str(search.EVACUATION_MIN_KM),
+        "avoid_regions": request.GET.get("avoid_regions", ""),
+        "avoid_points": request.GET.get("avoid_points", ""),
+    }
     if facility is not None and facility.compromised_since is not None:
+        try:
+            min_km = min(max(float(threat_form["min_km"]), 0.0), 5000.0)
+        except ValueError:
+            min_km = float(search.EVACUATION_MIN_KM)
+        try:
+            # The threat is the compromised facility's own point (SPEC C13), not its region's
+            # centre, and whatever the coordinator adds.
+            threat = search.threat_of(
+                facility,
+                min_km=min_km,
+                regions=[r.strip() for r in threat_form["avoid_regions"].split(",")],
+                points=search.parse_points(threat_form["avoid_points"]),
+            )
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+            threat = search.threat_of(facility, min_km=min_km)
         stays = list(
             Stay.objects.filter(facility=facility, discharged_at__isnull=True).select_related(
                 "client"
@@ -416,10 +437,8 @@ def evacuation(request: HttpRequest) -> HttpResponse:
         )
         evacuees = []
         for stay in stays:
-            h = search.household_of(stay.client)
-            h["avoid_regions"] = [facility.region_id] if facility.region_id else []
-            h["min_distance_km"] = 100
-            evacuees.append(Evacuee(str(stay.pk), search.household_from(h).household))
+            h = search.household_from(search.household_of(stay.client)).household
+            evacuees.append(Evacuee(str(stay.pk), search.household_under_threat(h, threat)))
         facts = load_facts(
             search.accommodation().exclude(pk=facility.pk), at=timezone.now(), viewer=p
         )
@@ -432,22 +451,24 @@ def evacuation(request: HttpRequest) -> HttpResponse:
             for f in facts
             if f.availability.known
         ]
-        origin = (
-            (facility.latitude, facility.longitude)
-            if facility.has_point
-            else (
-                (facility.region.latitude, facility.region.longitude) if facility.region else None
-            )
-        )
+        # Travel is measured from where the residents are: the facility's own point.
+        origin = threat.points[0] if threat.points else None
         comparison = plan_evacuation(evacuees, dests, origin=origin)
         names = {str(f.id): f.name for f in facts}
+        hidden = {str(f.id) for f in facts if f.point_hidden}
         codes = {str(s.pk): s.client.case_code for s in stays}
         plan = {
             "c": comparison,
             "names": names,
             "codes": codes,
+            # A confidential destination's distance is shown to the nearest 10 km only.
             "rows": [
-                (a, codes[a.evacuee_id], names.get(a.facility_id, ""))
+                (
+                    a,
+                    codes[a.evacuee_id],
+                    names.get(a.facility_id, ""),
+                    round(a.km, -1) if a.facility_id in hidden else round(a.km),
+                )
                 for a in comparison.optimal.assignments
             ],
             "unplaced": [codes[u] for u in comparison.optimal.unplaced],
@@ -455,5 +476,5 @@ def evacuation(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "referrals/evacuation.html",
-        {"facilities": facilities, "facility": facility, "plan": plan},
+        {"facilities": facilities, "facility": facility, "plan": plan, "threat": threat_form},
     )

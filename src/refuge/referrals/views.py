@@ -17,7 +17,7 @@ from refuge.directory.models import Facility
 from refuge.directory.selectors import address_for_display
 from refuge.vacancies.reasons import reason_text, unverified_text
 
-from . import search, selectors, services, wording
+from . import patterns, search, selectors, services, wording
 from .forms import DeclineForm, RelocationForm, SearchForm, TurnAwayForm, children_text
 
 searcher = role_required(roles.can_search_placements)
@@ -42,7 +42,9 @@ def search_page(request: HttpRequest) -> HttpResponse:
     if form.is_bound and form.is_valid():
         household = form.household()
         try:
-            found = search.search(p, search.household_from(household))
+            asked = search.household_from(household)
+            patterns.search_pattern_note(by=p, household=asked.household)
+            found = search.search(p, asked)
         except ServiceError as exc:
             error = exc.message
         else:

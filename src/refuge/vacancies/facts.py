@@ -219,8 +219,8 @@ class FactSheet:
         # Confidential points through the model's fields (converters applied): one query.
         self._confidential_points = {
             str(pk): (lat, lon)
-            for pk, lat, lon in facilities.filter(
-                address_visibility=AddressVisibility.CONFIDENTIAL
+            for pk, lat, lon in Facility.objects.filter(
+                pk__in=facilities.values("pk"), address_visibility=AddressVisibility.CONFIDENTIAL
             ).values_list("id", "latitude", "longitude")
             if valid_point(lat, lon)
         }

@@ -238,3 +238,6 @@ class SearchProbe(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["actor", "at"]), models.Index(fields=["at"])]
+
+    def __str__(self) -> str:
+        return f"{self.actor} {self.at:%Y-%m-%d %H:%M} {self.threshold_km} km"

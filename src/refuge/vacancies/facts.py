@@ -220,7 +220,10 @@ class FactSheet:
         self._confidential_points = {
             str(pk): (lat, lon)
             for pk, lat, lon in Facility.objects.filter(
-                pk__in=facilities.values("pk"), address_visibility=AddressVisibility.CONFIDENTIAL
+                pk__in=facilities.values("pk"),
+                address_visibility=AddressVisibility.CONFIDENTIAL,
+                latitude__isnull=False,
+                longitude__isnull=False,
             ).values_list("id", "latitude", "longitude")
             if valid_point(lat, lon)
         }

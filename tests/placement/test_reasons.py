@@ -292,3 +292,24 @@ def test_a_hidden_point_shows_only_the_threshold_never_how_close():
 
 def _near_bishkek():
     return fitmod.Facility(id="b", country="KG", region="KG-C", point=(42.87, 74.72))
+
+
+def test_ranking_a_hidden_point_judges_it_but_shows_only_its_region():
+    from refuge.placement.rank import Candidate, Preferences, rank
+
+    h = Household(woman_age=30, avoid_points=(BISHKEK,), min_distance_km=100)
+    centre = (41.5, 75.0)  # its region's centre, far from Bishkek
+    near = _near_bishkek()
+    hidden = rank(h, [Candidate(near, "Near", hidden=True, shown_point=centre)])
+    assert [r.data for r in hidden.excluded[0].reasons] == [{"within": 100}]
+    seen = rank(h, [Candidate(near, "Near")])
+    assert seen.excluded[0].reasons[0].data == {"km": 11}
+    far = dataclasses.replace(near, point=(41.0, 73.0))
+    shown = rank(
+        Household(woman_age=30),
+        [Candidate(far, "Far", hidden=True, shown_point=centre)],
+        Preferences(home_point=BISHKEK),
+    )
+    from refuge.placement.geo import distance_km
+
+    assert shown.results[0].distance_km == round(distance_km(BISHKEK, centre), 1)

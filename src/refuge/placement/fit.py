@@ -470,8 +470,11 @@ def coarse_reasons(reasons: tuple[Reason, ...], threshold_km: float) -> tuple[Re
     """The reasons as shown to someone who may not see the facility's point: a distance reason
     says only "closer than the threshold" (``within``), never how close (which, asked from
     several places, would locate the facility)."""
-    if not any(r.code == "too_close" and r.params and r.params[0][0] == "km" for r in reasons):
-        return reasons
+    for reason in reasons:
+        if reason.code == "too_close" and reason.params and reason.params[0][0] == "km":
+            break
+    else:
+        return reasons  # the common case: nothing to hide
     within = _R1(_S["TOO_CLOSE"], "within", round(threshold_km))
     return tuple(
         within if r.code == "too_close" and r.params and r.params[0][0] == "km" else r

@@ -153,13 +153,14 @@ def rank(
     One pass, one candidate at a time: with thousands of candidates (most of them excluded),
     neither the candidates nor their Fit results need to be held all at once."""
     check = fitter(h)
+    distance_rule = h.min_distance_km > 0
     results: list[tuple[tuple, Ranked]] = []
     excluded: list[Excluded] = []
     for c in candidates:
         result = check(c.facility)
         if result.reasons:
             reasons = result.reasons
-            if c.hidden:
+            if c.hidden and distance_rule:
                 reasons = coarse_reasons(reasons, h.min_distance_km)
             excluded.append(Excluded(c.facility.id, c.name, reasons))
             continue

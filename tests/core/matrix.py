@@ -83,4 +83,5 @@ CASES = [
     Case("api:openapi-json", allowed=ALL_ROLES, anon=200),
     Case("api:api-root", ok=404, anon=404),
     Case("re:^api/", path="/api/nothing-here", ok=404, anon=404),
+    Case("re:favicon.ico", path="/favicon.ico", ok=301, anon=301),
 ]

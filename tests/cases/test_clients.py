@@ -33,7 +33,7 @@ def test_a_caseworker_records_a_client_through_the_form(personas, as_persona):
 
 def test_a_bad_phone_number_is_refused_clearly_and_nothing_is_saved(as_persona):
     r = as_persona("caseworker_a").post(
-        reverse("cases:new"), {"name": NAME, "phone": "not a number"}
+        reverse("cases:new"), {"name": NAME, "phone": "not a number", "age_band": "25-34"}
     )
     assert r.status_code == 200 and "does not look like a phone number" in r.content.decode()
     assert not Client.objects.exists()

@@ -33,6 +33,22 @@ LANGUAGE_CHOICES = [
 ]
 
 
+def _sensible_birth_date(value):
+    """A birth date gives an age of 12 to 110 (a typo such as 2099 or 1800 is caught here,
+    before a search prefills an age of -73 or 226)."""
+    if value is None:
+        return value
+    from datetime import date
+
+    today = date.today()
+    age = today.year - value.year - ((today.month, today.day) < (value.month, value.day))
+    if not 12 <= age <= 110:
+        raise forms.ValidationError(
+            _("Check the date of birth: it gives an age of %(age)s.") % {"age": age}
+        )
+    return value
+
+
 class ClientForm(forms.Form):
     name = forms.CharField(
         label=_("Name or alias"),
@@ -49,6 +65,17 @@ class ClientForm(forms.Form):
     age_band = forms.ChoiceField(
         label=_("Age band (if the date is not known)"), choices=AgeBand.choices, required=False
     )
+
+    def clean_birth_date(self):
+        return _sensible_birth_date(self.cleaned_data.get("birth_date"))
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("birth_date") and not data.get("age_band") and not self.errors:
+            raise forms.ValidationError(
+                _("Give her date of birth or at least an age band: the search needs her age.")
+            )
+        return data
 
 
 class ProfileForm(forms.Form):
@@ -69,6 +96,9 @@ class ProfileForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     age_band = forms.ChoiceField(label=_("Age band"), choices=AgeBand.choices, required=False)
+
+    def clean_birth_date(self):
+        return _sensible_birth_date(self.cleaned_data.get("birth_date"))
     languages = forms.MultipleChoiceField(
         label=_("Languages she speaks"),
         choices=LANGUAGE_CHOICES,

@@ -185,6 +185,8 @@ class ManualCallForm(WrapUpForm):
         value = self.cleaned_data["started_at"]
         if value > timezone.now() + timedelta(minutes=5):
             raise forms.ValidationError(_("The call cannot start in the future."))
+        if value.year < 2000:
+            raise forms.ValidationError(_("Check the date: calls before 2000 are not recorded."))
         return value
 
 

@@ -38,9 +38,9 @@ def _sensible_birth_date(value):
     before a search prefills an age of -73 or 226)."""
     if value is None:
         return value
-    from datetime import date
+    from django.utils import timezone
 
-    today = date.today()
+    today = timezone.localdate()
     age = today.year - value.year - ((today.month, today.day) < (value.month, value.day))
     if not 12 <= age <= 110:
         raise forms.ValidationError(
@@ -99,6 +99,7 @@ class ProfileForm(forms.Form):
 
     def clean_birth_date(self):
         return _sensible_birth_date(self.cleaned_data.get("birth_date"))
+
     languages = forms.MultipleChoiceField(
         label=_("Languages she speaks"),
         choices=LANGUAGE_CHOICES,

@@ -31,7 +31,7 @@ def _run(env_extra: dict, script: str = "race_script.py", args: tuple = (ROUNDS,
     env = {
         k: v for k, v in os.environ.items() if not k.startswith("REFUGE_") and k != "DATABASE_URL"
     }
-    env.update({"PYTHONPATH": str(ROOT / "src") + os.pathsep + str(ROOT), **env_extra})
+    env.update({"PYTHONPATH": str(ROOT / "src") + os.pathsep + str(ROOT), **NO_LIMITS, **env_extra})
     # subprocess.run kills the script (and waits for it) on a timeout or any other exception.
     out = subprocess.run(
         [sys.executable, str(Path(__file__).with_name(script)), *map(str, args)],
@@ -88,7 +88,7 @@ def test_no_place_is_promised_twice_on_postgresql(tmp_path):
 
 def _run_http(env_extra: dict) -> dict:
     return _run(
-        {"REFUGE_MODE": "demo", **NO_LIMITS, **env_extra},
+        {"REFUGE_MODE": "demo", **env_extra},
         script="race_http_script.py",
         args=(HTTP_THREADS, HTTP_OPS),
     )

@@ -15,6 +15,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 ROUNDS = int(os.environ.get("REFUGE_RACE_ROUNDS", "50"))  # 50 rounds = 1,000 concurrent attempts
+# A script that runs longer is killed by subprocess.run (which waits for it), before pytest's own
+# timeout (which would leave it running) ends the test: on a loaded machine these take minutes.
+SCRIPT_TIMEOUT = 600
+pytestmark = pytest.mark.timeout(SCRIPT_TIMEOUT + 120)
 # Mixed API traffic: threads × operations (each operation one or two requests).
 HTTP_THREADS = int(os.environ.get("REFUGE_RACE_HTTP_THREADS", "16"))
 HTTP_OPS = int(os.environ.get("REFUGE_RACE_HTTP_OPS", "40"))
@@ -39,7 +43,7 @@ def _run(env_extra: dict, script: str = "race_script.py", args: tuple = (ROUNDS,
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=900,
+        timeout=SCRIPT_TIMEOUT,
     )
     assert out.returncode == 0, out.stderr[-3000:]
     return json.loads(out.stdout.strip().splitlines()[-1])

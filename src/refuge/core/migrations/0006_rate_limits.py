@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0003_sign_in_security'),
+        ('core', '0005_form_submissions'),
     ]
 
     operations = [

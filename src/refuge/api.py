@@ -111,8 +111,17 @@ def _not_found(request, exc):
 
 @api.exception_handler(ServiceError)
 def _service_error(request, exc: ServiceError):
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:  # refuge.core.limits.RateLimited
+        response = error(exc.code, exc.message, 429)
+        response["Retry-After"] = str(retry_after)
+        return response
     status = (
-        403 if exc.code == "forbidden" else 409 if exc.code in {"conflict", "duplicate"} else 400
+        403
+        if exc.code == "forbidden"
+        else 409
+        if exc.code in {"conflict", "duplicate", "busy"}
+        else 400
     )
     return error(exc.code, exc.message, status)
 

@@ -290,6 +290,17 @@ REFUGE_REAUTH_MINUTES = _int_env("REFUGE_REAUTH_MINUTES", 10)
 REFUGE_BREAK_GLASS_MINUTES = _int_env("REFUGE_BREAK_GLASS_MINUTES", 30)
 REFUGE_BREAK_GLASS_MIN_REASON = _int_env("REFUGE_BREAK_GLASS_MIN_REASON", 40)
 REFUGE_API_KEY_DAYS = _int_env("REFUGE_API_KEY_DAYS", 365)
+# Holds and rate limits (issue 14, M5; refuge.referrals.services, refuge.core.limits). A hold
+# lasts at most REFUGE_HOLD_MAX_MINUTES. Beyond the open holds allowed per case, per sender (a
+# person or an API key) and per sending organisation, a referral is still sent but asks for an
+# answer without holding a place. Rate limits count per key and per person; 0 switches one off.
+REFUGE_HOLD_MAX_MINUTES = _int_env("REFUGE_HOLD_MAX_MINUTES", 240)
+REFUGE_HOLDS_PER_CASE = _int_env("REFUGE_HOLDS_PER_CASE", 3)
+REFUGE_HOLDS_PER_SENDER = _int_env("REFUGE_HOLDS_PER_SENDER", 20)
+REFUGE_HOLDS_PER_ORGANISATION = _int_env("REFUGE_HOLDS_PER_ORGANISATION", 100)
+REFUGE_RATE_REFERRALS_PER_HOUR = _int_env("REFUGE_RATE_REFERRALS_PER_HOUR", 30)
+REFUGE_RATE_SEARCHES_PER_MINUTE = _int_env("REFUGE_RATE_SEARCHES_PER_MINUTE", 30)
+
 # Kept OUTSIDE the database, 0600 (docs/security.md, "Audit tail" and "Erasure on request"):
 # signed audit checkpoints, so losing the newest events is detected, and the shred ledger, which
 # `refuge restore` re-applies so a backup taken before an erasure does not bring her back.

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from refuge.core import audit, crypto
 from refuge.core.access import Principal, require
+from refuge.core.db import retry_on_conflict
 from refuge.core.models import Organisation
 from refuge.core.roles import can_create_cases, can_view_cases
 from refuge.core.services import ServiceError, data_key_create, data_key_shred
@@ -614,6 +615,7 @@ def service_record(
 # --- stays ------------------------------------------------------------------------------------
 
 
+@retry_on_conflict
 def stay_admit(
     *, by: Principal, client: Client, room_id: Any, bed: int | None = None, at: Any = None
 ) -> Stay:
@@ -651,6 +653,7 @@ def stay_admit(
     return stay
 
 
+@retry_on_conflict
 def stay_discharge(*, by: Principal, stay: Stay, outcome: str) -> Stay:
     require(by, can_view_cases)
     if stay.facility.organisation_id != by.org_id:

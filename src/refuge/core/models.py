@@ -295,6 +295,28 @@ class BreakGlass(models.Model):
         )
 
 
+class RateCounter(models.Model):
+    """How many times one principal did one thing in one fixed window (refuge.core.limits).
+
+    Kept in the database, like sign-in failures, so that every web worker counts the same
+    requests; rows of past windows are deleted as new windows start."""
+
+    bucket = models.CharField(max_length=120)  # "referral_create:key:12", "search:user:7"
+    window_start = models.DateTimeField()
+    hits = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["bucket", "window_start"], name="one_counter_per_window"
+            )
+        ]
+        indexes = [models.Index(fields=["window_start"])]
+
+    def __str__(self) -> str:
+        return f"{self.bucket} since {self.window_start:%Y-%m-%d %H:%M}: {self.hits}"
+
+
 class FormSubmission(models.Model):
     """A one-time form token that has been sent (issue 16: a double submit never makes two
     records). The first request with a token claims its row; a second one finds it and is sent

@@ -10,7 +10,7 @@ from ninja import Field, Router, Schema, Status
 
 from refuge.api_responses import errors
 from refuge.cases.models import Client
-from refuge.cases.services import client_create
+from refuge.core import limits
 from refuge.core.access import principal, require
 from refuge.core.roles import can_search_placements, can_view_cases
 from refuge.directory.models import Facility
@@ -76,7 +76,11 @@ class SearchOut(Schema):
 
 class ReferralIn(HouseholdIn):
     facility_ids: list[str] = Field(..., min_length=1, max_length=10)
-    hold_minutes: int = Field(120, ge=5, le=1440)
+    hold_minutes: int = Field(
+        120,
+        description="How long each place is held, in minutes: from 5 to the network's "
+        "maximum (REFUGE_HOLD_MAX_MINUTES, 240 by default); outside that, 400 invalid_hold.",
+    )
     case_code: str | None = Field(
         None,
         max_length=20,
@@ -113,12 +117,13 @@ def _household(payload: HouseholdIn) -> dict:
 
 @router.post(
     "/placements/search",
-    response={200: SearchOut, **errors(400, 403)},
+    response={200: SearchOut, **errors(400, 403, 429)},
     summary="Rank every facility for one household",
 )
 def placement_search(request: HttpRequest, payload: HouseholdIn):
     p = principal(request)
     require(p, can_search_placements)
+    limits.check(p, "search")
     asked = search.household_from(_household(payload))
     patterns.search_pattern_note(by=p, household=asked.household)
     result = search.search(p, asked)
@@ -187,20 +192,20 @@ def _out(p, referral: Referral) -> dict:
 
 @router.post(
     "/referrals",
-    response={201: ReferralOut, **errors(400, 403, 404, 409)},
+    response={201: ReferralOut, **errors(400, 403, 404, 409, 429)},
     summary="Refer a household to one or several facilities",
 )
 def referral_create(request: HttpRequest, payload: ReferralIn):
     p = principal(request)
     require(p, can_search_placements)
+    limits.check(p, "referral_create")
+    client = None  # a new case, opened with the referral (in its transaction)
     if payload.case_code:
         client = Client.objects.filter(
             case_code=payload.case_code, organisation_id=p.org_id
         ).first()
         if client is None:
             raise Http404
-    else:
-        client = client_create(by=p)
     referral = services.referral_create(
         by=p,
         client=client,

@@ -13,14 +13,18 @@ from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from refuge.cases.models import Client
-from refuge.cases.services import stay_admit
+from refuge.cases.services import client_create, stay_admit
 from refuge.core import audit
 from refuge.core.access import Principal, require
-from refuge.core.roles import Role, can_search_placements, can_view_cases
+from refuge.core.db import retry_on_conflict
+from refuge.core.models import Organisation
+from refuge.core.roles import Role, can_create_cases, can_search_placements, can_view_cases
 from refuge.core.services import ServiceError, data_key_create
 from refuge.directory.models import Facility
 from refuge.notifications.services import notify
@@ -80,20 +84,34 @@ def _release_expired(room: Room, at) -> None:
     ).update(hold_active=False)
 
 
-def _place_hold(target: ReferralTarget, size: int, at, minutes: int | None) -> bool:
-    """Hold the smallest free unit of the facility that takes the household; False if none."""
-    room_ids = list(
-        Room.objects.filter(facility=target.facility, in_service=True)
+def _candidate_rooms(facility_ids: Iterable[Any], size: int) -> dict[str, list[Any]]:
+    """For each facility, the ids of its rooms in service that could take the household, the
+    smallest first (a hold takes the smallest unit that fits)."""
+    out: dict[str, list[Any]] = {str(f): [] for f in facility_ids}
+    rows = (
+        Room.objects.filter(facility_id__in=list(out), in_service=True)
         .order_by("beds", "pk")
-        .values_list("pk", "kind", "beds")
+        .values_list("pk", "facility_id", "kind", "beds")
     )
-    candidates = [
-        pk
-        for pk, kind, n in room_ids
-        if (kind == RoomKind.FAMILY and n >= size) or (kind != RoomKind.FAMILY and size == 1)
-    ]
-    for room_id in candidates:
-        room = beds.lock_room(room_id)
+    for pk, facility_id, kind, n in rows:
+        if (kind == RoomKind.FAMILY and n >= size) or (kind != RoomKind.FAMILY and size == 1):
+            out[str(facility_id)].append(pk)
+    return out
+
+
+def _lock_candidates(facility_ids: Iterable[Any], size: int) -> dict[str, list[Room]]:
+    """Lock every room that could take the household in these facilities, all at once and in
+    primary-key order (refuge.vacancies.beds.lock_rooms), before anything is written."""
+    candidates = _candidate_rooms(facility_ids, size)
+    locked = beds.lock_rooms(pk for ids in candidates.values() for pk in ids)
+    return {f: [locked[pk] for pk in ids if pk in locked] for f, ids in candidates.items()}
+
+
+def _place_hold(
+    target: ReferralTarget, rooms: list[Room], size: int, at, minutes: int | None
+) -> bool:
+    """Hold the smallest free unit among the facility's (locked) rooms; False if none."""
+    for room in rooms:
         _release_expired(room, at)
         try:
             bed = beds.pick_bed(room, size, beds.claimed(room, at))
@@ -103,6 +121,40 @@ def _place_hold(target: ReferralTarget, size: int, at, minutes: int | None) -> b
         target.hold_expires_at = at + timedelta(minutes=minutes) if minutes is not None else None
         return True
     return False
+
+
+def _open_holds(at) -> Any:
+    return ReferralTarget.objects.filter(
+        status=ReferralTarget.Status.HOLDING, hold_active=True, hold_expires_at__gt=at
+    )
+
+
+def _holds_left(by: Principal, client: Client | None, at) -> int:
+    """How many more places this sender may hold now: the least of what is left under the caps
+    per case, per sender (person or key) and per sending organisation. Read while the sending
+    organisation's row is locked (`_lock_sender`), so parallel referrals count exactly."""
+    open_holds = _open_holds(at)
+    left = [
+        settings.REFUGE_HOLDS_PER_SENDER
+        - open_holds.filter(referral__from_org_id=by.org_id, referral__created_by=by.name).count(),
+        settings.REFUGE_HOLDS_PER_ORGANISATION
+        - open_holds.filter(referral__from_org_id=by.org_id).count(),
+    ]
+    if client is not None:
+        left.append(
+            settings.REFUGE_HOLDS_PER_CASE - open_holds.filter(referral__client=client).count()
+        )
+    return max(0, min(left))
+
+
+def _lock_sender(by: Principal) -> None:
+    # One sending organisation's referrals are counted one at a time (SQLite's IMMEDIATE
+    # transactions already are). Taken first, before any room: the lock order is sender, rooms.
+    list(
+        Organisation.objects.select_for_update(of=("self",), no_key=True)
+        .filter(pk=by.org_id)
+        .values_list("pk")
+    )
 
 
 def _drop_hold(target: ReferralTarget) -> None:
@@ -121,10 +173,11 @@ def hold_expired(target: ReferralTarget, at=None) -> bool:
 # --- referrals --------------------------------------------------------------------------------
 
 
+@retry_on_conflict
 def referral_create(
     *,
     by: Principal,
-    client: Client,
+    client: Client | None,
     household: Mapping[str, Any],
     facility_ids: Iterable[Any],
     hold_minutes: int = DEFAULT_HOLD_MINUTES,
@@ -135,26 +188,39 @@ def referral_create(
     """One referral to one or several facilities at once, each holding the places it needs.
 
     Only facilities the search finds able to take her may be asked (hard rules are never
-    broken); the avoided regions are kept only if she consented (``keep_avoid_regions``)."""
+    broken); the avoided regions are kept only if she consented (``keep_avoid_regions``).
+    ``client=None`` opens a new pseudonymous case for her in the same transaction, so a referral
+    that fails leaves no empty case behind (issue 14, L2).
+
+    Places are held within the caps on open holds (per case, per sender, per organisation:
+    settings ``REFUGE_HOLDS_PER_*``); a facility beyond them is asked without a place held
+    (``Referral.not_held_by_cap`` says how many)."""
     require(by, can_search_placements)
-    if client.organisation_id != by.org_id:
-        raise ServiceError("Only the organisation that holds the case can refer her.", "forbidden")
+    if client is None:
+        require(by, can_create_cases)
+    elif client.organisation_id != by.org_id:
+        raise ServiceError(
+            _("Only the organisation that holds the case can refer her."), "forbidden"
+        )
     ids = list(dict.fromkeys(str(f) for f in facility_ids))
     if not ids:
-        raise ServiceError("Choose at least one facility.", "no_targets")
+        raise ServiceError(_("Choose at least one facility."), "no_targets")
     try:
         ids = [str(uuid.UUID(i)) for i in ids]
     except ValueError as exc:
         raise ServiceError(
-            "Some facilities do not exist or take no one.", "unknown_facility"
+            _("Some facilities do not exist or take no one."), "unknown_facility"
         ) from exc
     if len(ids) > MAX_TARGETS:
-        raise ServiceError(f"At most {MAX_TARGETS} facilities at once.", "too_many_targets")
-    if not 5 <= hold_minutes <= 24 * 60:
-        raise ServiceError("A hold lasts between 5 minutes and 24 hours.", "invalid_hold")
+        raise ServiceError(
+            _("At most %(n)s facilities at once.") % {"n": MAX_TARGETS}, "too_many_targets"
+        )
+    check_hold_minutes(hold_minutes)
     unknown = sorted(set(shared_fields) - set(SHAREABLE))
     if unknown:
-        raise ServiceError(f"These fields cannot be shared: {', '.join(unknown)}.")
+        raise ServiceError(
+            _("These fields cannot be shared: %(fields)s.") % {"fields": ", ".join(unknown)}
+        )
     request = search.household_from(household)
     result = search.search(by, request, facilities=search.accommodation().filter(pk__in=ids))
     found = {r.facility_id for r in result.ranking.results}
@@ -164,14 +230,23 @@ def referral_create(
         if i not in found and i not in {e.facility_id for e in result.ranking.excluded}
     ]
     if missing:
-        raise ServiceError("Some facilities do not exist or take no one.", "unknown_facility")
+        raise ServiceError(_("Some facilities do not exist or take no one."), "unknown_facility")
     refused = [e for e in result.ranking.excluded if e.facility_id in ids]
     if refused:
         names = ", ".join(e.name for e in refused)
-        raise ServiceError(f"These facilities cannot take her: {names}.", "cannot_take")
+        raise ServiceError(
+            _("These facilities cannot take her: %(names)s.") % {"names": names}, "cannot_take"
+        )
     size = _household_size(household)
-    now = timezone.now()
     with transaction.atomic():
+        # Lock order: the sender, then every room that may be held (by primary key), then the
+        # rows written (the new case, the referral, the audit event).
+        _lock_sender(by)
+        rooms = _lock_candidates(ids, size)
+        now = timezone.now()
+        left = _holds_left(by, client, now)
+        if client is None:
+            client = client_create(by=by)
         referral = Referral(
             client=client,
             data_key_id=client.data_key_id,
@@ -187,24 +262,56 @@ def referral_create(
         if not keep_avoid_regions:
             referral.household.pop("min_distance_km", None)
         referral.save()
+        referral.not_held_by_cap = 0
         for fid in ids:
             target = ReferralTarget(
                 referral=referral, facility_id=fid, status=ReferralTarget.Status.PENDING
             )
-            if _place_hold(target, size, now, hold_minutes):
+            if left <= 0:
+                referral.not_held_by_cap += 1
+            elif _place_hold(target, rooms[fid], size, now, hold_minutes):
                 target.status = ReferralTarget.Status.HOLDING
+                left -= 1
             target.save()
-        _event(by, "referral.create", client, referral=str(referral.pk), targets=len(ids))
+        _event(
+            by,
+            "referral.create",
+            client,
+            referral=str(referral.pk),
+            targets=len(ids),
+            not_held_by_cap=referral.not_held_by_cap,
+        )
         notify(event="referral.sent", about=referral, by=by, facility_ids=ids)
     return referral
 
 
+def check_hold_minutes(minutes: Any) -> None:
+    """A hold lasts from 5 minutes to ``REFUGE_HOLD_MAX_MINUTES`` (4 hours by default): one
+    sender cannot keep beds from everyone else for a day (issue 14, M5)."""
+    top = settings.REFUGE_HOLD_MAX_MINUTES
+    if isinstance(minutes, bool) or not isinstance(minutes, int) or not 5 <= minutes <= top:
+        raise ServiceError(
+            _("A place can be held from 5 to %(max)s minutes (%(hours)s hours).")
+            % {"max": top, "hours": f"{top / 60:g}"},
+            "invalid_hold",
+        )
+
+
 def _lock_referral(referral_id: Any) -> Referral:
-    return (
-        Referral.objects.select_for_update()
-        .select_related("client__organisation")
-        .get(pk=referral_id)
-    )
+    # The referral row only: a join would lock the client and her organisation too, and every
+    # referral the organisation sends (a foreign key to it) would wait (issue 14, M1).
+    return Referral.objects.select_for_update(of=("self",), no_key=True).get(pk=referral_id)
+
+
+def _target(referral: Referral, facility: Facility) -> ReferralTarget:
+    try:
+        return ReferralTarget.objects.select_related("facility").get(
+            referral=referral, facility=facility
+        )
+    except ReferralTarget.DoesNotExist as exc:
+        raise ServiceError(
+            _("This facility was not asked in this referral."), "unknown_target"
+        ) from exc
 
 
 def _receiving(by: Principal, target: ReferralTarget) -> None:
@@ -213,13 +320,12 @@ def _receiving(by: Principal, target: ReferralTarget) -> None:
         raise ServiceError("Only the facility's staff can answer this referral.", "forbidden")
 
 
+@retry_on_conflict
 def referral_accept(*, by: Principal, referral: Referral, facility: Facility) -> ReferralTarget:
     """The first facility to accept wins; the others are withdrawn and their holds released."""
     with transaction.atomic():
         referral = _lock_referral(referral.pk)
-        target = ReferralTarget.objects.select_related("facility").get(
-            referral=referral, facility=facility
-        )
+        target = _target(referral, facility)
         _receiving(by, target)
         if referral.status != Referral.Status.OPEN:
             raise ServiceError(
@@ -234,7 +340,9 @@ def referral_accept(*, by: Principal, referral: Referral, facility: Facility) ->
             target.status, target.hold_active = ReferralTarget.Status.PENDING, False
         if not target.hold_active:
             # The hold lapsed or was never placed: a bed must be free now, under the room lock.
-            if not _place_hold(target, _household_size(referral.household), now, None):
+            size = _household_size(referral.household)
+            rooms = _lock_candidates([target.facility_id], size)[str(target.facility_id)]
+            if not _place_hold(target, rooms, size, now, None):
                 target.save()
                 raise ServiceError(
                     "There is no free place for this household in your facility now.", "no_place"
@@ -264,6 +372,7 @@ def referral_accept(*, by: Principal, referral: Referral, facility: Facility) ->
     return target
 
 
+@retry_on_conflict
 def referral_decline(
     *, by: Principal, referral: Referral, facility: Facility, reason: str
 ) -> ReferralTarget:
@@ -271,9 +380,7 @@ def referral_decline(
         raise ServiceError("Choose the reason for declining.", "reason_required")
     with transaction.atomic():
         referral = _lock_referral(referral.pk)
-        target = ReferralTarget.objects.select_related("facility").get(
-            referral=referral, facility=facility
-        )
+        target = _target(referral, facility)
         _receiving(by, target)
         if target.status not in (ReferralTarget.Status.HOLDING, ReferralTarget.Status.PENDING):
             raise ServiceError("This facility has already answered.", "conflict")
@@ -301,6 +408,7 @@ def _end_if_no_one_left(referral: Referral) -> None:
         referral.save(update_fields=["status", "ended_at"])
 
 
+@retry_on_conflict
 def referral_withdraw(*, by: Principal, referral: Referral) -> Referral:
     with transaction.atomic():
         referral = _lock_referral(referral.pk)
@@ -329,6 +437,7 @@ def referral_withdraw(*, by: Principal, referral: Referral) -> Referral:
     return referral
 
 
+@retry_on_conflict
 def referral_arrive(*, by: Principal, referral: Referral) -> Any:
     """She has arrived: the held place becomes her stay, and her case moves to the shelter she
     now lives in (the sender no longer sees it). One transaction: a crash leaves neither half."""
@@ -340,7 +449,9 @@ def referral_arrive(*, by: Principal, referral: Referral) -> Any:
             pk=referral.accepted_target_id
         )
         _receiving(by, target)
-        client = Client.objects.select_for_update().get(pk=referral.client_id)
+        client = Client.objects.select_for_update(of=("self",), no_key=True).get(
+            pk=referral.client_id
+        )
         beds.lock_room(target.hold_room_id)
         from refuge.cases.models import Stay
 
@@ -619,11 +730,27 @@ def evacuation_confirm(
     if facility.compromised_since is None:
         raise ServiceError("Mark the facility compromised first.", "conflict")
     made = []
+    hold_minutes = min(hold_minutes, settings.REFUGE_HOLD_MAX_MINUTES)
     with transaction.atomic():
-        for stay_id, facility_id in assignments:
-            stay = Stay.objects.select_related("client__organisation").get(
-                pk=stay_id, facility=facility, discharged_at__isnull=True
+        stays = {
+            str(stay.pk): stay
+            for stay in Stay.objects.select_related("client__organisation").filter(
+                pk__in=[s for s, _f in assignments], facility=facility, discharged_at__isnull=True
             )
+        }
+        # Every room that may be held, locked at once in primary-key order, before anything
+        # is written (each referral below writes an audit event).
+        targets = {str(f) for _s, f in assignments}
+        candidates: dict[str, set[Any]] = {f: set() for f in targets}
+        for size in {s.household_size for s in stays.values()}:
+            for fid, ids in _candidate_rooms(targets, size).items():
+                candidates[fid].update(ids)
+        locked = beds.lock_rooms(pk for ids in candidates.values() for pk in ids)
+        rooms = {f: [locked[pk] for pk in ids if pk in locked] for f, ids in candidates.items()}
+        for stay_id, facility_id in assignments:
+            stay = stays.get(str(stay_id))
+            if stay is None:
+                raise ServiceError(_("This resident is no longer at the facility."), "conflict")
             client = stay.client
             size = stay.household_size
             household = search.household_of(client)
@@ -641,7 +768,8 @@ def evacuation_confirm(
             target = ReferralTarget(
                 referral=referral, facility_id=facility_id, status=ReferralTarget.Status.PENDING
             )
-            if _place_hold(target, size, timezone.now(), hold_minutes):
+            fitting = sorted(rooms.get(str(facility_id), []), key=lambda r: (r.beds, r.pk))
+            if _place_hold(target, fitting, size, timezone.now(), hold_minutes):
                 target.status = ReferralTarget.Status.HOLDING
             target.save()
             _event(

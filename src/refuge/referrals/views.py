@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -9,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from refuge.cases import selectors as case_selectors
-from refuge.core import roles
+from refuge.core import limits, roles
 from refuge.core.access import audited_read, principal, role_required
 from refuge.core.models import User
 from refuge.core.once import once
@@ -41,15 +43,16 @@ def search_page(request: HttpRequest) -> HttpResponse:
     code = request.GET.get("case", "")
     data = request.GET if "woman_age" in request.GET else None
     form = SearchForm(data, initial=_initial_from_case(p, code) if code and data is None else None)
-    result, household, error = None, None, None
+    result, household, error, retry_after = None, None, None, None
     if form.is_bound and form.is_valid():
         household = form.household()
         try:
+            limits.check(p, "search")
             asked = search.household_from(household)
             patterns.search_pattern_note(by=p, household=asked.household)
             found = search.search(p, asked)
         except ServiceError as exc:
-            error = exc.message
+            error, retry_after = exc.message, getattr(exc, "retry_after", None)
         else:
             result = {
                 "results": [
@@ -65,7 +68,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
                     for e in found.ranking.excluded
                 ],
             }
-    return render(
+    response = render(
         request,
         "referrals/search.html",
         {
@@ -74,8 +77,21 @@ def search_page(request: HttpRequest) -> HttpResponse:
             "case": code,
             "error": error,
             "turn_away_form": TurnAwayForm(),
+            "hold_default": services.DEFAULT_HOLD_MINUTES,
+            "hold_max": settings.REFUGE_HOLD_MAX_MINUTES,
         },
+        status=429 if retry_after is not None else 200,
     )
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
+def _minutes(raw: str | None) -> int | None:
+    try:
+        return int(raw or services.DEFAULT_HOLD_MINUTES)
+    except ValueError:
+        return None  # refused by the service with its own message
 
 
 @login_required
@@ -90,11 +106,13 @@ def send(request: HttpRequest) -> HttpResponse:
         return redirect("referrals:search")
     client = case_selectors.client_for_principal(p, request.POST.get("case", ""), what="referral")
     try:
+        limits.check(p, "referral_create")
         referral = services.referral_create(
             by=p,
             client=client,
             household=form.household(),
             facility_ids=request.POST.getlist("facility"),
+            hold_minutes=_minutes(request.POST.get("hold_minutes")),
             shared_fields=request.POST.getlist("share"),
             note=request.POST.get("note", ""),
             keep_avoid_regions=request.POST.get("keep_avoid") == "1",
@@ -102,7 +120,24 @@ def send(request: HttpRequest) -> HttpResponse:
     except ServiceError as exc:
         messages.error(request, exc.message)
         return redirect(f"{request.META.get('HTTP_REFERER') or '/referrals/search/'}")
-    messages.success(request, _("Referral sent; the places are held while the shelters answer."))
+    if referral.not_held_by_cap:
+        messages.warning(
+            request,
+            _(
+                "Referral sent. %(n)s of the shelters are asked without a place held: the "
+                "limit of places held at once is reached (%(case)s per case, %(sender)s per "
+                "sender). Withdraw referrals you no longer need to hold places again."
+            )
+            % {
+                "n": referral.not_held_by_cap,
+                "case": settings.REFUGE_HOLDS_PER_CASE,
+                "sender": settings.REFUGE_HOLDS_PER_SENDER,
+            },
+        )
+    else:
+        messages.success(
+            request, _("Referral sent; the places are held while the shelters answer.")
+        )
     return redirect("referrals:detail", referral_id=referral.pk)
 
 
@@ -259,8 +294,11 @@ def act(request: HttpRequest, referral_id, action: str) -> HttpResponse:
             services.relocation_plan(by=p, referral=referral, **form.cleaned_data)
         else:
             raise Http404
-    except (ServiceError, Facility.DoesNotExist) as exc:
-        messages.error(request, getattr(exc, "message", _("Unknown facility.")))
+    except (ServiceError, Facility.DoesNotExist, ValidationError, ValueError) as exc:
+        # A facility id that is no facility (or not a uuid) is a message, never a 500 (L1).
+        messages.error(
+            request, exc.message if isinstance(exc, ServiceError) else _("Unknown facility.")
+        )
     return redirect("referrals:detail", referral_id=referral.pk)
 
 

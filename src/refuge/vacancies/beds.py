@@ -2,17 +2,26 @@
 
 Apps that occupy beds (stays in refuge.cases, holds in refuge.referrals) register a *claims*
 function: given a room and a moment, the bed numbers it takes. To take a bed, a service locks
-the room row (SELECT ... FOR UPDATE on PostgreSQL; on SQLite the IMMEDIATE transaction already
-holds the write lock), asks every claims function, and picks a free bed in the same
-transaction. Numbers: 0 is a whole family room (one household), 1..beds the beds of a shared
+the room row (SELECT ... FOR NO KEY UPDATE on PostgreSQL; on SQLite the IMMEDIATE transaction
+already holds the write lock), asks every claims function, and picks a free bed in the same
+transaction.
+
+Only the room rows are locked (``of=("self",)``): locking the facility or organisation beside
+them, as a join with ``select_related`` does, made every insert that refers to those rows (a
+referral target, a referral, an audit event) wait on them, and crossed waits became deadlocks
+(issue 14, M1). A service that may need several rooms locks them all at once, in primary-key
+order (``lock_rooms``), before it writes anything: two transactions then never hold rooms the
+other one waits for. Numbers: 0 is a whole family room (one household), 1..beds the beds of a shared
 room (one woman each). Each app also guards its own rows with a partial unique index.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
+
+from django.utils.translation import gettext as _
 
 from refuge.core.services import ServiceError
 
@@ -27,12 +36,28 @@ def register_bed_claims(fn: Claims) -> None:
         _claims.append(fn)
 
 
+def _locked() -> Any:
+    # NO KEY UPDATE: other transactions may still insert rows that refer to the room (their
+    # foreign-key check takes KEY SHARE, which FOR UPDATE would block); they cannot lock it.
+    return Room.objects.select_for_update(of=("self",), no_key=True)
+
+
 def lock_room(room_id: Any) -> Room:
     """The room, locked until the end of the transaction (call inside transaction.atomic)."""
     try:
-        return Room.objects.select_for_update().select_related("facility").get(pk=room_id)
-    except Room.DoesNotExist as exc:
-        raise ServiceError("This room does not exist.", "not_found") from exc
+        room = _locked().get(pk=room_id)
+    except (Room.DoesNotExist, ValueError, TypeError) as exc:
+        raise ServiceError(_("This room does not exist."), "not_found") from exc
+    return room
+
+
+def lock_rooms(room_ids: Iterable[Any]) -> dict[Any, Room]:
+    """Every one of these rooms, locked in primary-key order (so that two transactions wanting
+    some of the same rooms take them in the same order and cannot deadlock), by primary key."""
+    ids = sorted(set(room_ids))
+    if not ids:
+        return {}
+    return {room.pk: room for room in _locked().filter(pk__in=ids).order_by("pk")}
 
 
 def claimed(room: Room, at: datetime) -> set[int]:

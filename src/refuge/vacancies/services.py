@@ -11,10 +11,12 @@ from django.utils.translation import gettext as _
 
 from refuge.core import audit
 from refuge.core.access import Principal
+from refuge.core.db import retry_on_conflict
 from refuge.core.services import ServiceError
 from refuge.directory.models import Facility
 from refuge.directory.services import check_can_manage
 
+from . import beds as bed_locks
 from .availability import occupancy_sources
 from .models import AvailabilitySource, FacilityAvailability, Room, RoomKind
 
@@ -34,7 +36,11 @@ def _audit(by: Principal | None, action: str, facility: Facility, **details: Any
 
 def _status(facility: Facility, *, lock: bool = False) -> FacilityAvailability:
     FacilityAvailability.objects.get_or_create(facility=facility)
-    qs = FacilityAvailability.objects.select_for_update() if lock else FacilityAvailability.objects
+    qs = (
+        FacilityAvailability.objects.select_for_update(of=("self",), no_key=True)
+        if lock
+        else FacilityAvailability.objects
+    )
     return qs.get(facility=facility)
 
 
@@ -63,6 +69,7 @@ def room_create(
     return room
 
 
+@retry_on_conflict
 def room_update(
     *,
     by: Principal | None,
@@ -76,7 +83,7 @@ def room_update(
     check_can_manage(by, facility.organisation_id)
     _check_room(name, kind, beds)
     with transaction.atomic():
-        current = Room.objects.select_for_update().get(pk=room.pk)
+        current = bed_locks.lock_room(room.pk)
         if Room.objects.filter(facility=facility, name=name.strip()).exclude(pk=room.pk).exists():
             raise ServiceError(_("There is already a room with this name."), "duplicate")
         changes = {}
@@ -99,6 +106,7 @@ def room_update(
     return current
 
 
+@retry_on_conflict
 def availability_report(
     *, by: Principal | None, facility: Facility, free_beds: Mapping[int, int]
 ) -> FacilityAvailability:
@@ -118,6 +126,9 @@ def availability_report(
                 "conflict",
             )
         rooms = {r.pk: r for r in Room.objects.filter(facility=facility, in_service=True)}
+        # The rooms' rows are written below: locked first, in key order, as a referral locks
+        # them (refuge.vacancies.beds), so the two cannot wait on each other in a circle.
+        bed_locks.lock_rooms(rooms)
         if not rooms:
             raise ServiceError(
                 _("Add the rooms first: availability is reported room by room."), "invalid"
@@ -182,6 +193,7 @@ def availability_report(
     return status
 
 
+@retry_on_conflict
 def availability_confirm(*, by: Principal | None, facility: Facility) -> FacilityAvailability:
     """ "Still accurate": the last report was checked and stands; its age starts again."""
     check_can_manage(by, facility.organisation_id)
@@ -205,6 +217,7 @@ def availability_confirm(*, by: Principal | None, facility: Facility) -> Facilit
     return status
 
 
+@retry_on_conflict
 def availability_settings_update(
     *,
     by: Principal | None,

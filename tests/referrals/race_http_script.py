@@ -1,0 +1,189 @@
+"""Mixed referral traffic through the real JSON API from many threads at once, on a real database
+file (SQLite) or server (PostgreSQL), as the attack of issue 14 (M1) ran it: senders create
+referrals to several facilities in random order (each opening a new case), receiving shelters
+accept, decline and admit, senders withdraw. Every request goes through the whole Django stack
+(middleware, API key, ninja, services), each thread on its own database connection.
+
+Reports every 5xx and unhandled exception, every bed promised twice, and every case left
+empty by a failed referral. Run by test_races.py in a subprocess: REFUGE_MODE=demo,
+REFUGE_HOME=<tmp> (SQLite file) or DATABASE_URL=<fresh database>.
+
+Usage: race_http_script.py THREADS OPS_PER_THREAD
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import sys
+import threading
+from collections import Counter
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "refuge.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client as HttpClient  # noqa: E402
+
+FACILITIES = 6
+SENDERS = 2
+
+
+def main(threads: int, ops: int) -> dict:
+    call_command("migrate", verbosity=0)
+    from django.utils import timezone
+
+    from refuge.cases.models import Client, Stay
+    from refuge.core.roles import OrgKind
+    from refuge.core.services import api_key_create, organisation_create
+    from refuge.directory.services import facility_create
+    from refuge.referrals.models import Referral, ReferralTarget
+    from refuge.vacancies.models import Room
+    from refuge.vacancies.services import availability_settings_update, room_create
+
+    def key(org, role):
+        return api_key_create(by=None, organisation=org, role=role, name=role)[1]
+
+    senders = []
+    for i in range(SENDERS):
+        org = organisation_create(by=None, slug=f"hub-{i}", name=f"Hub {i}", kind=OrgKind.HUB)
+        senders.append(key(org, "operator"))
+    receivers = {}  # facility id -> key of its organisation
+    for i in range(FACILITIES):
+        org = organisation_create(
+            by=None, slug=f"shelter-{i}", name=f"Shelter {i}", kind=OrgKind.SHELTER
+        )
+        f = facility_create(
+            by=None,
+            organisation=org,
+            name=f"Refuge {i}",
+            kind="crisis_centre_shelter",
+            region="RU-YAR",
+            rules={"children_accepted": True},
+        )
+        for n in range(3):
+            room_create(by=None, facility=f, name=f"Family {n}", kind="family", beds=4)
+        for n in range(2):
+            room_create(by=None, facility=f, name=f"Shared {n}", kind="dorm", beds=3)
+        availability_settings_update(by=None, facility=f, source="system", ttl_hours=24)
+        receivers[str(f.pk)] = key(org, "caseworker")
+    facility_ids = list(receivers)
+
+    lock = threading.Lock()
+    referrals: list[tuple[str, str, list[str]]] = []  # (id, sender key, facility ids)
+    statuses: Counter[str] = Counter()
+    failures: list[str] = []
+
+    def call(http, op, key_text, path, body=None):
+        response = http.post(
+            f"/api/v1{path}",
+            data=json.dumps(body or {}),
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {key_text}",
+        )
+        with lock:
+            code = response.json().get("code", "") if response.status_code >= 400 else ""
+            statuses[f"{op}:{response.status_code}:{code}".rstrip(":")] += 1
+            if response.status_code >= 500:
+                failures.append(f"{path} {response.status_code} {response.content[:200]!r}")
+        return response
+
+    def work(n: int, barrier: threading.Barrier) -> None:
+        rng = random.Random(n)
+        http = HttpClient(raise_request_exception=False)
+        try:
+            barrier.wait(timeout=60)
+            for _ in range(ops):
+                roll = rng.random()
+                with lock:
+                    known = list(referrals)
+                if roll < 0.45 or not known:
+                    # As a hotline operator would: search, then refer to a few of the places
+                    # found (in no particular order); another may take them in between.
+                    sender = rng.choice(senders)
+                    household = {
+                        "woman_age": 30,
+                        "children": [] if rng.random() < 0.6 else [{"age": 7, "sex": "female"}],
+                    }
+                    found = call(http, "search", sender, "/placements/search", household)
+                    places = [
+                        x["facility_id"]
+                        for x in (
+                            found.json().get("results", []) if found.status_code == 200 else []
+                        )
+                    ] or facility_ids
+                    chosen = rng.sample(places, min(len(places), rng.randint(2, 4)))
+                    body = {**household, "facility_ids": chosen, "hold_minutes": 60}
+                    r = call(http, "create", sender, "/referrals", body)
+                    if r.status_code == 201:
+                        with lock:
+                            referrals.append((r.json()["id"], sender, chosen))
+                    continue
+                rid, sender, chosen = rng.choice(known)
+                fid = rng.choice(chosen)
+                if roll < 0.65:
+                    call(http, "accept", receivers[fid], f"/referrals/{rid}/targets/{fid}/accept")
+                elif roll < 0.80:
+                    call(
+                        http,
+                        "decline",
+                        receivers[fid],
+                        f"/referrals/{rid}/targets/{fid}/decline",
+                        {"reason": "no_place"},
+                    )
+                elif roll < 0.88:
+                    call(http, "arrive", receivers[fid], f"/referrals/{rid}/arrive")
+                else:
+                    call(http, "withdraw", sender, f"/referrals/{rid}/withdraw")
+        except Exception as exc:  # noqa: BLE001 - counted and reported, never silently passed
+            with lock:
+                failures.append(f"exception {type(exc).__name__}: {exc}")
+        finally:
+            connection.close()
+
+    barrier = threading.Barrier(threads)
+    pool = [threading.Thread(target=work, args=(n, barrier)) for n in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join(timeout=600)
+    hung = sum(t.is_alive() for t in pool)
+
+    # Every claim on a bed now: live holds (held, or accepted until arrival) and current stays.
+    now = timezone.now()
+    overbooked = []
+    for room in Room.objects.all():
+        claims = Counter()
+        for t in ReferralTarget.objects.filter(hold_room=room, hold_active=True):
+            if t.status == ReferralTarget.Status.ACCEPTED or (
+                t.status == ReferralTarget.Status.HOLDING
+                and (t.hold_expires_at is None or t.hold_expires_at > now)
+            ):
+                claims[t.hold_bed] += 1
+        for s in Stay.objects.filter(room=room, discharged_at__isnull=True):
+            claims[s.bed] += 1
+        beds_claimed = [b for b, n in claims.items() for _ in range(n)]
+        if any(n > 1 for n in claims.values()) or (room.kind == "family" and len(beds_claimed) > 1):
+            overbooked.append({"room": room.pk, "claims": dict(claims)})
+    orphans = Client.objects.filter(referrals__isnull=True, stays__isnull=True).count()
+    return {
+        "vendor": connection.vendor,
+        "requests": sum(statuses.values()),
+        "statuses": dict(sorted(statuses.items())),
+        "server_errors": len(failures),
+        "failures": failures[:20],
+        "overbooked": overbooked,
+        "orphan_cases": orphans,
+        "referrals": Referral.objects.count(),
+        "accepted_or_arrived": Referral.objects.filter(status__in=["accepted", "arrived"]).count(),
+        "hung_threads": hung,
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(main(int(sys.argv[1]), int(sys.argv[2]))))

@@ -1,0 +1,78 @@
+"""Issue 14, M1: a service that holds places locks its own rows and nothing else, and several rooms
+in one order. On PostgreSQL (SQLite takes the whole database's write lock instead)."""
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from refuge.cases.services import client_create
+from refuge.referrals import services
+from tests.directory.factories import make_facility
+from tests.referrals.conftest import system
+
+LOCK = re.compile(r"\bFOR (NO KEY )?UPDATE\b")
+# The rows a placement locks (the audit log's head is refuge.core.audit's own, one row).
+MINE = r'FROM "(vacancies_room|referrals_referral|cases_client|core_organisation)"'
+
+
+@pytest.fixture
+def postgresql(db):
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are PostgreSQL's (DATABASE_URL); SQLite locks the database")
+
+
+def _locks(queries) -> list[str]:
+    return [q["sql"] for q in queries if LOCK.search(q["sql"])]
+
+
+def test_every_lock_of_a_referral_takes_only_its_own_rows_in_key_order(postgresql, personas, orgs):
+    p, b = personas["operator_a"].principal, personas["caseworker_b"].principal
+    shelters = [
+        system(
+            make_facility(
+                orgs["b"], f"S{i}", region="RU-YAR", rooms=[("dorm", 1), ("dorm", 2), ("family", 3)]
+            )
+        )
+        for i in range(3)
+    ]
+    with CaptureQueriesContext(connection) as created:
+        ref = services.referral_create(
+            by=p,
+            client=None,
+            household={"woman_age": 30},
+            facility_ids=[f.pk for f in reversed(shelters)],
+        )
+    with CaptureQueriesContext(connection) as answered:
+        services.referral_decline(by=b, referral=ref, facility=shelters[2], reason="safety")
+        services.referral_accept(by=b, referral=ref, facility=shelters[0])
+    with CaptureQueriesContext(connection) as arrived:
+        services.referral_arrive(by=b, referral=ref)
+    locks = _locks(created) + _locks(answered) + _locks(arrived)
+    assert locks
+    for sql in locks:
+        assert "JOIN" not in sql.upper(), sql  # no facility, organisation or client beside it
+    ours = [sql for sql in locks if re.search(MINE, sql)]
+    assert {re.search(MINE, sql).group(1) for sql in ours} == {
+        "vacancies_room",
+        "referrals_referral",
+        "cases_client",
+        "core_organisation",
+    }
+    assert all(re.search(r"FOR (NO KEY )?UPDATE OF ", sql) for sql in ours), ours
+    # Every room that may be held is locked in one statement, by primary key.
+    rooms = [sql for sql in _locks(created) if '"vacancies_room"' in sql]
+    assert len(rooms) == 1 and 'ORDER BY "vacancies_room"."id" ASC' in rooms[0]
+
+
+def test_a_stay_locks_only_its_room(postgresql, personas, orgs):
+    b = personas["caseworker_b"].principal
+    shelter = system(make_facility(orgs["b"], "S", region="RU-YAR", rooms=[("dorm", 2)]))
+    room = shelter.rooms.get()
+    with CaptureQueriesContext(connection) as admitted:
+        from refuge.cases.services import stay_admit
+
+        stay_admit(by=b, client=client_create(by=b), room_id=room.pk)
+    locks = [sql for sql in _locks(admitted) if '"vacancies_room"' in sql]
+    assert len(locks) == 1 and "JOIN" not in locks[0].upper() and " OF " in locks[0]

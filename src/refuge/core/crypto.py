@@ -219,7 +219,12 @@ def prefetch_data_keys(key_ids: Iterable[uuid.UUID]) -> None:
 
 
 def encrypt_value(key_id: uuid.UUID, plaintext: str, aad: bytes) -> str:
-    raw = data_key_bytes(key_id)
+    return encrypt_with_key(key_id, data_key_bytes(key_id), plaintext, aad)
+
+
+def encrypt_with_key(key_id: uuid.UUID, raw: bytes, plaintext: str, aad: bytes) -> str:
+    """Encrypt with an already unwrapped data key (data migrations unwrap with their own
+    historical models, so they never depend on today's DataKey model)."""
     nonce = os.urandom(_NONCE)
     body = key_id.bytes + nonce + AESGCM(raw).encrypt(nonce, plaintext.encode("utf-8"), aad)
     return TOKEN_PREFIX + base64.urlsafe_b64encode(body).decode("ascii")

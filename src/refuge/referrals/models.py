@@ -121,11 +121,13 @@ class Relocation(models.Model):
     from_region = models.CharField(_("from region"), max_length=10)
     to_region = models.CharField(_("to region"), max_length=10)
     mode = models.CharField(_("how"), max_length=8, choices=Mode.choices)
-    escort = models.CharField(_("escort"), max_length=200, blank=True)
+    # Her data key (the referral's): escort and payer are free text about people.
+    data_key = models.ForeignKey(DataKey, on_delete=models.PROTECT, related_name="+")
+    escort = EncryptedTextField(_("escort"), blank=True, bind_to="referral_id")
     departs_at = models.DateTimeField(_("departure"), null=True, blank=True)
     cost = models.DecimalField(_("cost"), max_digits=10, decimal_places=2, null=True, blank=True)
     currency = models.CharField(max_length=3, default="RUB")
-    paid_by = models.CharField(_("paid by"), max_length=200, blank=True)
+    paid_by = EncryptedTextField(_("paid by"), blank=True, bind_to="referral_id")
     # The people carrying it out: they, and only they, see the destination's address.
     carriers = models.ManyToManyField("core.User", related_name="relocations", blank=True)
     created_by = models.CharField(max_length=150)
@@ -176,13 +178,14 @@ class TurnAway(models.Model):
 class WaitlistEntry(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     client = models.ForeignKey("cases.Client", on_delete=models.CASCADE, related_name="waitlist")
+    data_key = models.ForeignKey(DataKey, on_delete=models.PROTECT, related_name="+")
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
     household = models.JSONField()
     added_at = models.DateTimeField(auto_now_add=True)
     added_by = models.CharField(max_length=150)
     called_back_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
-    close_reason = models.CharField(max_length=200, blank=True)
+    close_reason = EncryptedTextField(blank=True)
 
     class Meta:
         ordering = ["added_at"]

@@ -430,11 +430,12 @@ def relocation_plan(
                 or referral.client.residence_region,
                 "to_region": target.facility.region_id or "",
                 "mode": mode,
-                "escort": escort.strip(),
+                "data_key_id": referral.data_key_id,
+                "escort": escort.strip()[:200],
                 "departs_at": departs_at,
                 "cost": cost,
                 "currency": currency,
-                "paid_by": paid_by.strip(),
+                "paid_by": paid_by.strip()[:200],
                 "created_by": by.name,
             },
         )
@@ -506,6 +507,7 @@ def waitlist_add(*, by: Principal, client: Client, household: Mapping[str, Any])
     with transaction.atomic():
         entry = WaitlistEntry.objects.create(
             client=client,
+            data_key_id=client.data_key_id,
             organisation=by.organisation,
             added_by=by.name,
             household={

@@ -172,6 +172,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a NUL byte anywhere in the request is a 400, never a database error (issue 14).
+    "refuge.core.middleware.NulByteMiddleware",
     # PBX webhooks (/api/v1/telephony/) take a lean lane of their own: see refuge/hotline/lane.py.
     "refuge.hotline.lane.TelephonyLaneMiddleware",
     "django.middleware.security.SecurityMiddleware",

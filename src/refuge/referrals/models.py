@@ -125,6 +125,7 @@ class Relocation(models.Model):
     data_key = models.ForeignKey(DataKey, on_delete=models.PROTECT, related_name="+")
     escort = EncryptedTextField(_("escort"), blank=True, bind_to="referral_id")
     departs_at = models.DateTimeField(_("departure"), null=True, blank=True)
+    arrives_at = models.DateTimeField(_("expected arrival"), null=True, blank=True)
     cost = models.DecimalField(_("cost"), max_digits=10, decimal_places=2, null=True, blank=True)
     currency = models.CharField(max_length=3, default="RUB")
     paid_by = EncryptedTextField(_("paid by"), blank=True, bind_to="referral_id")
@@ -136,6 +137,17 @@ class Relocation(models.Model):
 
     def __str__(self) -> str:
         return f"relocation {self.from_region}→{self.to_region}"
+
+    @property
+    def carriers_see_address_until(self):
+        """The carriers' sight of the confidential address ends this long after the expected
+        arrival (else the departure, else when the plan was made), arrived or not."""
+        from datetime import timedelta
+
+        from django.conf import settings
+
+        start = self.arrives_at or self.departs_at or self.created_at
+        return start + timedelta(hours=settings.REFUGE_CARRIER_ADDRESS_HOURS)
 
 
 class TurnAwayReason(models.TextChoices):

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from refuge.cases.models import Client
 from refuge.cases.services import stay_admit
@@ -393,6 +394,7 @@ def relocation_plan(
     mode: str,
     escort: str = "",
     departs_at=None,
+    arrives_at=None,
     cost=None,
     currency: str = "RUB",
     paid_by: str = "",
@@ -409,6 +411,8 @@ def relocation_plan(
         )
     if referral.status != Referral.Status.ACCEPTED:
         raise ServiceError("Plan the journey once a shelter has accepted.", "conflict")
+    if departs_at and arrives_at and arrives_at < departs_at:
+        raise ServiceError(gettext("The expected arrival cannot be before the departure."))
     if mode not in Relocation.Mode.values:
         raise ServiceError(f"Unknown way of travel {mode!r}.")
     users = list(carriers)
@@ -433,6 +437,7 @@ def relocation_plan(
                 "data_key_id": referral.data_key_id,
                 "escort": escort.strip()[:200],
                 "departs_at": departs_at,
+                "arrives_at": arrives_at,
                 "cost": cost,
                 "currency": currency,
                 "paid_by": paid_by.strip()[:200],

@@ -12,6 +12,11 @@ from django.apps import apps
 from django.db import models
 
 from refuge.core.fields import EncryptedTextField
+from refuge.directory.fields import SealedFloatField, SealedTextField
+
+# Encrypted at rest: per person (her data key), or per network (a confidential facility's
+# street address and point, sealed under a key derived from the master key).
+ENCRYPTED = (EncryptedTextField, SealedTextField, SealedFloatField)
 
 STAFF = "a staff user name (who acted), not a person we support"
 CODE = "a code or enum value from a fixed list"
@@ -74,8 +79,8 @@ ALLOWED: dict[str, str] = {
     "core.UnlockLink.token_hash": HASH,
     "core.BreakGlass.kind": CODE,
     "core.BreakGlass.action": "an audit action name (the reason itself is encrypted)",
-    # directory: the published directory (a confidential facility's address and point are
-    # encrypted in `address`, see directory.models.Facility)
+    # directory: the published directory (a confidential facility's street address, postal
+    # code and point are sealed, see refuge.directory.fields)
     "directory.Region.code": REGION,
     "directory.Region.country": CODE,
     "directory.Region.kind": CODE,
@@ -95,10 +100,6 @@ ALLOWED: dict[str, str] = {
     "directory.Facility.description": ORG,
     "directory.Facility.country": CODE,
     "directory.Facility.locality": "a town (coarse, like the region)",
-    "directory.Facility.address": "public facilities only; a confidential one's address is "
-    "stored encrypted under the network key (see directory.geo_crypto)",
-    "directory.Facility.postal_code": "public facilities' postal code; emptied for "
-    "confidential ones (part of the encrypted address)",
     "directory.Facility.address_visibility": CODE,
     "directory.Facility.email": ORG,
     "directory.Facility.website": ORG,
@@ -277,7 +278,7 @@ def plain_text_fields() -> list[str]:
     for model in apps.get_models():
         for field in model._meta.concrete_fields:
             if isinstance(field, models.CharField | models.TextField) and not isinstance(
-                field, EncryptedTextField
+                field, ENCRYPTED
             ):
                 out.append(f"{model._meta.label}.{field.name}")
     return out

@@ -172,8 +172,6 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: a NUL byte anywhere in the request is a 400, never a database error (issue 14).
-    "refuge.core.middleware.NulByteMiddleware",
     # PBX webhooks (/api/v1/telephony/) take a lean lane of their own: see refuge/hotline/lane.py.
     "refuge.hotline.lane.TelephonyLaneMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -191,6 +189,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "refuge.core.middleware.SecurityHeadersMiddleware",
+    # A NUL byte anywhere in the request is a 400, never a database error (issue 14). Before
+    # every view and every middleware that stores request data (break-glass audits the path);
+    # after the header middleware, so the refusal carries the same headers as every page.
+    "refuge.core.middleware.NulByteMiddleware",
     # Last, so that its refusals get the same headers (CSP, no-store) as every other page.
     "refuge.core.middleware.BreakGlassMiddleware",
 ]

@@ -82,3 +82,15 @@ def test_an_api_body_with_a_nul_answers_json_400(personas, orgs):
 def test_ordinary_requests_pass(db):
     assert HttpClient().get(f"{HSDS}/services?search=shelter").status_code == 200
     assert HttpClient().get("/help/en/").status_code == 200
+
+
+def test_the_refusal_carries_the_security_headers(db):
+    r = HttpClient().get(f"{HSDS}/services?search=%00")
+    assert r["Cache-Control"] == "no-store" and r["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_telephony_lane_refuses_a_nul_too(db):
+    r = HttpClient().post(
+        "/api/v1/telephony/events", '{"id": "a\\u0000b"}', content_type="application/json"
+    )
+    assert r.status_code == 400 and r.json()["code"] == "bad_request"

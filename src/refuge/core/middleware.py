@@ -256,6 +256,9 @@ class NulByteMiddleware:
         return self.get_response(request)
 
 
+_NUL_BODY_LIMIT = 256 * 1024
+
+
 def _has_nul(request: HttpRequest) -> bool:
     if "\x00" in request.path_info or "%00" in request.META.get("QUERY_STRING", ""):
         return True
@@ -265,6 +268,9 @@ def _has_nul(request: HttpRequest) -> bool:
         return False
     ctype = request.META.get("CONTENT_TYPE", "")
     try:
+        # A large body is left to its view, which refuses it (413) before reading it.
+        if int(request.META.get("CONTENT_LENGTH") or 0) > _NUL_BODY_LIMIT:
+            return False
         if ctype.startswith("application/x-www-form-urlencoded") or (
             ctype.startswith("multipart/form-data") and not request.path.startswith("/api/")
         ):

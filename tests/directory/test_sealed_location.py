@@ -127,3 +127,12 @@ def test_rotation_reseals_under_the_new_master_key(hidden):
             assert Facility.objects.get(pk=hidden.pk).address == STREET
     finally:
         crypto.master_keys.cache_clear()
+
+
+def test_a_sealed_value_given_back_is_not_sealed_twice(hidden):
+    stored = _stored(hidden)
+    f = Facility.objects.get(pk=hidden.pk)
+    f.address, f.latitude = stored["address"], stored["latitude"]  # as a loader would
+    f.save()
+    again = Facility.objects.get(pk=hidden.pk)
+    assert (again.address, again.latitude) == (STREET, LAT)

@@ -6,7 +6,9 @@ facilities stay clear (their address is published anyway). Values are unsealed a
 out of the database, so every reader (``facility.address``, ``values_list("latitude", ...)``,
 placement's distances) sees the same types as before and no caller changes. What a database
 dump or backup holds for a confidential facility is a token, never the street or the point;
-the region and the town stay clear for coarse use.
+the region and the town stay clear for coarse use. (Django's ``dumpdata`` writes the clear
+values, as it writes any str or float as read; backups use the native formats, which hold
+what the columns hold.)
 
 Trade-off (docs/decisions.md): the token is bound to its column, not its row (the database
 hands ``from_db_value`` no row), so someone who can write the database could swap two
@@ -35,23 +37,23 @@ def _sealed_for(instance: models.Model) -> bool:
 class _Sealed:
     """Shared by the text and the number field: seal on save, unseal on load."""
 
-    def from_db_value(self, value, expression, connection):
+    def _open(self, value):
         if crypto.is_sealed(value):
             value = crypto.unseal_network(value, purpose=PURPOSE, aad=_aad(self.name))
         return self.from_clear(value)
 
+    def from_db_value(self, value, expression, connection):
+        return self._open(value)
+
     def pre_save(self, model_instance, add):
-        value = getattr(model_instance, self.attname)
+        # A sealed value given back (loaddata of a dump) is opened first, never sealed twice.
+        value = self._open(getattr(model_instance, self.attname))
         if value is None or value == "":
             return value
         clear = self.to_clear(value)
         if _sealed_for(model_instance):
             return crypto.seal_network(clear, purpose=PURPOSE, aad=_aad(self.name))
         return clear
-
-    def value_to_string(self, obj):
-        # dumpdata writes what the database holds: sealed for a confidential facility.
-        return self.pre_save(obj, add=False)
 
 
 class SealedTextField(_Sealed, models.CharField):
@@ -81,7 +83,7 @@ class SealedFloatField(_Sealed, models.TextField):
     def to_python(self, value):
         if value in (None, ""):
             return None
-        return float(value)
+        return self._open(value) if isinstance(value, str) else float(value)
 
     def get_prep_value(self, value):
         # Lookups compare what is stored; only isnull is meaningful on a sealed column.

@@ -38,6 +38,25 @@ def _sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=Fals
 
 SQLiteOps.sql_flush = _sql_flush
 
+try:  # PostgreSQL's flush is one TRUNCATE, which the statement-level guard of 0004 refuses
+    from django.db.backends.postgresql.operations import DatabaseOperations as PostgresOps
+except ImportError:  # pragma: no cover - psycopg is installed with the project
+    PostgresOps = None
+
+if PostgresOps is not None:
+    _original_pg_flush = PostgresOps.sql_flush
+
+    def _pg_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        m = import_module("refuge.core.migrations.0004_audit_head_seal_and_truncate_guard")
+        statements = _original_pg_flush(
+            self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
+        )
+        if "core_auditevent" not in tables:
+            return statements
+        return [*m.POSTGRES_TRUNCATE_GUARD_DROP, *statements, *m.POSTGRES_TRUNCATE_GUARD]
+
+    PostgresOps.sql_flush = _pg_flush
+
 PASSWORD = "correct horse battery staple"
 
 
@@ -99,6 +118,15 @@ def as_persona(personas):
         return sign_in(HttpClient(), personas[key].user)
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _private_files(settings, tmp_path_factory):
+    """The audit checkpoints and the shred ledger live outside the database: one fresh
+    directory per test, never the working tree's var/."""
+    home = tmp_path_factory.mktemp("var")
+    settings.REFUGE_AUDIT_CHECKPOINT_FILE = home / "audit-checkpoints.jsonl"
+    settings.REFUGE_SHRED_LEDGER_FILE = home / "shred-ledger.jsonl"
 
 
 @pytest.fixture(autouse=True)

@@ -131,3 +131,40 @@ def test_a_caseworker_reports_free_beds_from_her_phone(live_server, page, networ
     assert "5 beds free" in page.locator("main").inner_text()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     shot(page, "board-report-phone")
+
+
+def test_every_reason_is_shown_and_folded_after_two_on_a_phone(live_server, page, network):
+    from refuge.core.models import Organisation
+
+    make_facility(
+        Organisation.objects.get(slug="vladimir-centre"), "Strict house", region="RU-VLA",
+        rules=OPEN_RULES | {"boys_max_age": 12, "pets_accepted": False, "max_stay_days": 10},
+        rooms=[("family", 2)], free=[0],
+    )  # fmt: skip
+    sign_in(page, live_server.url, network.user)
+    url = f"{live_server.url}/vacancies/?boys=15%2C+9&pets=on&stay_days=30&region=RU-VLA"
+    page.goto(url)
+    strict = _row(page, "Strict house")
+    reasons = [
+        "Boys only up to age 12",
+        "Its rooms hold at most 2 people; this household is 3",
+        "No free place for this household now",
+        "No pets",
+        "Stays of at most 10 days",
+    ]
+    for text in reasons:  # on a wide screen every reason is in view
+        expect(strict.get_by_text(text, exact=True)).to_be_visible()
+    expect(strict.get_by_text("3 more reasons")).to_be_hidden()
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(url)
+    strict = _row(page, "Strict house")
+    for text in reasons[:2]:
+        expect(strict.get_by_text(text, exact=True)).to_be_visible()
+    for text in reasons[2:]:
+        expect(strict.get_by_text(text, exact=True)).to_be_hidden()
+    strict.get_by_text("3 more reasons").click()
+    for text in reasons:
+        expect(strict.get_by_text(text, exact=True)).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(page, "board-every-reason-phone")

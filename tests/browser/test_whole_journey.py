@@ -159,8 +159,8 @@ def _journey(base, w, lang, people, op, yar, vla):
     submit(op, f"a[href='/referrals/search/?case={code}']")
     op.fill("#id_woman_age", "34")
     op.fill("#id_children", "m15, f9")
-    op.fill("#id_home_region", "RU-MOW")
-    op.fill("#id_avoid_regions", "RU-MOW")
+    op.select_option("#id_home_region", "RU-MOW")
+    op.select_option("#id_avoid_regions", ["RU-MOW"])
     submit(op, "form.search-form button[type=submit]")
     boxes = op.locator("input[name=facility]")
     assert boxes.count() == 2

@@ -98,6 +98,8 @@ CASES = [
         ok=302,
     ),
     Case("cases:survivor_copy", setup=_code, allowed=CASE_ROLES),
+    # A manager first re-authenticates (302 to the re-authentication page); the rest are 403.
+    Case("cases:erase", setup=_code, allowed=roles(R.MANAGER), ok=302),
 ]
 
 CASES.append(Case("cases:services", setup=_code, allowed=CASE_ROLES))

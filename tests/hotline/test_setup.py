@@ -71,13 +71,19 @@ def test_only_staff_who_take_calls_get_an_extension(personas, who):
 def test_an_administrator_registers_a_line_and_gives_it_to_an_organisation(orgs, as_persona):
     c = as_persona("admin_a")
     data = {"action": "line", "number": "+7 (495) 000-00-09", "name": "Night line",
-            "organisation": orgs["b"].pk, "region": "RU-MOW", "service_area": "RU-MOW,RU-MOS",
+            "organisation": orgs["b"].pk, "region": "RU-MOW", "service_area": ["RU-MOW", "RU-MOS"],
             "default_country": "RU"}  # fmt: skip
+    # The form offers regions by name and sends their codes; nobody types a code.
+    page = c.get(URL).content.decode()
+    assert '<option value="RU-MOS">Moscow Oblast</option>' in page
+    assert '<option value="KG">Kyrgyzstan: the whole country</option>' in page
     assert c.post(URL, data).status_code == 302
     line = Line.objects.get(number="74950000009")
     assert (line.organisation, line.service_area) == (orgs["b"], "RU-MOW,RU-MOS")
+    assert "Moscow, Moscow Oblast" in c.get(URL).content.decode()
     bad = c.post(URL, {**data, "service_area": "Moscow"})
-    assert bad.status_code == 200 and "ISO codes" in bad.content.decode()
+    assert bad.status_code == 200 and "Select a valid choice" in bad.content.decode()
+    assert Line.objects.filter(number="74950000009").get().service_area == "RU-MOW,RU-MOS"
 
 
 def test_a_manager_cannot_register_lines(orgs, as_persona):

@@ -69,6 +69,9 @@ ALLOWED: dict[str, str] = {
     "core.AuditEvent.prev_mac": HASH,
     "core.AuditEvent.mac": HASH,
     "core.AuditHead.mac": HASH,
+    "core.AuditHead.seal": HASH,
+    "core.FormSubmission.token": "a random one-time form token",
+    "core.FormSubmission.result": "the local path the first submit led to (ids, case codes)",
     "core.DataKey.master_key_id": CODE,
     "core.DataKey.destroyed_reason": "a category written by code (retention rule, erasure), "
     "never her words: the key it would be encrypted with is the one destroyed",
@@ -244,6 +247,7 @@ ALLOWED: dict[str, str] = {
     "referrals.PartnerRequest.region": REGION,
     "referrals.PartnerRequest.status": CODE,
     "referrals.PartnerRequest.handled_by": STAFF,
+    "referrals.SearchProbe.actor": STAFF,
     # notifications: ids and neutral event kinds only (S7)
     "notifications.Event.key": "an idempotency key built from an event kind and a row id",
     "notifications.Event.kind": CODE,

@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 from tests.notifications.peers import SMTPPeer
-from tests.notifications.test_kill import _env, _run, _worker
+from tests.notifications.test_kill import _env, _run, _stop, _worker
 
 USERS, EVENTS = 5, 4
 
@@ -25,8 +25,7 @@ def _send_through(env: dict, smtp: SMTPPeer) -> list[str]:
                 break
             time.sleep(0.5)
     finally:
-        worker.terminate()
-        worker.wait(timeout=30)
+        _stop(worker)
     assert _run(env, "status")["by_status"] == {"sent": USERS * EVENTS}
     return sorted(m["To"] + " " + m.get_payload().strip() for m in smtp.messages)
 

@@ -51,6 +51,23 @@ def _worker(env, name):
     )
 
 
+def _stop(proc: subprocess.Popen) -> None:
+    """A worker asked to stop (SIGTERM) that has not gone within 15 s is killed with its whole
+    process group (RQ's scheduler runs in a child): no test leaves a worker behind."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        pass
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)  # start_new_session: its pid is the group's id
+    except ProcessLookupError:
+        pass
+    proc.wait(timeout=15)
+
+
 def _kill_mid_batch_and_finish(env, smtp: SMTPPeer) -> None:
     _run(env, "setup", str(USERS), str(EVENTS))
     total = USERS * EVENTS
@@ -61,7 +78,7 @@ def _kill_mid_batch_and_finish(env, smtp: SMTPPeer) -> None:
             time.sleep(0.02)
         assert len(smtp.messages) >= total // 4, "the workers did not start sending"
         os.kill(first.pid, signal.SIGKILL)  # mid-batch, without warning
-        first.wait()
+        first.wait(timeout=30)
         third = _worker(env, "three")
         try:
             while time.monotonic() < deadline:
@@ -70,13 +87,10 @@ def _kill_mid_batch_and_finish(env, smtp: SMTPPeer) -> None:
                     break
                 time.sleep(0.5)
         finally:
-            third.terminate()
-            third.wait(timeout=30)
+            _stop(third)
     finally:
         for p in (first, second):
-            if p.poll() is None:
-                p.terminate()
-                p.wait(timeout=30)
+            _stop(p)
     state = _run(env, "status")
     ids = smtp.ids()
     assert state["by_status"] == {"sent": total}, state

@@ -87,25 +87,21 @@ def oracle(h, f):
         if r.girls_max_age is not None and any(age > r.girls_max_age for age in girls):
             fail("girls_age_limit", limit=r.girls_max_age)
 
-    # Size: rule on children first, then the rooms themselves.
-    too_large = False
+    # Size: the rule on children and the rooms themselves, each its own reason.
     if not no_children_at_all and r.max_children is not None:
         if len(h.children) > r.max_children:
             fail("household_too_large", max_children=r.max_children)
-            too_large = True
     every_place = _places(f.capacity.family_rooms, f.capacity.dorm_beds)
     if every_place and not any(_holds(p, size) for p in every_place):
-        if not too_large:
-            biggest = max(beds for _kind, beds in every_place)
-            fail("household_too_large", size=size, largest=biggest)
-        too_large = True
+        biggest = max(beds for _kind, beds in every_place)
+        fail("household_too_large", size=size, largest=biggest)
 
     known = f.capacity.free_family_rooms is not None and f.capacity.free_dorm_beds is not None
     largest = None
     if known:
         free_places = _places(f.capacity.free_family_rooms, f.capacity.free_dorm_beds)
-        if not any(_holds(p, size) for p in free_places) and not too_large:
-            fail("no_capacity")
+        if not any(_holds(p, size) for p in free_places):
+            fail("no_capacity")  # listed even when the household is too large anyway
         largest = 0
         for _kind, beds in free_places:
             largest = max(largest, beds)
@@ -162,25 +158,27 @@ def oracle(h, f):
     if h.stay_days is not None and r.max_stay_days is not None and h.stay_days > r.max_stay_days:
         fail("stay_too_long", max_days=r.max_stay_days)
 
-    # Safety: too_close parameters are not compared (they carry rounded distances).
+    # Safety: too_close parameters are not compared (they carry rounded distances). Being in
+    # an avoided region and being too near an avoided point are two reasons; not knowing where
+    # the facility is (for either rule) is one.
     distance_rule = h.min_distance_km > 0 and len(h.avoid_points) > 0
-    if h.avoid_regions or distance_rule:
-        close = False
-        if f.region in h.avoid_regions:
-            close = True
-        elif h.avoid_regions and f.region == "":
-            close = True
-        elif distance_rule:
-            if f.point is None:
-                close = True
-            else:
-                distances = [chord_distance_km(f.point, p) for p in h.avoid_points]
-                nearest = min(distances)
-                if abs(nearest - h.min_distance_km) < BORDERLINE_KM:
-                    raise Borderline
-                close = nearest < h.min_distance_km
-        if close:
+    cannot_tell = False
+    if h.avoid_regions:
+        if f.region == "":
+            cannot_tell = True
+        elif f.region in h.avoid_regions:
             bad[("too_close", frozenset())] += 1
+    if distance_rule:
+        if f.point is None:
+            cannot_tell = True
+        else:
+            nearest = min(chord_distance_km(f.point, p) for p in h.avoid_points)
+            if abs(nearest - h.min_distance_km) < BORDERLINE_KM:
+                raise Borderline
+            if nearest < h.min_distance_km:
+                bad[("too_close", frozenset())] += 1
+    if cannot_tell:
+        bad[("too_close", frozenset())] += 1
 
     return bad, unsure, known, largest
 

@@ -221,7 +221,7 @@ HAND_CASES = {
     ),
     "household_too_large": (
         _h(children=(Child(3, "male"), Child(5, "male"), Child(7, "female"), Child(9, "male"))),
-        _facility(capacity=Capacity((4, 3), 2, (4, 3), 2)),
+        _facility(capacity=Capacity((4, 3), 2)),  # availability unknown: no no_capacity
     ),
     "children_not_accepted": (
         _h(children=(Child(3, "female"),)),

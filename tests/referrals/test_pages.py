@@ -105,10 +105,10 @@ def test_evacuation_plans_everyone_away_from_the_threat_and_confirms_into_referr
     page = c.get(url, {"facility": compromised.pk})
     plan = page.context["plan"]
     assert plan["c"].optimal.people_placed == 3 and not plan["unplaced"]
-    assert {name for _a, _code, name in plan["rows"]} == {
+    assert {name for _a, _code, name, _km in plan["rows"]} == {
         "Safe in Vladimir"
     }  # never the one in Moscow
-    assigns = [f"{a.evacuee_id}:{a.facility_id}" for a, _c, _n in plan["rows"]]
+    assigns = [f"{a.evacuee_id}:{a.facility_id}" for a, _c, _n, _km in plan["rows"]]
     r = c.post(url, {"facility": compromised.pk, "confirm": "1", "assign": assigns})
     assert r.status_code == 302
     assert Referral.objects.count() == 2

@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from refuge.core.models import Organisation
+from refuge.directory.pickers import CountryField, RegionField
 
 from .models import (
     AftercareTask,
@@ -15,6 +16,7 @@ from .models import (
     ServiceDelivery,
     Sex,
 )
+from .retention import ErasureReason
 from .services import SAFETY_PLAN_SECTIONS
 
 LANGUAGE_CHOICES = [
@@ -73,18 +75,14 @@ class ProfileForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    citizenship = forms.CharField(
-        label=_("Citizenship (two-letter country code)"), max_length=2, required=False
-    )
+    citizenship = CountryField(label=_("Citizenship"))
     documents = forms.MultipleChoiceField(
         label=_("Documents she has"),
         choices=Document.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    residence_region = forms.CharField(
-        label=_("Region of residence (ISO code, e.g. RU-MOW)"), max_length=10, required=False
-    )
+    residence_region = RegionField(label=_("Region of residence"))
     needs = forms.MultipleChoiceField(
         label=_("Needs"), choices=Need.choices, required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -94,12 +92,6 @@ class ProfileForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     pets = forms.IntegerField(label=_("Pets"), min_value=0, max_value=20, initial=0)
-
-    def clean_citizenship(self):
-        return self.cleaned_data["citizenship"].upper()
-
-    def clean_residence_region(self):
-        return self.cleaned_data["residence_region"].upper()
 
 
 class HouseholdMemberForm(forms.Form):
@@ -119,9 +111,7 @@ class OtherPartyForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-    region = forms.CharField(
-        label=_("Region where he is (ISO code)"), max_length=10, required=False
-    )
+    region = RegionField(label=_("Region where he is"))
 
 
 class NoteForm(forms.Form):
@@ -222,3 +212,28 @@ class ServiceForm(forms.Form):
         required=False,
         choices=[("", "—"), *LANGUAGE_CHOICES],
     )
+
+
+class EraseForm(forms.Form):
+    """Erasure on request: why (a category), and the case code typed back as confirmation."""
+
+    reason = forms.ChoiceField(
+        label=_("Why is the record erased?"),
+        choices=ErasureReason.choices,
+        widget=forms.RadioSelect,
+    )
+    confirm = forms.CharField(
+        label=_("Type the case code to confirm"),
+        max_length=20,
+        help_text=_("This cannot be undone: her record cannot be read again, even from a backup."),
+    )
+
+    def __init__(self, *args, case_code: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.case_code = case_code
+
+    def clean_confirm(self) -> str:
+        value = self.cleaned_data["confirm"].strip().upper()
+        if value != self.case_code.upper():
+            raise forms.ValidationError(_("Type the case code exactly as it is shown."))
+        return value

@@ -8,15 +8,19 @@ on legal hold is never purged. Days come from settings.REFUGE_RETENTION (default
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from refuge.core import audit
-from refuge.core.access import Principal
+from refuge.core.access import Principal, require, require_reauthenticated
+from refuge.core.roles import can_erase_cases
 from refuge.core.services import ServiceError
 
 from .models import AftercareTask, CaseNote, Client, OtherParty, RiskAssessment, SafetyPlan
@@ -114,3 +118,69 @@ def client_purge_rule(*, by: Principal | None, client: Client, rule: Rule) -> No
             target_org_slug=client.organisation.slug,
             details={"rule": rule.name},
         )
+
+
+# --- erasure on request (issue 14, M6) -----------------------------------------------------------
+
+
+class ErasureReason(models.TextChoices):
+    """Why a record was erased: a category, never her words (it goes into the audit log)."""
+
+    HER_REQUEST = "her_request", gettext_lazy("She asked for her record to be erased")
+    MISTAKE = "mistake", gettext_lazy("The record was opened by mistake or twice")
+    NOT_NEEDED = "not_needed", gettext_lazy("The record is no longer needed")
+    ORDER = "order", gettext_lazy("A court or the regulator ordered it")
+
+
+def client_erase(*, by: Principal, client: Client, reason: str) -> Client:
+    """Erase her record now: her data key is destroyed (every encrypted field of hers, her
+    referrals' shared parts included, becomes unreadable), her phone's blind index and the
+    closing note are cleared, and the case is closed. The shred ledger outside the database
+    keeps the key's id, so restoring an older backup erases her again. What stays is a
+    pseudonymous case code for the statistics. The audit event names the reason's category
+    only. Refused on legal hold; needs a manager of her organisation who re-authenticated."""
+    require(by, can_erase_cases)
+    if by.org_id != client.organisation_id:
+        raise ServiceError(
+            _("Only the organisation that holds this case can erase it."), "forbidden"
+        )
+    require_reauthenticated(by)
+    if reason not in ErasureReason.values:
+        raise ServiceError(_("Choose why the record is erased."), "reason_required")
+    with transaction.atomic():
+        client = (
+            Client.objects.select_for_update(of=("self",))
+            .select_related("organisation", "data_key")
+            .get(pk=client.pk)
+        )
+        if client.legal_hold:
+            raise ServiceError(
+                _("This record is on legal hold and cannot be erased. Lift the hold first."),
+                "legal_hold",
+            )
+        if client.data_key.destroyed_at is not None:
+            raise ServiceError(_("This record has already been erased."), "already_erased")
+        client_shred(by=by, client=client, reason=f"erasure: {reason}")
+        changes: dict = {"close_reason": ""}
+        if client.closed_at is None:
+            changes["closed_at"] = timezone.now()
+        Client.objects.filter(pk=client.pk).update(**changes)
+        audit.record(
+            actor=by,
+            action="client.erase",
+            target_type="cases.client",
+            target_id=client.pk,
+            target_org_slug=client.organisation.slug,
+            details={"reason": reason},
+        )
+    client.refresh_from_db()
+    return client
+
+
+def forget_blind_indexes(key_ids: set[uuid.UUID]) -> int:
+    """After the shred ledger is re-applied: a destroyed key's phone index goes too."""
+    return (
+        Client.objects.filter(data_key_id__in=key_ids)
+        .exclude(phone_index="")
+        .update(phone_index="")
+    )

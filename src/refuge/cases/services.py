@@ -98,7 +98,12 @@ def client_shred(*, by: Principal | None, client: Client, reason: str) -> None:
     """Crypto-shred: the record stays as a statistic, her identity becomes unreadable."""
     with transaction.atomic():
         data_key_shred(
-            by=by, key=client.data_key, reason=reason, target_org_slug=client.organisation.slug
+            by=by,
+            key=client.data_key,
+            reason=reason,
+            target_org_slug=client.organisation.slug,
+            target_type="cases.client",
+            target_id=client.pk,
         )
         Client.objects.filter(pk=client.pk).update(phone_index="")
 

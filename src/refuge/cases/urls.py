@@ -37,5 +37,6 @@ urlpatterns = [
     path("<str:code>/stays/", views.stays, name="stays"),
     path("<str:code>/close/", views.close, name="close"),
     path("<str:code>/legal-hold/", views.legal_hold, name="legal_hold"),
+    path("<str:code>/erase/", views.erase, name="erase"),
     path("<str:code>/her-copy/", views.survivor_copy, name="survivor_copy"),
 ]

@@ -4,7 +4,7 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -12,14 +12,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from refuge.core import roles
-from refuge.core.access import principal, role_required
+from refuge.core.access import principal, reauth_required, role_required
+from refuge.core.once import once
 from refuge.core.services import ServiceError
 
-from . import instruments, selectors, services
+from . import instruments, retention, selectors, services
 from .forms import (
     AftercareForm,
     ClientForm,
     ConsentForm,
+    EraseForm,
     HouseholdMemberForm,
     IncidentForm,
     JudgementForm,
@@ -69,6 +71,7 @@ def client_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @role_required(roles.can_create_cases)
+@once
 def client_new(request: HttpRequest) -> HttpResponse:
     form = ClientForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -111,6 +114,7 @@ def client_detail(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @case_view
+@once
 def household(request: HttpRequest, code: str) -> HttpResponse:
     p, client = _case(request, code, "household")
     member_form = HouseholdMemberForm(request.POST if "add_member" in request.POST else None)
@@ -366,6 +370,7 @@ def safety_plan_print(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @case_view
+@once
 def notes(request: HttpRequest, code: str) -> HttpResponse:
     p, client = _case(request, code, "notes")
     form = NoteForm(request.POST or None)
@@ -590,3 +595,27 @@ def stays(request: HttpRequest, code: str) -> HttpResponse:
         history=client.stays.select_related("facility", "room"),
         outcomes=Stay.Outcome.choices,
     )
+
+
+@login_required
+@role_required(roles.can_erase_cases)
+@reauth_required
+def erase(request: HttpRequest, code: str) -> HttpResponse:
+    """Erasure on request (issue 14, M6): a manager of her organisation, re-authenticated, a
+    reason category and the case code typed back."""
+    p, client = _case(request, code, "erase")
+    if client.organisation_id != p.org_id:  # a receiving shelter sees it, but does not hold it
+        raise Http404
+    form = EraseForm(request.POST or None, case_code=client.case_code)
+    if request.method == "POST" and form.is_valid():
+        try:
+            retention.client_erase(by=p, client=client, reason=form.cleaned_data["reason"])
+        except ServiceError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(
+                request,
+                _("The record was erased. Only the case code remains, for the statistics."),
+            )
+            return redirect("cases:list")
+    return render(request, "cases/erase.html", {"client": client, "form": form})

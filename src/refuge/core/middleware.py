@@ -227,6 +227,10 @@ class SecurityHeadersMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
+        if response.status_code == 405 and not response.content:
+            from refuge.core.views.errors import method_not_allowed
+
+            response = method_not_allowed(request, response.get("Allow", ""))
         response.setdefault(
             "Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
         )

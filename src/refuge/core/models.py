@@ -157,11 +157,17 @@ class AuditEvent(models.Model):
 
 
 class AuditHead(models.Model):
-    """One row, locked while an event is appended so the chain has no forks."""
+    """One row, locked while an event is appended so the chain has no forks.
+
+    ``seal`` is an HMAC of (seq, mac) under a key the database does not hold
+    (`refuge.core.audit.head_seal`), so the head cannot be moved back without the key; a trigger
+    also refuses to move it back (migration 0004).
+    """
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     seq = models.BigIntegerField(default=0)
     mac = models.CharField(max_length=64, default="0" * 64)
+    seal = models.CharField(max_length=64, blank=True)
 
     def __str__(self) -> str:
         return f"audit head at {self.seq}"
@@ -287,3 +293,20 @@ class BreakGlass(models.Model):
             and self.expires_at is not None
             and self.expires_at > now
         )
+
+
+class FormSubmission(models.Model):
+    """A one-time form token that has been sent (issue 16: a double submit never makes two
+    records). The first request with a token claims its row; a second one finds it and is sent
+    where the first led. Holds no personal field: the token, who sent it and a local path."""
+
+    token = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    result = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("sent form")
+
+    def __str__(self) -> str:
+        return f"form {self.token[:6]}… by {self.user_id}"

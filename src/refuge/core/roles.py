@@ -53,6 +53,11 @@ def can_manage_staff(role: str) -> bool:
     return role == Role.MANAGER
 
 
+def can_erase_cases(role: str) -> bool:
+    """Erase a woman's record at her request (crypto-shred now): her organisation's manager."""
+    return role == Role.MANAGER
+
+
 def can_read_audit_of_own_org(role: str) -> bool:
     """Managers see who read their organisation's records."""
     return role in {Role.MANAGER, Role.ADMIN}

@@ -18,7 +18,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from refuge.core import audit, crypto, lockout
+from refuge.core import audit, crypto, lockout, shred_ledger
 from refuge.core.access import Principal, require, require_reauthenticated
 from refuge.core.models import (
     ApiKey,
@@ -782,10 +782,20 @@ def data_key_create() -> DataKey:
 
 
 def data_key_shred(
-    *, by: Principal | None, key: DataKey, reason: str, target_org_slug: str = ""
+    *,
+    by: Principal | None,
+    key: DataKey,
+    reason: str,
+    target_org_slug: str = "",
+    target_type: str = "",
+    target_id: object = "",
 ) -> None:
-    """Destroy a data key: every field encrypted with it becomes unreadable, for good."""
+    """Destroy a data key: every field encrypted with it becomes unreadable, for good.
+
+    ``reason`` is a category (it is stored and audited), never her words. The shred ledger
+    outside the database gets the key's id first, so a restore cannot bring the key back."""
     with transaction.atomic():
+        shred_ledger.append(key_id=key.pk, target_type=target_type, target_id=target_id)
         DataKey.objects.filter(pk=key.pk).update(
             wrapped=None, destroyed_at=timezone.now(), destroyed_reason=reason[:200]
         )
@@ -799,6 +809,18 @@ def data_key_shred(
             details={"reason": reason[:200]},
         )
     transaction.on_commit(lambda: crypto.key_cache.drop(key.pk))
+    transaction.on_commit(_flush_old_versions)
+
+
+def _flush_old_versions() -> None:
+    """SQLite keeps the old page (with the wrapped key) in its WAL file until a checkpoint;
+    copy the WAL back and truncate it now. (secure_delete zeroes the freed bytes in the pages;
+    PostgreSQL's dead tuples and WAL: docs/deployment.md, "Erasure and PostgreSQL".)"""
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cur:
+            cur.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def master_key_rotate(*, by: Principal | None, batch: int = 500) -> int:

@@ -9,6 +9,9 @@ from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from refuge.directory.pickers import RegionField, RegionsField, country_label
+from refuge.directory.regions import countries
+
 from . import merge, regions, windows
 from .models import AttemptOutcome, ContactType, Line, Need, UnmetReason, WrapUp
 from .services import CLOSE_REASONS, WrapUpData
@@ -341,17 +344,16 @@ class LineForm(forms.Form):
         required=False,
         help_text=_("Calls on a line without an organisation are seen by coordinators only."),
     )
-    region = forms.CharField(
-        label=_("Region of the line (ISO code)"), max_length=10, required=False
-    )
-    service_area = forms.CharField(
+    region = RegionField(label=_("Region of the line"))
+    service_area = RegionsField(
         label=_("Service area"),
-        max_length=300,
-        required=False,
-        help_text=_("Region or country codes, comma-separated, e.g. KG or RU-MOW,RU-MOS."),
+        whole_countries=True,
+        help_text=_("The regions, or whole countries, whose callers this line serves."),
     )
-    default_country = forms.CharField(
-        label=_("Country of national-format numbers"), max_length=2, initial="RU"
+    default_country = forms.ChoiceField(
+        label=_("Country of national-format numbers"),
+        choices=lambda: [(c, country_label(c)) for c in countries()],
+        initial="RU",
     )
     region_from_line = forms.BooleanField(
         label=_("A regional number: count mobile callers in the line's region"), required=False
@@ -360,3 +362,6 @@ class LineForm(forms.Form):
     def __init__(self, *args, organisations=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["organisation"].queryset = organisations
+
+    def clean_service_area(self) -> str:
+        return ",".join(self.cleaned_data["service_area"])

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from refuge.core import roles
 from refuge.core.access import Principal, principal, role_required
+from refuge.core.once import once
 from refuge.core.services import ServiceError
 
 from . import charts, conf, figures, selectors, services, windows
@@ -156,6 +157,7 @@ def wrapup(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @role_required(roles.can_take_calls)
+@once
 def call_new(request: HttpRequest) -> HttpResponse:
     p = principal(request)
     pending = _wrapup_first(p)
@@ -202,6 +204,7 @@ def callbacks(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @role_required(roles.can_take_calls)
+@once
 def callback_new(request: HttpRequest) -> HttpResponse:
     p = principal(request)
     call = None

@@ -63,7 +63,7 @@ JOBS = {
         Job("meeting-actions", 3600, checks.meeting_actions_due),
         Job("purge", 86400, _command("purge")),
         Job("hotline-forget-callers", 86400, _command("hotline_forget_callers")),
-        Job("audit-checkpoint", 86400, _command("audit_checkpoint")),
+        Job("audit-checkpoint", 3600, _command("audit_checkpoint")),
         Job("prune", 86400, _prune),
     ]
 }

@@ -14,15 +14,17 @@ The contract, rule by rule (tests/placement/oracle.py implements it independentl
   are ``None`` mean "no limit".
 * ``gender``: a women-only facility and a household whose adult client is not a woman.
 * ``too_young``: the woman is younger than ``min_age``.
-* ``children_not_accepted``: she has children and the facility takes none. When this fires,
-  the other children's rules (age limits, ``max_children``) are not evaluated.
+* ``children_not_accepted``: she has children and the facility takes none.
 * ``boys_age_limit`` / ``girls_age_limit``: a boy (girl) older than the limit (the limit age
   itself is accepted: "boys up to 14").
-* ``household_too_large``: more children than ``max_children``; or, when the rooms are known,
-  no room in the facility could ever hold a household of this size (a family room holds one
-  household of up to its beds; a dorm bed holds one woman alone).
-* ``no_capacity``: availability is known and no free place fits the household now (given only
-  when it is not already structurally too large). Unknown availability never excludes.
+* ``household_too_large``: more children than ``max_children`` (a reason with
+  ``max_children``); and, separately, when the rooms are known and no room in the facility could
+  ever hold a household of this size (a reason with ``size`` and ``largest``; a family room
+  holds one household of up to its beds; a dorm bed holds one woman alone). Both are listed
+  when both apply.
+* ``no_capacity``: availability is known and no free place fits the whole household now. It is
+  listed beside ``household_too_large`` too: the caseworker needs to know that the house is also
+  full. Unknown availability never excludes.
 * ``pets_not_accepted``, ``no_wheelchair_access``, ``substance_use_not_accepted``,
   ``mental_health_not_accepted``: the household has pets / that need, the facility says no.
 * ``documents_required``: a passport required and missing; or a residence permit required for
@@ -32,9 +34,29 @@ The contract, rule by rule (tests/placement/oracle.py implements it independentl
 * ``no_common_language``: she speaks languages, the staff speak languages, none in common, and
   the facility offers no interpretation (with interpretation it is only unverified).
 * ``stay_too_long``: she needs more days than ``max_stay_days``.
-* ``too_close``: the facility is in a region she must avoid, or nearer than ``min_distance_km``
-  to one of the points she must avoid; or we cannot tell (its region or point is unknown).
+* ``too_close``: the facility is in a region she must avoid (a reason with ``region``); and,
+  separately, nearer than ``min_distance_km`` to one of the points she must avoid (a reason with
+  ``km``, the distance rounded); or we cannot tell (its region, or its point, is unknown: one
+  reason with ``unknown_location``). The point is the facility's own point whenever it has one,
+  confidential or not: this is judged on the server, and what a viewer may see of it is decided
+  by the caller (`coarse_reasons`).
 * ``compromised``: the facility's location is known to the threat (evacuation).
+
+Every reason that applies is listed (SPEC "Placement search"), in the order of
+``REASON_CODES`` (safety first, then who she is, her children, size and places, needs, papers,
+language and stay), so that a page can show the first two and fold the rest. Within one code
+the order is the order above (``max_children`` before ``size``; ``region`` before ``km``).
+
+Moot reasons, left out on purpose. These exact pairs, and no others: under
+``children_not_accepted`` (the facility takes no children at all),
+
+* ``boys_age_limit`` and ``girls_age_limit`` are not listed, and
+* ``household_too_large`` with ``max_children`` is not listed,
+
+because any way round "no children" (the children stay elsewhere) is also a way round them.
+``household_too_large`` for the rooms' size, ``no_capacity`` and every other reason are never
+left out. So adding a second violation never removes a reason already there, except by making it
+moot as above (tests/placement/test_reasons.py checks this against the brute-force oracle).
 """
 
 from __future__ import annotations
@@ -49,13 +71,16 @@ from .geo import Point, distance_km
 
 
 class Code(StrEnum):
-    NO_CAPACITY = "no_capacity"
-    HOUSEHOLD_TOO_LARGE = "household_too_large"
+    # In the order in which an excluded facility lists its reasons.
+    COMPROMISED = "compromised"
+    TOO_CLOSE = "too_close"
+    GENDER = "gender"
+    TOO_YOUNG = "too_young"
     CHILDREN_NOT_ACCEPTED = "children_not_accepted"
     BOYS_AGE_LIMIT = "boys_age_limit"
     GIRLS_AGE_LIMIT = "girls_age_limit"
-    TOO_YOUNG = "too_young"
-    GENDER = "gender"
+    HOUSEHOLD_TOO_LARGE = "household_too_large"
+    NO_CAPACITY = "no_capacity"
     PETS_NOT_ACCEPTED = "pets_not_accepted"
     NO_WHEELCHAIR_ACCESS = "no_wheelchair_access"
     SUBSTANCE_USE_NOT_ACCEPTED = "substance_use_not_accepted"
@@ -64,12 +89,18 @@ class Code(StrEnum):
     LOCAL_REGISTRATION_REQUIRED = "local_registration_required"
     FOREIGN_CITIZENS_NOT_ACCEPTED = "foreign_citizens_not_accepted"
     NO_COMMON_LANGUAGE = "no_common_language"
-    TOO_CLOSE = "too_close"
     STAY_TOO_LONG = "stay_too_long"
-    COMPROMISED = "compromised"
 
 
 REASON_CODES: tuple[str, ...] = tuple(c.value for c in Code)
+# The pairs (moot, because of) of the module docstring: the first is left out under the second.
+MOOT: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("boys_age_limit", "children_not_accepted"),
+        ("girls_age_limit", "children_not_accepted"),
+        ("household_too_large:max_children", "children_not_accepted"),
+    }
+)
 # Plain strings for the hot path (an enum member lookup costs more than the rule it names).
 _S = {c.name: c.value for c in Code}
 NEEDS = frozenset({"wheelchair", "substance_use", "mental_health"})
@@ -286,7 +317,8 @@ _NEEDS = (
 
 def _evaluate(x: _Facts, f: Facility) -> Fit:
     # The hot path of a search (thousands of facilities for one household): each rule reads
-    # its attributes once, and reasons are shared objects.
+    # its attributes once, and reasons are shared objects. Reasons are appended in the order
+    # of REASON_CODES; every one that applies is listed (moot ones aside: see the docstring).
     h = x.h
     r = f.rules
     bad: list[Reason] = []
@@ -294,6 +326,30 @@ def _evaluate(x: _Facts, f: Facility) -> Fit:
 
     if f.compromised:
         bad.append(_COMPROMISED)
+
+    # Safety: the region, and the distance from the facility's own point.
+    if x.avoiding:
+        region = f.region
+        unknown_location = False
+        if x.avoid_regions:
+            if not region:
+                unknown_location = True
+            elif region in x.avoid_regions:
+                bad.append(_R1(_S["TOO_CLOSE"], "region", region))
+        if x.min_distance > 0:
+            point = f.point
+            if point is None:
+                unknown_location = True
+            else:
+                nearest = x.nearest.get(point)
+                if nearest is None:  # many facilities share a point (their region's centre)
+                    avoid = x.avoid_points
+                    nearest = x.nearest[point] = min([distance_km(point, p) for p in avoid])
+                if nearest < x.min_distance:
+                    bad.append(_R1(_S["TOO_CLOSE"], "km", round(nearest)))
+        if unknown_location:
+            bad.append(_UNKNOWN_LOCATION)
+
     if r.women_only and h.gender != "female":
         bad.append(_GENDER)
     min_age = r.min_age
@@ -310,7 +366,7 @@ def _evaluate(x: _Facts, f: Facility) -> Fit:
             children_refused = True
         elif children_accepted is None:
             unsure.append(_CHILDREN_NOT_ACCEPTED)
-    if not children_refused:
+    if not children_refused:  # under "no children" the age limits are moot
         oldest = x.oldest_boy
         if oldest is not None:
             limit = r.boys_max_age
@@ -325,17 +381,13 @@ def _evaluate(x: _Facts, f: Facility) -> Fit:
     # Size and capacity
     cap = f.capacity
     size = x.size
-    too_large = False
     if not children_refused and max_children is not None and x.n_children > max_children:
         bad.append(_R1(_S["HOUSEHOLD_TOO_LARGE"], "max_children", max_children))
-        too_large = True
     family, dorm = cap.family_rooms, cap.dorm_beds
     if family or dorm > 0:  # the rooms are known
         largest = max(max(family, default=0), 1 if dorm > 0 else 0)
         if size > largest:
-            if not too_large:
-                bad.append(_R(_S["HOUSEHOLD_TOO_LARGE"], size=size, largest=largest))
-            too_large = True
+            bad.append(_R(_S["HOUSEHOLD_TOO_LARGE"], size=size, largest=largest))
     largest_now: int | None = None
     free_rooms, free_dorm = cap.free_family_rooms, cap.free_dorm_beds
     known = free_rooms is not None and free_dorm is not None
@@ -344,7 +396,7 @@ def _evaluate(x: _Facts, f: Facility) -> Fit:
         free_dorm = free_dorm or 0
         largest_room = max(free_rooms, default=0)
         fits_now = (size == 1 and free_dorm > 0) or (bool(free_rooms) and largest_room >= size)
-        if not fits_now and not too_large:
+        if not fits_now:
             bad.append(_NO_CAPACITY)
         largest_now = max(largest_room, 1 if free_dorm > 0 else 0)
         if largest_now:
@@ -411,26 +463,23 @@ def _evaluate(x: _Facts, f: Facility) -> Fit:
     if h.stay_days is not None and r.max_stay_days is not None and h.stay_days > r.max_stay_days:
         bad.append(_R1(_S["STAY_TOO_LONG"], "max_days", r.max_stay_days))
 
-    # Safety
-    if x.avoiding:
-        region = f.region
-        if region and region in x.avoid_regions:
-            bad.append(_R1(_S["TOO_CLOSE"], "region", region))
-        elif x.avoid_regions and not region:
-            bad.append(_UNKNOWN_LOCATION)
-        elif x.min_distance > 0:
-            point = f.point
-            if point is None:
-                bad.append(_UNKNOWN_LOCATION)
-            else:
-                nearest = x.nearest.get(point)
-                if nearest is None:  # many facilities share a point (their region's centre)
-                    avoid = x.avoid_points
-                    nearest = x.nearest[point] = min([distance_km(point, p) for p in avoid])
-                if nearest < x.min_distance:
-                    bad.append(_R1(_S["TOO_CLOSE"], "km", round(nearest)))
-
     return Fit(f.id, tuple(bad), tuple(unsure), known, largest_now)
+
+
+def coarse_reasons(reasons: tuple[Reason, ...], threshold_km: float) -> tuple[Reason, ...]:
+    """The reasons as shown to someone who may not see the facility's point: a distance reason
+    says only "closer than the threshold" (``within``), never how close (which, asked from
+    several places, would locate the facility)."""
+    for reason in reasons:
+        if reason.code == "too_close" and reason.params and reason.params[0][0] == "km":
+            break
+    else:
+        return reasons  # the common case: nothing to hide
+    within = _R1(_S["TOO_CLOSE"], "within", round(threshold_km))
+    return tuple(
+        within if r.code == "too_close" and r.params and r.params[0][0] == "km" else r
+        for r in reasons
+    )
 
 
 def fit(household: Household, facility: Facility) -> Fit:

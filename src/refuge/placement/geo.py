@@ -6,7 +6,7 @@ centroid, the coarsest point we ever use.
 
 from __future__ import annotations
 
-from math import asin, cos, radians, sin, sqrt
+from math import asin, ceil, cos, radians, sin, sqrt
 
 EARTH_RADIUS_KM = 6371.0088  # mean radius (IUGG)
 
@@ -27,6 +27,20 @@ def nearest_km(point: Point, others: tuple[Point, ...] | list[Point]) -> float |
     if not others:
         return None
     return min(distance_km(point, o) for o in others)
+
+
+# A distance threshold (min_distance_km) is rounded UP to this step before it is used: a yes/no
+# answer "closer than X km" then tells at most which 10 km band a facility is in from the points
+# she avoids (see docs/security.md, "Safety distances from real points").
+THRESHOLD_STEP_KM = 10
+
+
+def coarse_threshold_km(km: float) -> float:
+    """The threshold as it is used: rounded up to THRESHOLD_STEP_KM (never down: rounding may
+    only keep her further away)."""
+    if km <= 0:
+        return 0.0
+    return float(ceil(km / THRESHOLD_STEP_KM) * THRESHOLD_STEP_KM)
 
 
 def valid_point(lat: float | None, lon: float | None) -> bool:

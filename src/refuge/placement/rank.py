@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
 
-from .fit import Facility, Fit, Household, Reason, fitter
+from .fit import Facility, Fit, Household, Reason, coarse_reasons, fitter
 from .geo import Point, distance_km
 
 WEIGHTS = {"travel": 0.35, "services": 0.25, "language": 0.15, "fit": 0.15, "certainty": 0.10}
@@ -38,6 +38,11 @@ class Candidate:
     name: str = ""
     services: frozenset[str] = frozenset()
     availability: str = UNKNOWN  # confirmed | reported | unknown (must agree with capacity.known)
+    # When the viewer may not see the facility's own point: the point distances are shown from
+    # (its region's centre). Safety (`fit`) still judges from ``facility.point``; the distance,
+    # the travel score and a too_close reason shown never reveal more than the region.
+    hidden: bool = False
+    shown_point: Point | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +96,8 @@ def score_parts(
     h: Household, c: Candidate, result: Fit, prefs: Preferences
 ) -> tuple[dict[str, float], float | None]:
     f = c.facility
-    distance = distance_km(prefs.home_point, f.point) if prefs.home_point and f.point else None
+    point = c.shown_point if c.hidden else f.point
+    distance = distance_km(prefs.home_point, point) if prefs.home_point and point else None
     travel = 0.5 if distance is None else 1.0 / (1.0 + distance / TRAVEL_SCALE_KM)
     services = len(prefs.services & c.services) / len(prefs.services) if prefs.services else 1.0
     if not h.languages:
@@ -147,12 +153,16 @@ def rank(
     One pass, one candidate at a time: with thousands of candidates (most of them excluded),
     neither the candidates nor their Fit results need to be held all at once."""
     check = fitter(h)
+    distance_rule = h.min_distance_km > 0
     results: list[tuple[tuple, Ranked]] = []
     excluded: list[Excluded] = []
     for c in candidates:
         result = check(c.facility)
         if result.reasons:
-            excluded.append(Excluded(c.facility.id, c.name, result.reasons))
+            reasons = result.reasons
+            if c.hidden and distance_rule:
+                reasons = coarse_reasons(reasons, h.min_distance_km)
+            excluded.append(Excluded(c.facility.id, c.name, reasons))
             continue
         parts, distance = score_parts(h, c, result, prefs)
         score = round(sum(WEIGHTS[k] * v for k, v in parts.items()), 4)

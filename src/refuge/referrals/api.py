@@ -16,7 +16,7 @@ from refuge.core.roles import can_search_placements, can_view_cases
 from refuge.directory.models import Facility
 from refuge.vacancies.reasons import reason_text, unverified_text
 
-from . import search, services, wording
+from . import patterns, search, services, wording
 from .models import Referral
 
 router = Router(tags=["placement"])
@@ -119,7 +119,9 @@ def _household(payload: HouseholdIn) -> dict:
 def placement_search(request: HttpRequest, payload: HouseholdIn):
     p = principal(request)
     require(p, can_search_placements)
-    result = search.search(p, search.household_from(_household(payload)))
+    asked = search.household_from(_household(payload))
+    patterns.search_pattern_note(by=p, household=asked.household)
+    result = search.search(p, asked)
     return {
         "results": [
             {

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from refuge.cases.forms import LANGUAGE_CHOICES
 from refuge.cases.models import Document, Need
 from refuge.directory.models import ServiceKind
+from refuge.directory.pickers import CountryField, RegionField, RegionsField
 
 from .models import DeclineReason, Relocation, TurnAwayReason
 
@@ -32,9 +33,7 @@ class SearchForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    citizenship = forms.CharField(
-        label=_("Citizenship (country code)"), max_length=2, required=False
-    )
+    citizenship = CountryField(label=_("Citizenship"))
     languages = forms.MultipleChoiceField(
         label=_("Languages"),
         choices=LANGUAGE_CHOICES,
@@ -47,12 +46,13 @@ class SearchForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    home_region = forms.CharField(label=_("Home region (ISO code)"), max_length=10, required=False)
-    avoid_regions = forms.CharField(
-        label=_("Regions she must avoid (codes, comma-separated)"),
-        max_length=200,
-        required=False,
-        help_text=_("Used for this search only; not stored."),
+    home_region = RegionField(label=_("Home region"))
+    avoid_regions = RegionsField(
+        label=_("Regions she must avoid"),
+        help_text=_(
+            "From her record where it says where he is; choose more with Ctrl or ⌘. "
+            "Used for this search only; not stored."
+        ),
     )
     min_distance_km = forms.IntegerField(
         label=_("At least this far from them (km)"), min_value=0, max_value=5000, required=False
@@ -85,13 +85,11 @@ class SearchForm(forms.Form):
             "pets": d.get("pets") or 0,
             "needs": d["needs"],
             "documents": d["documents"],
-            "citizenship": (d.get("citizenship") or "").upper(),
+            "citizenship": d.get("citizenship") or "",
             "languages": d["languages"],
             "services": d["services"],
-            "home_region": (d.get("home_region") or "").upper(),
-            "avoid_regions": [
-                r.strip().upper() for r in (d.get("avoid_regions") or "").split(",") if r.strip()
-            ],
+            "home_region": d.get("home_region") or "",
+            "avoid_regions": list(d.get("avoid_regions") or []),
             "min_distance_km": d.get("min_distance_km") or 0,
             "stay_days": d.get("stay_days"),
         }
@@ -144,7 +142,7 @@ class RelocationForm(forms.Form):
 
 
 class PartnerRequestForm(forms.Form):
-    region = forms.CharField(label=_("Region where she is (ISO code, e.g. RU-VLG)"), max_length=10)
+    region = RegionField(label=_("Region where she is"), required=True)
     woman_age = forms.IntegerField(label=_("Her age"), min_value=10, max_value=120)
     children = forms.CharField(
         label=_("Children (sex and age, e.g. m15, f9)"), required=False, max_length=200
@@ -161,7 +159,7 @@ class PartnerRequestForm(forms.Form):
     def request_kwargs(self) -> dict:
         d = self.cleaned_data
         return {
-            "region": d["region"].upper(),
+            "region": d["region"],
             "contact": d["contact"],
             "details": d["details"],
             "household": {"woman_age": d["woman_age"], "children": d["children"]},

@@ -239,3 +239,20 @@ class PartnerRequest(models.Model):
 
     def __str__(self) -> str:
         return f"request {self.status}"
+
+
+class SearchProbe(models.Model):
+    """One search with a distance threshold by one member of staff, kept for an hour only, to
+    see unusual patterns (many searches varying the threshold: someone may be locating a
+    confidential shelter from yes/no answers; docs/security.md). Nothing about the household or
+    her regions: who searched, when, and the threshold as used (rounded to 10 km)."""
+
+    actor = models.CharField(max_length=150)
+    at = models.DateTimeField()
+    threshold_km = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["actor", "at"]), models.Index(fields=["at"])]
+
+    def __str__(self) -> str:
+        return f"{self.actor} {self.at:%Y-%m-%d %H:%M} {self.threshold_km} km"

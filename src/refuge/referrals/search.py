@@ -12,11 +12,13 @@ from typing import Any
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from refuge.core.access import Principal
 from refuge.core.services import ServiceError
 from refuge.directory.models import ACCOMMODATION_KINDS, Facility, FacilityService, Region
 from refuge.placement.fit import Child, Household, check_household
+from refuge.placement.geo import coarse_threshold_km
 from refuge.placement.rank import Candidate, Preferences, Ranking, rank
 from refuge.vacancies.facts import FacilityFacts, FactSheet, raw_rows
 
@@ -69,7 +71,7 @@ def household_from(data: Mapping[str, Any]) -> Request:
         stay_days=data.get("stay_days"),
         avoid_regions=avoid,
         avoid_points=tuple(centroids[c] for c in sorted(avoid) if c in centroids),
-        min_distance_km=float(data.get("min_distance_km") or 0),
+        min_distance_km=coarse_threshold_km(float(data.get("min_distance_km") or 0)),
     )
     problems = check_household(h)
     if h.other_adults > 10 or h.pets > 10:
@@ -118,9 +120,17 @@ def search(
             name=name,
             services=offered.get(raw_id, none),
             availability=status,
+            hidden=hidden,
+            shown_point=shown,
         )
-        for f, name, raw_id, status in zip(
-            sheet.facilities, sheet.names, sheet.raw_ids, sheet.statuses, strict=True
+        for f, name, raw_id, status, hidden, shown in zip(
+            sheet.facilities,
+            sheet.names,
+            sheet.raw_ids,
+            sheet.statuses,
+            sheet.hidden,
+            sheet.shown_points,
+            strict=True,
         )
     )
     home_point = None
@@ -188,3 +198,90 @@ def household_of(client) -> dict[str, Any]:
         "needs": list(client.needs),
         "home_region": client.residence_region,
     }
+
+
+# --- the threat of an evacuation (SPEC C13) ---------------------------------------------------
+
+EVACUATION_MIN_KM = 100
+
+
+@dataclass(frozen=True)
+class Threat:
+    """Where the threat knows about: the compromised facility's own point (its region's centre,
+    and the region itself, only when it has no point), and whatever the coordinator adds."""
+
+    points: tuple[tuple[float, float], ...]
+    regions: frozenset[str]
+    min_km: float
+
+
+def threat_of(
+    facility: Facility,
+    *,
+    min_km: float = EVACUATION_MIN_KM,
+    regions: Any = (),
+    points: Any = (),
+) -> Threat:
+    """The threat of an evacuation of `facility`. Its point is read through the model (however
+    it is kept at rest) and used on the server only."""
+    from refuge.placement.geo import valid_point
+
+    own: list[tuple[float, float]] = []
+    avoid = {r.upper() for r in regions if r}
+    if valid_point(facility.latitude, facility.longitude):
+        own.append((facility.latitude, facility.longitude))
+    elif facility.region_id:
+        avoid.add(facility.region_id)  # the best we know: its whole region
+    known = dict(
+        (code, (lat, lon))
+        for code, lat, lon in Region.objects.filter(code__in=avoid).values_list(
+            "code", "latitude", "longitude"
+        )
+        if lat is not None and lon is not None
+    )
+    unknown = sorted(avoid - set(known) - ({facility.region_id} if facility.region_id else set()))
+    if unknown:
+        raise ServiceError(
+            _("Unknown region codes: %(codes)s.") % {"codes": ", ".join(unknown)}, "unknown_region"
+        )
+    extra = [tuple(p) for p in points if valid_point(*p)]
+    return Threat(
+        points=(*own, *extra, *(known[c] for c in sorted(known))),
+        regions=frozenset(avoid),
+        min_km=float(min_km),
+    )
+
+
+def household_under_threat(household: Household, threat: Threat) -> Household:
+    """Her household as the evacuation judges it: away from every point and region of the
+    threat (what she must avoid herself is kept too)."""
+    from dataclasses import replace
+
+    return replace(
+        household,
+        avoid_regions=household.avoid_regions | threat.regions,
+        avoid_points=(*threat.points, *household.avoid_points),
+        min_distance_km=max(threat.min_km, household.min_distance_km),
+    )
+
+
+def parse_points(text: str) -> list[tuple[float, float]]:
+    """Points typed as "lat, lon" one a line (or separated by ";"); bad ones are an error."""
+    out = []
+    for part in (text or "").replace(";", "\n").splitlines():
+        if not part.strip():
+            continue
+        try:
+            lat, lon = (float(x) for x in part.replace(" ", ",").split(",") if x.strip())
+        except ValueError as exc:
+            raise ServiceError(
+                _("A point is two numbers, latitude and longitude: %(text)s")
+                % {"text": part.strip()[:40]},
+                "bad_point",
+            ) from exc
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise ServiceError(
+                _("Not a point on Earth: %(text)s") % {"text": part.strip()[:40]}, "bad_point"
+            )
+        out.append((lat, lon))
+    return out

@@ -12,12 +12,13 @@ from refuge.cases import selectors as case_selectors
 from refuge.core import roles
 from refuge.core.access import audited_read, principal, role_required
 from refuge.core.models import User
+from refuge.core.once import once
 from refuge.core.services import ServiceError
 from refuge.directory.models import Facility
 from refuge.directory.selectors import address_for_display
 from refuge.vacancies.reasons import reason_text, unverified_text
 
-from . import search, selectors, services, wording
+from . import patterns, search, selectors, services, wording
 from .forms import DeclineForm, RelocationForm, SearchForm, TurnAwayForm, children_text
 
 searcher = role_required(roles.can_search_placements)
@@ -27,7 +28,9 @@ case_staff = role_required(roles.can_view_cases)
 def _initial_from_case(p, code: str) -> dict:
     client = case_selectors.client_for_principal(p, code, what="placement_search")
     h = search.household_of(client)
-    return {**h, "children": children_text(h["children"])}
+    # Where he is, from her record: the regions she must avoid need not be chosen again.
+    avoid = sorted({r for r in client.other_parties.values_list("region", flat=True) if r})
+    return {**h, "children": children_text(h["children"]), "avoid_regions": avoid}
 
 
 @login_required
@@ -42,7 +45,9 @@ def search_page(request: HttpRequest) -> HttpResponse:
     if form.is_bound and form.is_valid():
         household = form.household()
         try:
-            found = search.search(p, search.household_from(household))
+            asked = search.household_from(household)
+            patterns.search_pattern_note(by=p, household=asked.household)
+            found = search.search(p, asked)
         except ServiceError as exc:
             error = exc.message
         else:
@@ -76,6 +81,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
 @login_required
 @searcher
 @require_POST
+@once
 def send(request: HttpRequest) -> HttpResponse:
     p = principal(request)
     form = SearchForm(request.POST)
@@ -103,6 +109,7 @@ def send(request: HttpRequest) -> HttpResponse:
 @login_required
 @searcher
 @require_POST
+@once
 def turn_away(request: HttpRequest) -> HttpResponse:
     p = principal(request)
     form, reasons = SearchForm(request.POST), TurnAwayForm(request.POST)
@@ -346,6 +353,7 @@ def waitlist(request: HttpRequest) -> HttpResponse:
 @role_required(
     lambda role: role in (roles.Role.PARTNER, roles.Role.COORDINATOR, roles.Role.OPERATOR)
 )
+@once
 def partner_requests(request: HttpRequest) -> HttpResponse:
     """Partners (police, social services) send a request and see only its status; the hub's
     coordinators and operators handle them."""
@@ -410,7 +418,28 @@ def evacuation(request: HttpRequest) -> HttpResponse:
         search.accommodation().select_related("region").order_by("-compromised_since", "name")[:500]
     )
     plan = None
+    threat_form = {
+        "min_km": request.GET.get("min_km") or str(search.EVACUATION_MIN_KM),
+        "avoid_regions": request.GET.get("avoid_regions", ""),
+        "avoid_points": request.GET.get("avoid_points", ""),
+    }
     if facility is not None and facility.compromised_since is not None:
+        try:
+            min_km = min(max(float(threat_form["min_km"]), 0.0), 5000.0)
+        except ValueError:
+            min_km = float(search.EVACUATION_MIN_KM)
+        try:
+            # The threat is the compromised facility's own point (SPEC C13), not its region's
+            # centre, and whatever the coordinator adds.
+            threat = search.threat_of(
+                facility,
+                min_km=min_km,
+                regions=[r.strip() for r in threat_form["avoid_regions"].split(",")],
+                points=search.parse_points(threat_form["avoid_points"]),
+            )
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+            threat = search.threat_of(facility, min_km=min_km)
         stays = list(
             Stay.objects.filter(facility=facility, discharged_at__isnull=True).select_related(
                 "client"
@@ -418,10 +447,8 @@ def evacuation(request: HttpRequest) -> HttpResponse:
         )
         evacuees = []
         for stay in stays:
-            h = search.household_of(stay.client)
-            h["avoid_regions"] = [facility.region_id] if facility.region_id else []
-            h["min_distance_km"] = 100
-            evacuees.append(Evacuee(str(stay.pk), search.household_from(h).household))
+            h = search.household_from(search.household_of(stay.client)).household
+            evacuees.append(Evacuee(str(stay.pk), search.household_under_threat(h, threat)))
         facts = load_facts(
             search.accommodation().exclude(pk=facility.pk), at=timezone.now(), viewer=p
         )
@@ -434,22 +461,24 @@ def evacuation(request: HttpRequest) -> HttpResponse:
             for f in facts
             if f.availability.known
         ]
-        origin = (
-            (facility.latitude, facility.longitude)
-            if facility.has_point
-            else (
-                (facility.region.latitude, facility.region.longitude) if facility.region else None
-            )
-        )
+        # Travel is measured from where the residents are: the facility's own point.
+        origin = threat.points[0] if threat.points else None
         comparison = plan_evacuation(evacuees, dests, origin=origin)
         names = {str(f.id): f.name for f in facts}
+        hidden = {str(f.id) for f in facts if f.point_hidden}
         codes = {str(s.pk): s.client.case_code for s in stays}
         plan = {
             "c": comparison,
             "names": names,
             "codes": codes,
+            # A confidential destination's distance is shown to the nearest 10 km only.
             "rows": [
-                (a, codes[a.evacuee_id], names.get(a.facility_id, ""))
+                (
+                    a,
+                    codes[a.evacuee_id],
+                    names.get(a.facility_id, ""),
+                    round(a.km, -1) if a.facility_id in hidden else round(a.km),
+                )
                 for a in comparison.optimal.assignments
             ],
             "unplaced": [codes[u] for u in comparison.optimal.unplaced],
@@ -457,5 +486,5 @@ def evacuation(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "referrals/evacuation.html",
-        {"facilities": facilities, "facility": facility, "plan": plan},
+        {"facilities": facilities, "facility": facility, "plan": plan, "threat": threat_form},
     )

@@ -123,7 +123,10 @@ def board_row(
         result = fit.fit(query.household, facts.facility)
     if origin is None and query.from_region:
         origin = region_centre(query.from_region)
-    reasons = [r for r in result.reasons if r.code not in NOT_ASKED]
+    shown = result.reasons
+    if facts.point_hidden:  # judged from its own point; shown no closer than the threshold
+        shown = fit.coarse_reasons(shown, query.household.min_distance_km)
+    reasons = [r for r in shown if r.code not in NOT_ASKED]
     questions = [r for r in result.unverified if r.code not in NOT_ASKED]
     light = _light(result)
     distance = None

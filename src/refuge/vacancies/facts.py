@@ -5,9 +5,15 @@ clock in one; their rooms in another) plus one per registered occupancy source. 
 board reads the full facts (load_facts); placement search (SPEC C6) reads a FactSheet, which
 makes at once only what ranking needs and the rest on demand.
 
-Location for distances: the facility's own point when the viewer may see it without it being a
-confidential display (public, or professionals-only to a professional), otherwise the centre of
-its region. Distances derived from a hidden point would reveal it by trilateration.
+Location (SPEC C13). Safety is judged on the server from the facility's own point, for every
+facility, confidential ones too: ``FacilityFacts.facility.point`` (fit's view) is its own point,
+or its region's centre only when it has none. What a viewer is *shown* is another matter:
+``FacilityFacts.point`` is the point as the viewer may know it, the own point when the viewer
+may see it without it being a confidential display (public, or professionals-only to a
+professional), otherwise the centre of its region (``point_hidden``). Distances shown, and
+scores, are derived from that one only: derived from a hidden point they would reveal it by
+trilateration. Confidential points are read through the model's fields (one query), so that
+however they are kept at rest, the facts get them as the model gives them.
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ from refuge.directory.models import (
 )
 from refuge.directory.selectors import ADDRESS_ROLES
 from refuge.placement import fit
-from refuge.placement.geo import Point
+from refuge.placement.geo import Point, valid_point
 
 from .availability import Availability, Derivation
 from .models import Room
@@ -84,7 +90,8 @@ class FacilityFacts:
     country: str
     locality: str  # empty unless the viewer may see it
     address_visibility: str
-    point: Point | None  # for distances, as the viewer may know it
+    point: Point | None  # for distances shown, as the viewer may know it
+    point_hidden: bool  # its own point is used for safety but not shown to this viewer
     rules: dict[str, Any]
     facility: fit.Facility
     availability: Availability
@@ -209,6 +216,17 @@ class FactSheet:
             [_uuid(raw[_ID]) for raw in rows if raw[_SOURCE] == "system"],
         )
         self._rows = rows
+        # Confidential points through the model's fields (converters applied): one query.
+        self._confidential_points = {
+            str(pk): (lat, lon)
+            for pk, lat, lon in Facility.objects.filter(
+                pk__in=facilities.values("pk"),
+                address_visibility=AddressVisibility.CONFIDENTIAL,
+                latitude__isnull=False,
+                longitude__isnull=False,
+            ).values_list("id", "latitude", "longitude")
+            if valid_point(lat, lon)
+        }
         self._professional = viewer.role in ADDRESS_ROLES
         self._language = (get_language() or "en")[:2]  # for the region's name
         self._read()
@@ -264,8 +282,13 @@ class FactSheet:
         self.names: list[str] = []
         self.statuses: list[str] = []  # confirmed | reported | unknown
         self.facilities: list[fit.Facility] = []
+        self.shown_points: list[Point | None] = []  # for distances shown to this viewer
+        self.hidden: list[bool] = []  # whether the own point is hidden from this viewer
         self._rule_values: list[tuple] = []
         raw_ids, names, statuses = self.raw_ids, self.names, self.statuses
+        shown, hidden = self.shown_points, self.hidden
+        confidential_points = self._confidential_points
+        CONFIDENTIAL = AddressVisibility.CONFIDENTIAL
         facilities, rule_values = self.facilities, self._rule_values
         for raw in self._rows:
             raw_id = raw[_ID]
@@ -279,14 +302,24 @@ class FactSheet:
             if sees_point is None:
                 sees_point = self._sees_point(visibility)
             region = raw[REGION]
-            if sees_point and raw[LAT] is not None and raw[LON] is not None:
-                point: Point | None = (raw[LAT], raw[LON])
-            elif region:
-                point = centres.get(region)
-                if point is None:
-                    point = centres[region] = (raw[REGION_LAT], raw[REGION_LON])
+            centre: Point | None = None
+            if region:
+                centre = centres.get(region)
+                if centre is None:
+                    centre = centres[region] = (raw[REGION_LAT], raw[REGION_LON])
+            if visibility == CONFIDENTIAL:
+                own = confidential_points.get(_text(raw_id))
+            elif raw[LAT] is not None and raw[LON] is not None:
+                own = (raw[LAT], raw[LON])
             else:
-                point = None
+                own = None
+            point = own or centre  # for safety: its own point whenever it has one
+            if sees_point or own is None:
+                shown.append(point)
+                hidden.append(False)
+            else:
+                shown.append(centre)
+                hidden.append(True)
             rules_raw = raw[_RULES_FROM:_RULES_TO]
             try:
                 rules, values = house_rules[(rules_raw, raw[INTERPRETATION])]
@@ -318,13 +351,15 @@ class FactSheet:
         ORG, ORG_NAME = _AT["organisation_id"], _AT["organisation__name"]
         VISIBILITY, LOCALITY = _AT["address_visibility"], _AT["locality"]
         out = []
-        for raw, pk, name, f, avail, values in zip(
+        for raw, pk, name, f, avail, values, shown, hidden in zip(
             self._rows,
             self.ids,
             self.names,
             self.facilities,
             self.availability,
             self._rule_values,
+            self.shown_points,
+            self.hidden,
             strict=True,
         ):
             visibility = raw[VISIBILITY]
@@ -343,7 +378,8 @@ class FactSheet:
                     country=f.country,
                     locality=raw[LOCALITY] if self._sees_point(visibility) else "",
                     address_visibility=visibility,
-                    point=f.point,
+                    point=shown,
+                    point_hidden=hidden,
                     rules=rules,
                     facility=f,
                     availability=avail,

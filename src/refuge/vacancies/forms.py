@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from refuge.directory.forms import region_choices
 from refuge.directory.regions import region_centre
 from refuge.placement import fit
+from refuge.placement.geo import coarse_threshold_km
 
 from .board import BoardQuery
 from .models import AvailabilitySource, Room, RoomKind
@@ -129,7 +130,7 @@ class BoardForm(forms.Form):
             stay_days=data.get("stay_days"),
             avoid_regions=frozenset({from_region}) if (from_region and min_km) else frozenset(),
             avoid_points=avoid_points,
-            min_distance_km=float(min_km),
+            min_distance_km=coarse_threshold_km(float(min_km)),
         )
         return BoardQuery(
             household=household,

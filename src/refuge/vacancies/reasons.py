@@ -50,6 +50,8 @@ def reason_text(reason: Reason) -> str:
             return _("In a region she must avoid")
         if d.get("unknown_location"):
             return _("Its location is not known, so the distance cannot be checked")
+        if "within" in d:
+            return _("Closer than %(within)s km to where she must stay away") % d
         return _("Only %(km)s km from where she must stay away") % d
     if code == "stay_too_long":
         return _("Stays of at most %(max_days)s days") % d

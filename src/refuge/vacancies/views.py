@@ -39,9 +39,13 @@ def _querystring(form: BoardForm) -> str:
 
 
 def _board_context(request: HttpRequest, form: BoardForm) -> dict:
+    from refuge.referrals.patterns import search_pattern_note
+
     p = principal(request)
     query = form.query()
     now = timezone.now()
+    if not request.headers.get("X-Refuge-Background"):  # a poll repeats, it does not probe
+        search_pattern_note(by=p, household=query.household, at=now)
     own = facilities_managed_by(p).filter(is_active=True).order_by("name")[:OWN_SHOWN]
     return {
         "board": board(p, query, at=now),

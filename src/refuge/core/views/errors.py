@@ -10,6 +10,10 @@ _MESSAGES = {
     400: ("bad_request", lambda: _("The request could not be understood.")),
     403: ("forbidden", lambda: _("You do not have access to this page.")),
     404: ("not_found", lambda: _("This page does not exist, or you do not have access to it.")),
+    405: (
+        "method_not_allowed",
+        lambda: _("This address cannot be opened like that. Go back and use the page's buttons."),
+    ),
     500: (
         "server_error",
         lambda: _(
@@ -50,3 +54,11 @@ def not_found(request, exception=None):
 
 def server_error(request):
     return _render(request, 500)
+
+
+def method_not_allowed(request: HttpRequest, allowed: str) -> HttpResponse:
+    """A GET on a form's POST-only address (a bookmark, a reloaded result) gets a page like the
+    other errors instead of an empty one; the Allow header stays."""
+    response = _render(request, 405)
+    response["Allow"] = allowed
+    return response

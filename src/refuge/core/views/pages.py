@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -32,6 +33,7 @@ from refuge.core.forms import (
     StaffForm,
 )
 from refuge.core.models import Organisation
+from refuge.core.once import once
 from refuge.core.roles import ADMIN_GRANTABLE, Role, grantable_by
 
 
@@ -94,6 +96,7 @@ def _temporary_password_page(request: HttpRequest, member, password: str) -> Htt
 @login_required
 @role_required(roles.can_manage_staff)
 @reauth_required
+@once
 def staff_new(request: HttpRequest) -> HttpResponse:
     p = principal(request)
     form = StaffForm(request.POST or None)
@@ -103,7 +106,9 @@ def staff_new(request: HttpRequest) -> HttpResponse:
         except services.ServiceError as exc:
             form.add_error(None, exc.message)
         else:
-            return _temporary_password_page(request, new.user, new.temporary_password)
+            page = _temporary_password_page(request, new.user, new.temporary_password)
+            page.once_result = reverse("core:staff_list")
+            return page
     return render(request, "core/staff_form.html", {"form": form})
 
 
@@ -228,6 +233,7 @@ def api_keys(request: HttpRequest) -> HttpResponse:
 @login_required
 @role_required(roles.can_manage_api_keys)
 @reauth_required
+@once
 def api_key_new(request: HttpRequest) -> HttpResponse:
     p = principal(request)
     grantable = tuple(r for r in grantable_by(p.role) if roles.can_use_api_keys_for(r))
@@ -247,7 +253,9 @@ def api_key_new(request: HttpRequest) -> HttpResponse:
         except services.ServiceError as exc:
             form.add_error(None, exc.message)
         else:
-            return render(request, "core/api_key_created.html", {"key": key, "text": text})
+            page = render(request, "core/api_key_created.html", {"key": key, "text": text})
+            page.once_result = reverse("core:api_keys")
+            return page
     return render(request, "core/api_key_form.html", {"form": form})
 
 

@@ -32,3 +32,15 @@ document.addEventListener("htmx:afterSwap", function (evt) {
     el.hidden = visible.indexOf(el.getAttribute("data-item")) === -1;
   });
 });
+// Every reason is on the page; on a phone all but the first two are folded into a <details>
+// ("n more reasons"), on a wider screen they are shown open.
+// Only new ones are set: one a person opened or closed stays as she left it.
+function refugeFoldReasons() {
+  var wide = window.matchMedia("(min-width: 601px)").matches;
+  document.querySelectorAll("details.more-reasons:not([data-folded])").forEach(function (el) {
+    el.open = wide;
+    el.setAttribute("data-folded", "");
+  });
+}
+document.addEventListener("DOMContentLoaded", refugeFoldReasons);
+document.addEventListener("htmx:afterSettle", refugeFoldReasons);

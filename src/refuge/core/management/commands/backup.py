@@ -6,7 +6,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from refuge.core import audit
+from refuge.core import audit, private_files
 
 
 def pg_env_and_url():
@@ -27,9 +27,32 @@ class Command(BaseCommand):
 
     def handle(self, *args, dest, **options):
         dest_path = Path(dest)
-        if dest_path.exists():
-            raise CommandError(f"{dest} exists already; choose a new file.")
+        try:
+            # 0600 from the start, and never over an existing file (or a planted symlink).
+            private_files.create_new(dest_path)
+        except FileExistsError:
+            raise CommandError(f"{dest} exists already; choose a new file.") from None
+        except OSError as exc:
+            raise CommandError(f"Cannot create {dest}: {exc.strerror}.") from None
+        try:
+            self._backup(dest_path)
+        except BaseException:
+            dest_path.unlink(missing_ok=True)
+            raise
+        self.stdout.write(
+            f"Backup written to {dest_path}. The keys are not in it: keep REFUGE_MASTER_KEY and "
+            "REFUGE_BLIND_INDEX_KEY safe and apart; without them the backup cannot be read. "
+            "Keep the shred ledger and the audit checkpoints (REFUGE_HOME) with the keys."
+        )
+
+    def _backup(self, dest_path: Path) -> None:
         audit.record(actor=None, action="backup", details={"vendor": connection.vendor})
+        # The head this backup holds, vouched for outside it: a restore can be compared with it.
+        try:
+            audit.checkpoint_write(kind="backup")
+        except audit.CheckpointError as exc:
+            # Still back up: a copy of a log that was tampered with is evidence.
+            self.stderr.write(f"WARNING: no audit checkpoint written: {exc}.")
         if connection.vendor == "sqlite":
             connection.ensure_connection()
             target = sqlite3.connect(dest_path)
@@ -56,7 +79,3 @@ class Command(BaseCommand):
                 raise CommandError(f"pg_dump failed: {done.stderr.strip()[:500]}")
         else:
             raise CommandError(f"No backup for {connection.vendor}.")
-        self.stdout.write(
-            f"Backup written to {dest_path}. The keys are not in it: keep REFUGE_MASTER_KEY and "
-            "REFUGE_BLIND_INDEX_KEY safe and apart; without them the backup cannot be read."
-        )

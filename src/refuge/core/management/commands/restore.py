@@ -6,6 +6,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
+from refuge.core import audit, shred_ledger
 from refuge.core.audit import verify_chain
 from refuge.core.management.commands.backup import pg_env_and_url
 
@@ -71,3 +72,36 @@ class Command(BaseCommand):
                 f"Restored, but the audit chain is broken at event {result.first_bad_seq}: {result.problem}"
             )
         self.stdout.write(f"Restored from {src}; audit chain intact ({result.checked} events).")
+        self._compare_with_checkpoints()
+        # Everyone erased since this backup was taken is erased again before anyone reads it.
+        done = shred_ledger.reapply()
+        for problem in done.problems:
+            self.stderr.write(f"WARNING: {problem} (skipped).")
+        self.stdout.write(
+            f"Shred ledger re-applied: {done.entries} entries, {done.destroyed} data keys in the "
+            "backup destroyed again."
+        )
+        cp = audit.checkpoint_write(kind="restore")
+        self.stdout.write(f"Audit checkpoint written for the restored log (event {cp.seq}).")
+
+    def _compare_with_checkpoints(self) -> None:
+        """Say what the restore dropped, and warn if the backup is not a past state of this
+        installation's log (the checkpoints written before it disagree)."""
+        checkpoints, problems = audit.read_checkpoints()
+        for problem in problems:
+            self.stderr.write(f"WARNING: {problem}.")
+        epoch = audit.current_epoch(checkpoints)
+        head = audit.AuditHead.objects.filter(pk=1).first()
+        head_seq = head.seq if head else 0
+        earlier = [c for c in epoch if c.seq <= head_seq]
+        problem, _seq = audit.compare_with_checkpoints(earlier, head_seq)
+        if problem:
+            self.stderr.write(
+                f"WARNING: this backup does not match this installation's audit checkpoints: "
+                f"{problem}."
+            )
+        if epoch and epoch[-1].seq > head_seq:
+            self.stdout.write(
+                f"The restored log ends at event {head_seq}; events up to {epoch[-1].seq} "
+                f"(checkpoint of {epoch[-1].at}) were recorded after this backup and are not in it."
+            )

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('referrals', '0004_data_key_required'),
+        ('referrals', '0005_data_key_required'),
     ]
 
     operations = [

@@ -1,5 +1,5 @@
 """Relocation and waiting-list rows get her data key; escort, payer and close reason become
-encrypted columns (issue 14, M3). The keys are filled and the text encrypted in 0003."""
+encrypted columns (issue 14, M3). The keys are filled and the text encrypted in 0004."""
 
 import django.db.models.deletion
 from django.db import migrations, models
@@ -8,7 +8,7 @@ import refuge.core.fields
 
 
 class Migration(migrations.Migration):
-    dependencies = [("referrals", "0001_initial"), ("core", "0003_sign_in_security")]
+    dependencies = [("referrals", "0002_search_probe"), ("core", "0003_sign_in_security")]
 
     operations = [
         migrations.AddField(

@@ -1,11 +1,11 @@
-"""Every relocation and waiting-list row now has her data key (filled in 0003)."""
+"""Every relocation and waiting-list row now has her data key (filled in 0004)."""
 
 import django.db.models.deletion
 from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("referrals", "0003_encrypt_personal_free_text")]
+    dependencies = [("referrals", "0004_encrypt_personal_free_text")]
 
     operations = [
         migrations.AlterField(

@@ -42,6 +42,6 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("referrals", "0002_relocation_waitlist_data_key")]
+    dependencies = [("referrals", "0003_relocation_waitlist_data_key")]
 
     operations = [migrations.RunPython(forwards, backwards)]

@@ -194,6 +194,7 @@ LICENSE = {
     "identifier": "AGPL-3.0-or-later",
 }
 _FRAMEWORK_ERRORS = {
+    400: "A NUL byte in the path, the query or the body (refused before the endpoint).",
     401: "No valid API key (Authorization: Bearer <key>) or staff session.",
     413: "The request body is too large.",
     422: "The parameters or the body do not match the schema.",
@@ -225,6 +226,8 @@ def complete_document(document: dict[str, Any]) -> dict[str, Any]:
         ]
         operation["security"] = security
         responses = operation.setdefault("responses", {})
+        # Any request can carry a NUL byte: NulByteMiddleware answers 400 (issue 14).
+        responses.setdefault(400, _error_response(_FRAMEWORK_ERRORS[400]))
         if security:
             responses.setdefault(401, _error_response(_FRAMEWORK_ERRORS[401]))
         if operation.get("requestBody") or any(map(_can_fail, operation.get("parameters", []))):

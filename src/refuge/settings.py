@@ -189,6 +189,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "refuge.core.middleware.SecurityHeadersMiddleware",
+    # A NUL byte anywhere in the request is a 400, never a database error (issue 14). Before
+    # every view and every middleware that stores request data (break-glass audits the path);
+    # after the header middleware, so the refusal carries the same headers as every page.
+    "refuge.core.middleware.NulByteMiddleware",
     # Last, so that its refusals get the same headers (CSP, no-store) as every other page.
     "refuge.core.middleware.BreakGlassMiddleware",
 ]
@@ -365,6 +369,9 @@ REFUGE_HOTLINE_REPEAT_WINDOW_DAYS = int(_read_env("REFUGE_HOTLINE_REPEAT_WINDOW_
 REFUGE_HOTLINE_SHORT_ABANDON_SECONDS = int(_read_env("REFUGE_HOTLINE_SHORT_ABANDON_SECONDS") or 5)
 REFUGE_HOTLINE_MAX_EVENT_BYTES = int(_read_env("REFUGE_HOTLINE_MAX_EVENT_BYTES") or 64 * 1024)
 REFUGE_SMALL_CELL_THRESHOLD = int(_read_env("REFUGE_SMALL_CELL_THRESHOLD") or 5)
+# The carriers of a relocation see the confidential destination until this long after the
+# expected arrival (else the departure, else the plan), even if she never arrives (issue 14).
+REFUGE_CARRIER_ADDRESS_HOURS = _int_env("REFUGE_CARRIER_ADDRESS_HOURS", 12)
 
 # --- Languages -------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"

@@ -71,4 +71,5 @@ def test_the_lean_chain_is_the_listed_middleware_only():
     assert lane.LEAN_MIDDLEWARE == (
         "django.middleware.security.SecurityMiddleware",
         "refuge.core.middleware.SecurityHeadersMiddleware",
+        "refuge.core.middleware.NulByteMiddleware",
     )

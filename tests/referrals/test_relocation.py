@@ -105,3 +105,71 @@ def test_a_posted_carrier_outside_case_work_is_refused(personas, accepted, as_pe
     )
     assert r.status_code == 302
     assert not Relocation.objects.exists()
+
+
+# --- the carriers' sight of the address ends (issue 14) ---------------------------------------
+
+
+def _carrier_sees(as_persona, ref) -> bool:
+    url = reverse("referrals:detail", args=[ref.pk])
+    return ADDRESS in as_persona("operator_a").get(url).content.decode()
+
+
+def _plan_times(personas, ref, **times):
+    return services.relocation_plan(by=personas["operator_a"].principal, referral=ref,
+                                    mode="train", carriers=[personas["operator_a"].user],
+                                    **times)  # fmt: skip
+
+
+def test_a_carrier_loses_the_address_hours_after_the_expected_arrival(
+    personas, accepted, as_persona
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    _plan_times(personas, accepted, departs_at=now - timedelta(hours=20),
+                arrives_at=now - timedelta(hours=11))  # fmt: skip
+    assert _carrier_sees(as_persona, accepted)  # 11 h after: still on the way, perhaps
+    _plan_times(personas, accepted, departs_at=now - timedelta(hours=20),
+                arrives_at=now - timedelta(hours=13))  # fmt: skip
+    assert not _carrier_sees(as_persona, accepted)  # she never arrived: the window closed
+    # ...though the shelter's own staff still see it.
+    url = reverse("referrals:detail", args=[accepted.pk])
+    assert ADDRESS in as_persona("caseworker_b").get(url).content.decode()
+
+
+def test_without_times_the_window_runs_from_the_plan(personas, accepted, as_persona, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    reloc = _plan_times(personas, accepted)
+    assert _carrier_sees(as_persona, accepted)
+    Relocation.objects.filter(pk=reloc.pk).update(created_at=timezone.now() - timedelta(hours=13))
+    assert not _carrier_sees(as_persona, accepted)
+    settings.REFUGE_CARRIER_ADDRESS_HOURS = 24
+    assert _carrier_sees(as_persona, accepted)
+
+
+def test_the_address_api_refuses_a_carrier_after_the_window(personas, accepted):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from refuge.directory.selectors import can_see_address
+
+    facility = accepted.accepted_target.facility
+    _plan_times(personas, accepted, arrives_at=timezone.now() - timedelta(hours=13))
+    assert not can_see_address(personas["operator_a"].principal, facility)
+
+
+def test_an_arrival_before_the_departure_is_refused(personas, accepted):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    with pytest.raises(ServiceError):
+        _plan_times(personas, accepted, departs_at=now, arrives_at=now - timedelta(hours=1))

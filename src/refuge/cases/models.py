@@ -61,11 +61,11 @@ class Client(models.Model):
         _("may be counted in network statistics"), default=False
     )
     legal_hold = models.BooleanField(_("legal hold"), default=False)
-    legal_hold_reason = models.CharField(_("reason for the legal hold"), max_length=200, blank=True)
+    legal_hold_reason = EncryptedTextField(_("reason for the legal hold"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.CharField(max_length=150)
     closed_at = models.DateTimeField(null=True, blank=True)
-    close_reason = models.CharField(max_length=200, blank=True)
+    close_reason = EncryptedTextField(blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -120,7 +120,7 @@ class OtherParty(PersonalPart):
     """The person causing harm (or another person she fears). Never in her own copy."""
 
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="other_parties")
-    relation = models.CharField(_("relation to her"), max_length=60)
+    relation = EncryptedTextField(_("relation to her"))
     name = EncryptedTextField(_("name"), blank=True)
     details = EncryptedTextField(_("details (address, car, workplace, ...)"), blank=True)
     region = models.CharField(_("region where he is"), max_length=10, blank=True)

@@ -554,7 +554,8 @@ def client_close(*, by: Principal, client: Client, reason: str) -> Client:
     with transaction.atomic():
         client.closed_at, client.close_reason = timezone.now(), reason[:200]
         client.save(update_fields=["closed_at", "close_reason"])
-        _event(by, "client.close", client, reason=reason[:200])
+        # Her words stay in the encrypted field only: an audit copy would outlive a shred.
+        _event(by, "client.close", client)
     return client
 
 

@@ -219,7 +219,12 @@ def prefetch_data_keys(key_ids: Iterable[uuid.UUID]) -> None:
 
 
 def encrypt_value(key_id: uuid.UUID, plaintext: str, aad: bytes) -> str:
-    raw = data_key_bytes(key_id)
+    return encrypt_with_key(key_id, data_key_bytes(key_id), plaintext, aad)
+
+
+def encrypt_with_key(key_id: uuid.UUID, raw: bytes, plaintext: str, aad: bytes) -> str:
+    """Encrypt with an already unwrapped data key (data migrations unwrap with their own
+    historical models, so they never depend on today's DataKey model)."""
     nonce = os.urandom(_NONCE)
     body = key_id.bytes + nonce + AESGCM(raw).encrypt(nonce, plaintext.encode("utf-8"), aad)
     return TOKEN_PREFIX + base64.urlsafe_b64encode(body).decode("ascii")
@@ -246,3 +251,46 @@ def decrypt_value(token: str, aad: bytes) -> str:
         raise CryptoError(
             "An encrypted value does not match its key or place: it was altered or moved."
         ) from exc
+
+
+# --- network-level sealing (confidential facilities' locations) ------------------------------
+
+NETWORK_PREFIX = "rfn1."
+
+
+def _network_key(kid: str, purpose: str, keys: MasterKeys | None = None) -> bytes:
+    keys = keys or master_keys()
+    if kid not in keys.keys:
+        raise CryptoError(
+            f"A sealed value names master key {kid!r}, which is not in REFUGE_MASTER_KEY."
+        )
+    return hmac.new(keys.keys[kid], b"refuge-network:" + purpose.encode(), hashlib.sha256).digest()
+
+
+def seal_network(plaintext: str, *, purpose: str, aad: bytes) -> str:
+    """Encrypt with a network-level key derived from the active master key (no per-person key:
+    a confidential shelter's address belongs to the network, not to one person). The master
+    key id travels in the token, so rotation keeps old tokens readable."""
+    kid = master_keys().active_id
+    nonce = os.urandom(_NONCE)
+    body = nonce + AESGCM(_network_key(kid, purpose)).encrypt(nonce, plaintext.encode(), aad)
+    return f"{NETWORK_PREFIX}{kid}.{base64.urlsafe_b64encode(body).decode('ascii')}"
+
+
+def is_sealed(value: object) -> bool:
+    return isinstance(value, str) and value.startswith(NETWORK_PREFIX)
+
+
+def unseal_network(token: str, *, purpose: str, aad: bytes) -> str:
+    kid, sep, b64 = token[len(NETWORK_PREFIX) :].partition(".")
+    if not sep:
+        raise CryptoError("A sealed value is damaged (no key id).")
+    try:
+        body = base64.urlsafe_b64decode(b64)
+        return (
+            AESGCM(_network_key(kid, purpose))
+            .decrypt(body[:_NONCE], body[_NONCE:], aad)
+            .decode("utf-8")
+        )
+    except (binascii.Error, ValueError, InvalidTag) as exc:
+        raise CryptoError("A sealed value does not match its key or column: altered.") from exc

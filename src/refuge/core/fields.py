@@ -46,11 +46,18 @@ class Ciphertext:
 
 
 def _aad(instance: models.Model, field: models.Field) -> bytes:
-    if instance.pk is None:
+    bind_to = getattr(field, "bind_to", None)
+    ident = getattr(instance, bind_to) if bind_to else instance.pk
+    if ident is None:
         raise crypto.CryptoError(
             f"{instance._meta.label} needs its primary key before an encrypted field is used."
         )
-    return f"{instance._meta.label_lower}.{field.name}:{instance.pk}".encode()
+    return field_aad(instance._meta.label_lower, field.name, ident)
+
+
+def field_aad(label_lower: str, field_name: str, ident: object) -> bytes:
+    """The associated data binding a value to its model, field and row (also for migrations)."""
+    return f"{label_lower}.{field_name}:{ident}".encode()
 
 
 class _EncryptedAttribute(DeferredAttribute):
@@ -75,6 +82,18 @@ class EncryptedTextField(models.TextField):
     """Text encrypted with the row's ``data_key``. Not searchable: pair it with a blind index."""
 
     descriptor_class = _EncryptedAttribute
+
+    def __init__(self, *args, bind_to: str | None = None, **kwargs) -> None:
+        # ``bind_to`` names a unique attribute known before the first save (e.g. a one-to-one
+        # ``referral_id``) for models whose primary key the database assigns.
+        self.bind_to = bind_to
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        if self.bind_to:
+            kwargs["bind_to"] = self.bind_to
+        return name, path, args, kwargs
 
     def from_db_value(self, value, expression, connection):
         if value is None or value == "":

@@ -238,3 +238,51 @@ class SecurityHeadersMiddleware:
         if not request.path_info.startswith("/static/"):
             response["Cache-Control"] = "no-store"
         return response
+
+
+class NulByteMiddleware:
+    """A NUL byte in the path, the query string or a form field answers 400 before any view.
+
+    PostgreSQL cannot store or compare a NUL in text, so such input reached the database as a
+    500 (issue 14, L1). Refused here once, for every page and endpoint: JSON under /api/, the
+    neutral public page under /help/, the plain error page elsewhere. Uploaded files may hold
+    NUL bytes and are not looked at; JSON bodies are checked for an escaped NUL.
+    """
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if _has_nul(request):
+            from refuge.core.views.errors import bad_request
+
+            return bad_request(request)
+        return self.get_response(request)
+
+
+_NUL_BODY_LIMIT = 256 * 1024
+
+
+def _has_nul(request: HttpRequest) -> bool:
+    if "\x00" in request.path_info or "%00" in request.META.get("QUERY_STRING", ""):
+        return True
+    if any("\x00" in k or any("\x00" in v for v in vs) for k, vs in request.GET.lists()):
+        return True
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return False
+    ctype = request.META.get("CONTENT_TYPE", "")
+    try:
+        # A large body is left to its view, which refuses it (413) before reading it.
+        if int(request.META.get("CONTENT_LENGTH") or 0) > _NUL_BODY_LIMIT:
+            return False
+        if ctype.startswith("application/x-www-form-urlencoded") or (
+            ctype.startswith("multipart/form-data") and not request.path.startswith("/api/")
+        ):
+            return any(
+                "\x00" in k or any("\x00" in v for v in vs) for k, vs in request.POST.lists()
+            )
+        if "json" in ctype:
+            return b"\\u0000" in request.body or b"\x00" in request.body
+    except Exception:  # noqa: BLE001 - a body we cannot read is the view's to refuse
+        return False
+    return False

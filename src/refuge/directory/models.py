@@ -15,6 +15,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from refuge.core.models import Organisation
+from refuge.directory.fields import SealedFloatField, SealedTextField
 
 
 class Region(models.Model):
@@ -163,10 +164,12 @@ class Facility(models.Model):
     # is not published); with a region it is always the region's.
     country = models.CharField(_("country"), max_length=2, blank=True, db_index=True)
     locality = models.CharField(_("town or village"), max_length=120, blank=True)
-    address = models.CharField(_("street address"), max_length=300, blank=True)
-    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
-    latitude = models.FloatField(_("latitude"), null=True, blank=True)
-    longitude = models.FloatField(_("longitude"), null=True, blank=True)
+    # Sealed at rest under a network key when the address is confidential (issue 14, M4);
+    # they read as plain text and floats (see refuge.directory.fields).
+    address = SealedTextField(_("street address"), max_length=300, blank=True)
+    postal_code = SealedTextField(_("postal code"), max_length=20, blank=True)
+    latitude = SealedFloatField(_("latitude"), null=True, blank=True)
+    longitude = SealedFloatField(_("longitude"), null=True, blank=True)
     address_visibility = models.CharField(
         _("who may see the address"),
         max_length=16,

@@ -45,6 +45,7 @@ from .models import (
 FACILITY_FIELDS = FACILITY_PROFILE_FIELDS
 # Changes to these are audited by name only: the audit log must not become a copy of a
 # confidential address.
+SEALED_LOCATION_FIELDS = ("address", "postal_code", "latitude", "longitude")
 LOCATION_FIELDS = frozenset({"locality", "address", "postal_code", "latitude", "longitude"})
 RULE_FIELDS = (*HOUSE_RULE_FIELDS, *HOUSE_RULE_TEXT_FIELDS)
 RULE_LIMITS = {
@@ -319,6 +320,22 @@ def facility_update(*, by: Principal | None, facility: Facility, **values: Any) 
             details["values"] = visible
         _audit(by, "facility.update", current, **details)
     return current
+
+
+def facility_locations_reseal() -> int:
+    """Seal every confidential facility's location again under the active master key (run by
+    ``rotate-master-key``, so the old key can go). Returns how many facilities."""
+    fields = [Facility._meta.get_field(name) for name in SEALED_LOCATION_FIELDS]
+    done = 0
+    with transaction.atomic():
+        rows = Facility.objects.select_for_update().filter(
+            address_visibility=AddressVisibility.CONFIDENTIAL
+        )
+        for facility in rows.only("pk", "address_visibility", *SEALED_LOCATION_FIELDS):
+            update = {f.attname: f.pre_save(facility, add=False) for f in fields}
+            Facility.objects.filter(pk=facility.pk).update(**update)
+            done += 1
+    return done
 
 
 def facility_set_compromised(

@@ -331,6 +331,31 @@ def not_found_page(lang: str) -> HttpResponse:
     )
 
 
+def public_error_page(path: str, status: int) -> HttpResponse:
+    """The neutral public page for a failure under /help/ (400, 500): in the page's language,
+    with the quick exit, no staff layout and nothing from the database (which may be down)."""
+    first = path.removeprefix("/help/").split("/", 1)[0]
+    lang = first if first in PUBLIC_LANGUAGES else DEFAULT_LANGUAGE
+    try:
+        with translation.override(lang):
+            body = render_to_string(
+                "help/error.html",
+                {
+                    "lang": lang,
+                    "status": status,
+                    "exit_url": quick_exit_url(lang),
+                    "home_url": reverse("help:home", args=[lang]),
+                },
+            )
+    except Exception:  # noqa: BLE001 - the error page itself must never fail
+        body = f"<!doctype html><title>{status}</title><p>{status}</p>"
+    response = HttpResponse(body, status=status)
+    response["Content-Language"] = lang
+    response["Referrer-Policy"] = "no-referrer"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 # --- staff pages --------------------------------------------------------------------------
 
 

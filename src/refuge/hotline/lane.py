@@ -10,7 +10,8 @@ through only the middleware that still matters for a JSON answer:
 - django.middleware.security.SecurityMiddleware: HTTPS redirect, HSTS, nosniff,
   Referrer-Policy, Cross-Origin-Opener-Policy;
 - refuge.core.middleware.SecurityHeadersMiddleware: Cache-Control no-store,
-  Cross-Origin-Resource-Policy, Permissions-Policy.
+  Cross-Origin-Resource-Policy, Permissions-Policy;
+- refuge.core.middleware.NulByteMiddleware: a NUL byte in the path, query or body is a 400.
 
 The answer gets its Content-Length, as CommonMiddleware would give it. Every other path takes
 the full chain unchanged. The view is resolved and called as Django's
@@ -33,6 +34,7 @@ PREFIX = "/api/v1/telephony/"
 LEAN_MIDDLEWARE = (
     "django.middleware.security.SecurityMiddleware",
     "refuge.core.middleware.SecurityHeadersMiddleware",
+    "refuge.core.middleware.NulByteMiddleware",  # a NUL byte is a 400 here too (issue 14)
 )
 
 

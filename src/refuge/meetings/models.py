@@ -70,10 +70,10 @@ class AgendaItem(models.Model):
     consent = models.ForeignKey(
         "cases.Consent", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    legal_basis = models.CharField(_("legal basis (if no consent)"), max_length=300, blank=True)
+    legal_basis = EncryptedTextField(_("legal basis (if no consent)"), blank=True)
     repeat = models.BooleanField(default=False)  # on an agenda within the last 12 months
     next_step = models.CharField(max_length=10, choices=Next.choices, blank=True)
-    left_reason = models.CharField(_("reason it leaves the list"), max_length=200, blank=True)
+    left_reason = EncryptedTextField(_("reason it leaves the list"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

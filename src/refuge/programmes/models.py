@@ -84,7 +84,7 @@ class Participant(models.Model):
         _("referred by"), max_length=12, choices=ReferralSource.choices
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
-    exit_reason = models.CharField(_("reason for leaving"), max_length=200, blank=True)
+    exit_reason = EncryptedTextField(_("reason for leaving"), blank=True)
     joined_on = models.DateField(_("joined"))
     ended_on = models.DateField(null=True, blank=True)
     created_by = models.CharField(max_length=150)

@@ -119,6 +119,12 @@ class RelocationForm(forms.Form):
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
+    arrives_at = forms.DateTimeField(
+        label=_("Expected arrival"),
+        required=False,
+        help_text=_("The carriers see the address until some hours after this."),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
     cost = forms.DecimalField(
         label=_("Cost"), max_digits=10, decimal_places=2, required=False, min_value=0
     )

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Count, Q
+from django.utils import timezone
 
 
 def active_holds(at: datetime) -> Q:
@@ -44,12 +45,15 @@ def carries_out_placement(p, facility) -> bool:
 
     if p.user is None:
         return False
-    return Relocation.objects.filter(
+    now = timezone.now()
+    current = Relocation.objects.filter(
         carriers=p.user,
         arrived_at__isnull=True,
         referral__status="accepted",
         referral__accepted_target__facility=facility,
-    ).exists()
+    ).only("arrives_at", "departs_at", "created_at")
+    # Not forever if she never arrives: the window closes after the expected arrival.
+    return any(r.carriers_see_address_until > now for r in current)
 
 
 def clients_referred_to(p) -> Q:

@@ -121,11 +121,14 @@ class Relocation(models.Model):
     from_region = models.CharField(_("from region"), max_length=10)
     to_region = models.CharField(_("to region"), max_length=10)
     mode = models.CharField(_("how"), max_length=8, choices=Mode.choices)
-    escort = models.CharField(_("escort"), max_length=200, blank=True)
+    # Her data key (the referral's): escort and payer are free text about people.
+    data_key = models.ForeignKey(DataKey, on_delete=models.PROTECT, related_name="+")
+    escort = EncryptedTextField(_("escort"), blank=True, bind_to="referral_id")
     departs_at = models.DateTimeField(_("departure"), null=True, blank=True)
+    arrives_at = models.DateTimeField(_("expected arrival"), null=True, blank=True)
     cost = models.DecimalField(_("cost"), max_digits=10, decimal_places=2, null=True, blank=True)
     currency = models.CharField(max_length=3, default="RUB")
-    paid_by = models.CharField(_("paid by"), max_length=200, blank=True)
+    paid_by = EncryptedTextField(_("paid by"), blank=True, bind_to="referral_id")
     # The people carrying it out: they, and only they, see the destination's address.
     carriers = models.ManyToManyField("core.User", related_name="relocations", blank=True)
     created_by = models.CharField(max_length=150)
@@ -134,6 +137,17 @@ class Relocation(models.Model):
 
     def __str__(self) -> str:
         return f"relocation {self.from_region}→{self.to_region}"
+
+    @property
+    def carriers_see_address_until(self):
+        """The carriers' sight of the confidential address ends this long after the expected
+        arrival (else the departure, else when the plan was made), arrived or not."""
+        from datetime import timedelta
+
+        from django.conf import settings
+
+        start = self.arrives_at or self.departs_at or self.created_at
+        return start + timedelta(hours=settings.REFUGE_CARRIER_ADDRESS_HOURS)
 
 
 class TurnAwayReason(models.TextChoices):
@@ -176,13 +190,14 @@ class TurnAway(models.Model):
 class WaitlistEntry(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     client = models.ForeignKey("cases.Client", on_delete=models.CASCADE, related_name="waitlist")
+    data_key = models.ForeignKey(DataKey, on_delete=models.PROTECT, related_name="+")
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
     household = models.JSONField()
     added_at = models.DateTimeField(auto_now_add=True)
     added_by = models.CharField(max_length=150)
     called_back_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
-    close_reason = models.CharField(max_length=200, blank=True)
+    close_reason = EncryptedTextField(blank=True)
 
     class Meta:
         ordering = ["added_at"]

@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
 from refuge.cases.models import Client
@@ -504,6 +505,7 @@ def relocation_plan(
     mode: str,
     escort: str = "",
     departs_at=None,
+    arrives_at=None,
     cost=None,
     currency: str = "RUB",
     paid_by: str = "",
@@ -520,6 +522,8 @@ def relocation_plan(
         )
     if referral.status != Referral.Status.ACCEPTED:
         raise ServiceError("Plan the journey once a shelter has accepted.", "conflict")
+    if departs_at and arrives_at and arrives_at < departs_at:
+        raise ServiceError(gettext("The expected arrival cannot be before the departure."))
     if mode not in Relocation.Mode.values:
         raise ServiceError(f"Unknown way of travel {mode!r}.")
     users = list(carriers)
@@ -541,11 +545,13 @@ def relocation_plan(
                 or referral.client.residence_region,
                 "to_region": target.facility.region_id or "",
                 "mode": mode,
-                "escort": escort.strip(),
+                "data_key_id": referral.data_key_id,
+                "escort": escort.strip()[:200],
                 "departs_at": departs_at,
+                "arrives_at": arrives_at,
                 "cost": cost,
                 "currency": currency,
-                "paid_by": paid_by.strip(),
+                "paid_by": paid_by.strip()[:200],
                 "created_by": by.name,
             },
         )
@@ -617,6 +623,7 @@ def waitlist_add(*, by: Principal, client: Client, household: Mapping[str, Any])
     with transaction.atomic():
         entry = WaitlistEntry.objects.create(
             client=client,
+            data_key_id=client.data_key_id,
             organisation=by.organisation,
             added_by=by.name,
             household={

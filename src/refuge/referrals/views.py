@@ -191,6 +191,8 @@ def _plan_initial(relocation) -> dict:
         "escort": relocation.escort,
         "departs_at": relocation.departs_at
         and timezone.localtime(relocation.departs_at).replace(tzinfo=None),
+        "arrives_at": relocation.arrives_at
+        and timezone.localtime(relocation.arrives_at).replace(tzinfo=None),
         "cost": relocation.cost,
         "paid_by": relocation.paid_by,
         "carriers": list(relocation.carriers.values_list("pk", flat=True)),

@@ -28,6 +28,11 @@ def _render(request: HttpRequest, status: int) -> HttpResponse:
     code, message = _MESSAGES[status]
     if request.path.startswith("/api/"):
         return JsonResponse({"code": code, "message": message(), "details": None}, status=status)
+    if request.path.startswith("/help/"):
+        # The public pages never show the staff layout, even when they fail (issue 14).
+        from refuge.help.views import public_error_page
+
+        return public_error_page(request.path, status)
     try:
         body = loader.render_to_string("error.html", {"status": status, "message": message()})
     except Exception:  # noqa: BLE001 - the error page itself must never fail

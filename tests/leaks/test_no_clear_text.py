@@ -72,6 +72,7 @@ ALLOWED: dict[str, str] = {
     "core.AuditHead.seal": HASH,
     "core.FormSubmission.token": "a random one-time form token",
     "core.FormSubmission.result": "the local path the first submit led to (ids, case codes)",
+    "core.RateCounter.bucket": 'an action name and a key or user id ("search:user:7")',
     "core.DataKey.master_key_id": CODE,
     "core.DataKey.destroyed_reason": "a category written by code (retention rule, erasure), "
     "never her words: the key it would be encrypted with is the one destroyed",

@@ -309,8 +309,10 @@ class FactSheet:
                     centre = centres[region] = (raw[REGION_LAT], raw[REGION_LON])
             if visibility == CONFIDENTIAL:
                 own = confidential_points.get(_text(raw_id))
-            elif raw[LAT] is not None and raw[LON] is not None:
-                own = (raw[LAT], raw[LON])
+            elif raw[LAT] not in (None, "") and raw[LON] not in (None, ""):
+                # Read raw (no converters): coordinates are text columns, since a confidential
+                # facility's are sealed; a public facility's are its plain numbers.
+                own = (float(raw[LAT]), float(raw[LON]))
             else:
                 own = None
             point = own or centre  # for safety: its own point whenever it has one

@@ -144,3 +144,37 @@ def test_a_long_batch_renews_its_lease_so_no_other_worker_takes_its_rows(db, smt
         email_channel.send = real_send
     assert intruder == []
     assert len(smtp.ids()) == len(set(smtp.ids())) == 4
+
+
+def test_a_row_whose_lease_went_to_another_worker_is_not_sent_by_this_one(db, smtp, settings):
+    """While this batch sends its first message, another worker takes over its last row (as
+    after a lease ran out): at its next renewal the batch leaves that row alone."""
+    from datetime import timedelta
+
+    from refuge.notifications.channels import email as email_channel
+
+    settings.REFUGE_NOTIFY_LEASE_SECONDS = 1.5
+    _coordinators(3)
+    event = _event()
+    services.event_dispatch(event_id=str(event.pk))
+    real_send, sent_for = email_channel.send, []
+    theirs = services.timezone.now() + timedelta(hours=1)
+
+    def slow_send(delivery, user, conn=None):
+        if not sent_for:  # only the first message is slow: the renewal comes before the second
+            other = Delivery.objects.filter(event=event, channel="email").exclude(pk=delivery.pk)
+            Delivery.objects.filter(pk=other.order_by("-created_at").values("pk")[:1]).update(
+                attempt_started_at=theirs
+            )
+            time.sleep(0.6)
+        sent_for.append(delivery.pk)
+        return real_send(delivery, user, conn)
+
+    email_channel.send = slow_send
+    try:
+        services.event_deliver(event_id=str(event.pk))
+    finally:
+        email_channel.send = real_send
+    taken = Delivery.objects.get(event=event, channel="email", attempt_started_at=theirs)
+    assert taken.pk not in sent_for and taken.status == "sending"
+    assert len(sent_for) == 2 == len(smtp.ids())

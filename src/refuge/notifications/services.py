@@ -368,11 +368,15 @@ def _send_claimed(rows: list[Delivery], stamp: datetime, sessions: dict) -> dict
     down: dict[str, ChannelError] = {}  # a single provider found down: the batch waits
     retry_at: dict[int, datetime] = {}  # one retry time per attempt count, one job each
     renew_after = lease() / 3
+    lost: set = set()  # rows whose lease ran out before it was renewed: another worker's now
     for i, d in enumerate(rows):
         if timezone.now() - stamp > renew_after:
-            rest, stamp = _renew(rows[i:], stamp)
-            if d not in rest:
-                continue
+            ahead = [r for r in rows[i:] if r.pk not in lost]
+            rest, stamp = _renew(ahead, stamp)
+            kept = {r.pk for r in rest}
+            lost.update(r.pk for r in ahead if r.pk not in kept)
+        if d.pk in lost:
+            continue
         mine = Delivery.objects.filter(
             pk=d.pk, status=Delivery.Status.SENDING, attempt_started_at=stamp
         )

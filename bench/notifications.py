@@ -28,6 +28,7 @@ from tests.notifications.peers import SMTPPeer  # noqa: E402
 
 SCRIPT = ROOT / "tests" / "notifications" / "worker_script.py"
 ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+REDIS = "redis://127.0.0.1:6379/11"  # as tests/notifications/test_backends.py, own queue name
 
 
 def _cpu_children() -> float:
@@ -61,7 +62,7 @@ def _env(db: str, smtp: SMTPPeer, backend: str, home: Path) -> dict:
             "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{db}",
             "REFUGE_EMAIL_URL": smtp.url,
             "REFUGE_TASKS_BACKEND": backend,
-            "REFUGE_REDIS_URL": "redis://127.0.0.1:6379/12",
+            "REFUGE_REDIS_URL": REDIS,
             "REFUGE_TASKS_QUEUE": f"bench-{uuid.uuid4().hex[:8]}",
         }
     )
@@ -124,6 +125,12 @@ def throughput(backend: str, total: int, home: Path) -> dict:
     finally:
         smtp.stop()
         _drop(db)
+        if backend == "rq":
+            import redis
+
+            client = redis.Redis.from_url(REDIS)
+            for key in client.scan_iter(f"*{env['REFUGE_TASKS_QUEUE']}*"):
+                client.delete(key)
 
 
 def baseline(total: int) -> dict:

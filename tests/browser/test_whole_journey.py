@@ -99,7 +99,7 @@ def _journey(base, w, lang, people, op, yar, vla):
 
     # 1. A call: the PBX rings the queue; her extension answers.
     sign_in(op, base, people["olga"], lang=lang)
-    op.goto(f"{base}/hotline/")
+    submit(op, "nav a[href='/hotline/']")  # her worklist home, then the menu
     now, entry = int(time.time()), f"journey-{lang}"
     _pbx(base, MANGO_CALL, mango_event(entry, "c1", 1, "Appeared", now - 30, caller=CALLER,
                                        line=LINE, location="queue"))  # fmt: skip
@@ -138,7 +138,8 @@ def _journey(base, w, lang, people, op, yar, vla):
 
     # 4. Risk screening: the live score rises as she answers; high risk.
     code = client.case_code
-    op.goto(f"{base}/cases/{code}/risk/new/refuge-screen@1/")
+    submit(op, f"nav.tabs a[href='/cases/{code}/risk/']")
+    submit(op, "a[href$='/risk/new/refuge-screen@1/']")
     for item in ("hurt_recently", "threat_to_kill", "neck_pressure", "weapon", "has_children"):
         op.check(f"input[name=item-{item}][value=yes]")
     op.locator("fieldset[data-item=children_harmed]").wait_for(state="visible")
@@ -155,7 +156,7 @@ def _journey(base, w, lang, people, op, yar, vla):
     snap(op, 5, "risk-result")
 
     # 5. The search, from her case: two boys' age limits and a region she must avoid.
-    op.goto(f"{base}/cases/{code}/")
+    submit(op, f"nav.tabs a[href='/cases/{code}/']")
     submit(op, f"a[href='/referrals/search/?case={code}']")
     op.fill("#id_woman_age", "34")
     op.fill("#id_children", "m15, f9")
@@ -177,22 +178,26 @@ def _journey(base, w, lang, people, op, yar, vla):
     snap(op, 7, "referral-sent")
 
     # 7. Yaroslavl accepts on her phone; Vladimir's hold is withdrawn in the same moment.
+    # Her worklist shows the referral waiting, with its hold; she opens it from there.
     sign_in(yar, base, people["yana"], lang=lang)
-    yar.goto(f"{base}/referrals/inbox/")
-    submit(yar, f"a[href='/referrals/{referral.pk}/']")
+    held = ReferralTarget.objects.get(referral=referral, facility__name="Yaroslavl refuge")
+    submit(yar, f"#wl-referral-{held.pk} a[href='/referrals/{referral.pk}/']")
     snap(yar, 8, "inbox-referral-phone")
     submit(yar, "form[action$='/accept/'] button")
     targets = {t.facility.name: t.status for t in ReferralTarget.objects.filter(referral=referral)}
     assert targets == {"Yaroslavl refuge": "accepted", "Vladimir refuge": "withdrawn"}
     snap(yar, 9, "accepted-phone")
     sign_in(vla, base, people["vera"], lang=lang)
-    vla.goto(f"{base}/referrals/{referral.pk}/")
+    assert vla.locator(".wl-kind-referral").count() == 0  # nothing waits for her any more
+    submit(vla, "nav a[href='/referrals/inbox/']")
+    submit(vla, f"main a[href='/referrals/{referral.pk}/']")
     assert vla.locator("form[action$='/accept/']").count() == 0  # nothing left to accept
     assert ADDRESS not in vla.content()
 
     # 8. Relocation: the operator plans the journey and names herself as the carrier; only
     # now does she see the confidential address (the display is audited).
-    op.goto(f"{base}/referrals/{referral.pk}/")
+    submit(op, "nav a[href='/']")  # her worklist: the referral she sent, accepted
+    submit(op, op.locator(f"#wl-sent-{referral.pk} a[href='/referrals/{referral.pk}/']").first)
     assert w["withdrawn"] in op.locator("table").inner_text().lower()
     assert ADDRESS not in op.content()
     op.select_option("#id_mode", "train")
@@ -205,7 +210,8 @@ def _journey(base, w, lang, people, op, yar, vla):
     snap(op, 10, "relocation")
 
     # 9. She arrives: the hold becomes a stay, and her case moves to Yaroslavl.
-    yar.goto(f"{base}/referrals/{referral.pk}/")
+    submit(yar, "nav a[href='/referrals/inbox/']")
+    submit(yar, f"main a[href='/referrals/{referral.pk}/']")
     submit(yar, "form[action$='/arrive/'] button")
     assert yar.url == f"{base}/cases/{code}/stays/"
     stay = Stay.objects.get(client=client)

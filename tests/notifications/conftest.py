@@ -9,8 +9,14 @@ from tests.referrals.conftest import client_a, network  # noqa: F401 (fixtures)
 
 
 def run_worker() -> None:
-    """Run every job that is due, in this process, as `refuge worker --batch` does."""
-    call_command("worker", "--batch", "--no-scheduler", verbosity=0)
+    """Run every job that is due, in this process, as `refuge worker --batch` does.
+
+    The worker loop closes "old" connections between jobs; inside a test's transaction every
+    connection looks old (autocommit is off), and on PostgreSQL closing it ends the test."""
+    from unittest import mock
+
+    with mock.patch("django_tasks_db.management.commands.db_worker.close_old_connections"):
+        call_command("worker", "--batch", "--no-scheduler", verbosity=0)
 
 
 def refer(personas, facilities, case, *keys: str):

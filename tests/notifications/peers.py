@@ -29,12 +29,15 @@ class SMTPPeer:
 
     def __init__(self) -> None:
         self.messages: list = []
+        self.sessions: list = []  # the SMTP session of every DATA, kept to tell them apart
         self.down = False
         self.lock = threading.Lock()
         peer = self
 
         class Handler:
             async def handle_DATA(self, server, session, envelope):
+                with peer.lock:
+                    peer.sessions.append(session)
                 if peer.down:
                     return "421 service not available"
                 with peer.lock:
@@ -54,6 +57,11 @@ class SMTPPeer:
     @property
     def url(self) -> str:
         return f"smtp://127.0.0.1:{self.port}"
+
+    def connections(self) -> int:
+        """How many SMTP connections carried messages (or attempts at them)."""
+        with self.lock:
+            return len({id(s) for s in self.sessions})
 
     def ids(self) -> list[str]:
         with self.lock:

@@ -17,12 +17,13 @@ import random
 import secrets
 import uuid
 from collections.abc import Iterable
+from contextlib import ExitStack
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from refuge.core import audit
@@ -50,10 +51,10 @@ from .models import (
 
 log = logging.getLogger("refuge.notifications")
 
-SENDERS = {
-    Channel.EMAIL: email_channel.send,
-    Channel.TELEGRAM: telegram_channel.send,
-    Channel.PUSH: push_channel.send,
+CHANNELS = {
+    Channel.EMAIL: email_channel,
+    Channel.TELEGRAM: telegram_channel,
+    Channel.PUSH: push_channel,
 }
 LINK_CODE_MINUTES = 10
 
@@ -199,7 +200,7 @@ def _channels(prefs: ChannelSettings | None, user_id: int, linked: set[int], dev
 def event_dispatch(*, event_id: str) -> int:
     """Make the outbox rows of one event (idempotent) and enqueue their sending. Returns how
     many rows were made."""
-    from .tasks import deliver
+    from .tasks import deliver_event
 
     now = timezone.now()
     with transaction.atomic():
@@ -247,86 +248,220 @@ def event_dispatch(*, event_id: str) -> int:
                         )
                     )
         Delivery.objects.bulk_create(rows, ignore_conflicts=True)
-        for row in Delivery.objects.filter(event=event, status=Delivery.Status.QUEUED).only(
-            "pk", "next_attempt_at"
+        # One delivery job per event (more for a large one, so that workers share it), and one
+        # for each later time that quiet hours set: not one job per row.
+        due_now, later = 0, set()
+        for when in Delivery.objects.filter(event=event, status=Delivery.Status.QUEUED).values_list(
+            "next_attempt_at", flat=True
         ):
-            later = (
-                row.next_attempt_at if row.next_attempt_at and row.next_attempt_at > now else None
-            )
-            queue.enqueue(deliver, str(row.pk), run_after=later)
+            if when is not None and when > now:
+                later.add(when)
+            else:
+                due_now += 1
+        jobs = min(MAX_JOBS_PER_EVENT, -(-due_now // ROWS_PER_JOB))
+        for _ in range(jobs):
+            queue.enqueue(deliver_event, str(event.pk))
+        for when in sorted(later):
+            queue.enqueue(deliver_event, str(event.pk), run_after=when)
         event.dispatched_at = now
         event.save(update_fields=["dispatched_at"])
     return len(rows)
 
 
-# --- sending one outbox row ----------------------------------------------------------------------
+# --- sending outbox rows -------------------------------------------------------------------------
+
+# Rows claimed at once: small enough that a batch finishes well inside its lease, large enough
+# that claiming costs little per message.
+CLAIM_CHUNK = 25
+# Due rows per delivery job made at dispatch: a large event gets several jobs, so that several
+# workers share it (each claims its own rows); a small one gets one.
+ROWS_PER_JOB = 100
+MAX_JOBS_PER_EVENT = 8
 
 
-def _claim(delivery_id: str, now: datetime) -> Delivery | None:
-    """Record the attempt before anything is sent: status `sending`, attempts + 1."""
+def _due(start: datetime) -> models.Q:
+    """Rows a job that started at `start` may claim: queued and due; failed, due and not tried
+    by this job already (a quick retry would otherwise spin inside one job); or `sending` by a
+    worker whose lease ran out (presumed dead)."""
+    soon = start + timedelta(seconds=1)
+    untried = models.Q(attempt_started_at__isnull=True) | models.Q(attempt_started_at__lt=start)
+    return (
+        models.Q(status=Delivery.Status.QUEUED, next_attempt_at__lte=soon)
+        | (models.Q(status=Delivery.Status.FAILED, next_attempt_at__lte=soon) & untried)
+        | models.Q(status=Delivery.Status.SENDING, attempt_started_at__lt=timezone.now() - lease())
+    )
+
+
+def _claim(rows: models.QuerySet, start: datetime, limit: int) -> tuple[list[Delivery], datetime]:
+    """Record the attempt before anything is sent: status `sending`, attempts + 1, all rows of
+    the claim stamped with one `attempt_started_at`. Rows another worker is claiming at this
+    moment are skipped, not waited for (SKIP LOCKED on PostgreSQL; SQLite runs one writer at a
+    time, so the status check inside the transaction is enough)."""
+    now = timezone.now()
     with transaction.atomic():
-        d = (
-            Delivery.objects.select_for_update(of=("self",))
+        found = list(
+            rows.exclude(channel=Channel.APP)
+            .filter(_due(start))
+            .select_for_update(of=("self",), skip_locked=True)
             .select_related("user", "user__membership")
-            .filter(pk=delivery_id)
-            .first()
+            .order_by("created_at")[:limit]
         )
-        if d is None or d.channel == Channel.APP:
-            return None
-        if d.status in (Delivery.Status.SENT, Delivery.Status.ACKNOWLEDGED):
-            return None
-        if d.status == Delivery.Status.SENDING and d.attempt_started_at is not None:
-            if d.attempt_started_at > now - lease():
-                return None  # another worker is sending it right now
-        elif d.next_attempt_at is None or d.next_attempt_at > now + timedelta(seconds=1):
-            return None  # gave up, or not due yet (a later job is waiting for it)
-        m = d.user.membership_or_none
-        if not d.user.is_active or m is None or not m.is_active:
-            d.status, d.next_attempt_at, d.last_error = (
-                Delivery.Status.FAILED,
-                None,
-                "recipient_inactive",
+        live, gone = [], []
+        for d in found:
+            m = d.user.membership_or_none
+            (live if d.user.is_active and m is not None and m.is_active else gone).append(d)
+        if gone:
+            Delivery.objects.filter(pk__in=[d.pk for d in gone]).update(
+                status=Delivery.Status.FAILED, next_attempt_at=None, last_error="recipient_inactive"
             )
-            d.save(update_fields=["status", "next_attempt_at", "last_error"])
-            return None
-        d.status, d.attempt_started_at = Delivery.Status.SENDING, now
-        d.attempts += 1
-        d.save(update_fields=["status", "attempt_started_at", "attempts"])
-        return d
+        if live:
+            Delivery.objects.filter(pk__in=[d.pk for d in live]).update(
+                status=Delivery.Status.SENDING,
+                attempt_started_at=now,
+                attempts=models.F("attempts") + 1,
+            )
+            for d in live:
+                d.status, d.attempt_started_at, d.attempts = (
+                    Delivery.Status.SENDING,
+                    now,
+                    d.attempts + 1,
+                )
+    return live, now
+
+
+def _renew(rows: list[Delivery], stamp: datetime) -> tuple[list[Delivery], datetime]:
+    """Extend the lease of the rows still to be sent; keep only those still ours."""
+    now = timezone.now()
+    ids = [d.pk for d in rows]
+    mine = Delivery.objects.filter(
+        pk__in=ids, status=Delivery.Status.SENDING, attempt_started_at=stamp
+    )
+    if mine.update(attempt_started_at=now) != len(ids):
+        kept = set(
+            Delivery.objects.filter(pk__in=ids, attempt_started_at=now).values_list("pk", flat=True)
+        )
+        rows = [d for d in rows if d.pk in kept]
+    for d in rows:
+        d.attempt_started_at = now
+    return rows, now
+
+
+def _record(mine: models.QuerySet, **fields: Any) -> int:
+    """Record what happened to a row. On PostgreSQL without waiting for the disk (asynchronous
+    commit): the record is visible to every worker at once, so a killed worker changes nothing;
+    only a crash of PostgreSQL itself can lose the last fraction of a second of records, and a
+    row whose record is lost stays `sending` and is sent again after its lease with the same
+    idempotency key, the case docs/decisions.md already accepts ("at least once, shown once").
+    Waiting for the disk was the largest cost per message (docs/benchmarks.md)."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        return mine.update(**fields)
+
+
+def _send_claimed(rows: list[Delivery], stamp: datetime, sessions: dict) -> dict[str, int]:
+    """Send claimed rows one by one, recording each outcome as soon as it is known (so a worker
+    killed mid-batch can have sent at most one message it did not record). Every record is
+    conditional on this claim's stamp: a row whose lease was lost is left to its new owner."""
+    counts = {Delivery.Status.SENT: 0, Delivery.Status.FAILED: 0}
+    down: dict[str, ChannelError] = {}  # a single provider found down: the batch waits
+    retry_at: dict[int, datetime] = {}  # one retry time per attempt count, one job each
+    renew_after = lease() / 3
+    lost: set = set()  # rows whose lease ran out before it was renewed: another worker's now
+    for i, d in enumerate(rows):
+        if timezone.now() - stamp > renew_after:
+            ahead = [r for r in rows[i:] if r.pk not in lost]
+            rest, stamp = _renew(ahead, stamp)
+            kept = {r.pk for r in rest}
+            lost.update(r.pk for r in ahead if r.pk not in kept)
+        if d.pk in lost:
+            continue
+        mine = Delivery.objects.filter(
+            pk=d.pk, status=Delivery.Status.SENDING, attempt_started_at=stamp
+        )
+        module = CHANNELS[d.channel]
+        try:
+            if d.channel in down:
+                raise down[d.channel]
+            ref = module.send(d, d.user, sessions.get(d.channel))
+        except ChannelError as exc:
+            if exc.retry and getattr(module, "ONE_PROVIDER", False):
+                down[d.channel] = exc
+            again = exc.retry and d.attempts < max_attempts()
+            when = None
+            if again:
+                when = retry_at.setdefault(d.attempts, timezone.now() + backoff(d.attempts))
+            _record(
+                mine, status=Delivery.Status.FAILED, last_error=exc.reason, next_attempt_at=when
+            )
+            log.info("delivery %s failed: %s (attempt %s)", d.pk, exc.reason, d.attempts)
+            counts[Delivery.Status.FAILED] += 1
+            continue
+        _record(
+            mine,
+            status=Delivery.Status.SENT,
+            sent_at=timezone.now(),
+            next_attempt_at=None,
+            last_error="",
+            provider_ref=ref[:120],
+        )
+        counts[Delivery.Status.SENT] += 1
+    if retry_at:
+        from .tasks import deliver_event
+
+        # A retry job per retry time (if this worker dies first, the sweeper finds the rows).
+        with transaction.atomic():
+            for event_id in {d.event_id for d in rows}:
+                for when in sorted(set(retry_at.values())):
+                    queue.enqueue(deliver_event, str(event_id), run_after=when)
+    return counts
+
+
+class _Sessions:
+    """A connection per channel for one job, opened when its first message goes out."""
+
+    def __init__(self) -> None:
+        self.stack = ExitStack()
+        self.open: dict[str, object] = {}
+
+    def get(self, channel: str):
+        if channel not in self.open:
+            make = getattr(CHANNELS[channel], "session", None)
+            self.open[channel] = self.stack.enter_context(make()) if make else None
+        return self.open[channel]
+
+    def __enter__(self) -> _Sessions:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stack.close()
+
+
+def event_deliver(*, event_id: str) -> dict[str, int]:
+    """Send every due outbox row of one event, in claims of CLAIM_CHUNK rows over one
+    connection per channel, until none is left; safe to run any number of times and by any
+    number of workers at once. Returns how many were sent and how many failed."""
+    start = timezone.now()
+    total = {Delivery.Status.SENT: 0, Delivery.Status.FAILED: 0}
+    rows = Delivery.objects.filter(event_id=event_id)
+    with _Sessions() as sessions:
+        while True:
+            claimed, stamp = _claim(rows, start, CLAIM_CHUNK)
+            if not claimed:
+                return total
+            for k, v in _send_claimed(claimed, stamp, sessions).items():
+                total[k] += v
 
 
 def delivery_send(*, delivery_id: str) -> str:
     """Send one outbox row if it is due; safe to call any number of times. Returns its status."""
-    from .tasks import deliver
-
-    now = timezone.now()
-    d = _claim(delivery_id, now)
-    if d is None:
+    claimed, stamp = _claim(Delivery.objects.filter(pk=delivery_id), timezone.now(), 1)
+    if not claimed:
         return ""
-    mine = Delivery.objects.filter(
-        pk=d.pk, status=Delivery.Status.SENDING, attempt_started_at=d.attempt_started_at
-    )
-    try:
-        ref = SENDERS[d.channel](d, d.user)
-    except ChannelError as exc:
-        again = exc.retry and d.attempts < max_attempts()
-        when = timezone.now() + backoff(d.attempts) if again else None
-        with transaction.atomic():
-            if mine.update(
-                status=Delivery.Status.FAILED, last_error=exc.reason, next_attempt_at=when
-            ):
-                if when is not None:
-                    queue.enqueue(deliver, str(d.pk), run_after=when)
-        log.info("delivery %s failed: %s (attempt %s)", d.pk, exc.reason, d.attempts)
-        return Delivery.Status.FAILED
-    mine.update(
-        status=Delivery.Status.SENT,
-        sent_at=timezone.now(),
-        next_attempt_at=None,
-        last_error="",
-        provider_ref=ref[:120],
-    )
-    return Delivery.Status.SENT
+    with _Sessions() as sessions:
+        counts = _send_claimed(claimed, stamp, sessions)
+    return Delivery.Status.SENT if counts[Delivery.Status.SENT] else Delivery.Status.FAILED
 
 
 def _manager_of(by: Principal, d: Delivery) -> None:
@@ -378,33 +513,51 @@ def delivery_acknowledge(*, user: User, delivery_id: Any) -> Delivery | None:
 # --- recovery (run by the scheduler) -------------------------------------------------------------
 
 
+def _waiting_jobs(task) -> set[str]:
+    """Ids that a job of `task` not yet started will take (database queue only: a broker's
+    queue is not searched, and a spare job costs one query)."""
+    if not queue.transactional():
+        return set()
+    from django_tasks_db.models import DBTaskResult
+
+    rows = DBTaskResult.objects.filter(
+        status="READY", task_path=task.module_path, queue_name=settings.REFUGE_TASKS_QUEUE
+    ).values_list("args_kwargs", flat=True)
+    return {str(a) for r in rows for a in (r or {}).get("args", [])[:1]}
+
+
 def outbox_sweep(*, now: datetime | None = None) -> int:
-    """Enqueue again what lost its job: events not dispatched, rows due but untouched, rows
-    whose sender died (lease over). Sending is idempotent, so a spare job costs nothing."""
-    from .tasks import deliver, dispatch_event
+    """Enqueue again what lost its job: events not dispatched, events with rows due but
+    untouched, or rows whose sender died (lease over). Sending is idempotent, so a spare job
+    costs little; an event that already has a job waiting gets no other."""
+    from .tasks import deliver_event, dispatch_event
 
     now = now or timezone.now()
     grace = timedelta(seconds=_setting("REFUGE_NOTIFY_SWEEP_GRACE_SECONDS", 60))
     n = 0
     with transaction.atomic():
+        waiting = _waiting_jobs(dispatch_event)
         for pk in Event.objects.filter(
             dispatched_at__isnull=True, created_at__lt=now - grace
         ).values_list("pk", flat=True)[:1000]:
-            queue.enqueue(dispatch_event, str(pk))
-            n += 1
-        due = Delivery.objects.filter(
+            if str(pk) not in waiting:
+                queue.enqueue(dispatch_event, str(pk))
+                n += 1
+        due = models.Q(
             status__in=[Delivery.Status.QUEUED, Delivery.Status.FAILED],
             next_attempt_at__lt=now - grace,
+        ) | models.Q(status=Delivery.Status.SENDING, attempt_started_at__lt=now - lease())
+        waiting = _waiting_jobs(deliver_event)
+        events = (
+            Delivery.objects.filter(due)
+            .order_by("event_id")
+            .values_list("event_id", flat=True)
+            .distinct()[:1000]
         )
-        stuck = Delivery.objects.filter(
-            status=Delivery.Status.SENDING, attempt_started_at__lt=now - lease()
-        )
-        for pk in [
-            *due.values_list("pk", flat=True)[:2000],
-            *stuck.values_list("pk", flat=True)[:2000],
-        ]:
-            queue.enqueue(deliver, str(pk))
-            n += 1
+        for pk in events:
+            if str(pk) not in waiting:
+                queue.enqueue(deliver_event, str(pk))
+                n += 1
     return n
 
 

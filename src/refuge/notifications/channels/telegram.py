@@ -16,6 +16,8 @@ from .. import words
 from . import ChannelError
 
 TIMEOUT = 10
+# One Bot API takes every message: when it is down, the rest of a batch waits for the same retry.
+ONE_PROVIDER = True
 
 
 def configured() -> bool:
@@ -50,7 +52,7 @@ def send_text(chat_id: int, text: str) -> str:
     return str((answer.get("result") or {}).get("message_id", ""))
 
 
-def send(delivery, user) -> str:
+def send(delivery, user, session=None) -> str:
     if not configured():
         raise ChannelError("telegram_not_configured", retry=False)
     link = getattr(user, "telegram_link", None)

@@ -30,7 +30,7 @@ def payload(delivery, language: str) -> str:
     )
 
 
-def send(delivery, user) -> str:
+def send(delivery, user, session=None) -> str:
     if not configured():
         raise ChannelError("push_not_configured", retry=False)
     subs = list(PushSubscription.objects.filter(user=user))

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from refuge.core import roles
 from refuge.core.access import Principal, principal, role_required
+from refuge.core.ids import int_or_none
 from refuge.core.once import once
 from refuge.core.services import ServiceError
 
@@ -411,7 +412,7 @@ def setup(request: HttpRequest) -> HttpResponse:
                     return redirect("hotline:setup")
             elif action == "remove":
                 ext = OperatorExtension.objects.filter(
-                    pk=request.POST.get("extension"), user__in=staff
+                    pk=int_or_none(request.POST.get("extension")), user__in=staff
                 ).first()
                 if ext is None:
                     messages.error(request, _("No such extension."))

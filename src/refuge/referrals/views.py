@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from refuge.cases import selectors as case_selectors
 from refuge.core import limits, roles
 from refuge.core.access import audited_read, principal, role_required
+from refuge.core.ids import uuid_or_none
 from refuge.core.models import User
 from refuge.core.once import once
 from refuge.core.services import ServiceError
@@ -435,10 +436,9 @@ def evacuation(request: HttpRequest) -> HttpResponse:
 
     p = principal(request)
     facility = None
-    if request.GET.get("facility") or request.POST.get("facility"):
-        facility = Facility.objects.filter(
-            pk=request.GET.get("facility") or request.POST.get("facility")
-        ).first()
+    wanted = uuid_or_none(request.GET.get("facility") or request.POST.get("facility"))
+    if wanted is not None:
+        facility = Facility.objects.filter(pk=wanted).first()
     try:
         if "compromise" in request.POST and facility is not None:
             services.facility_compromise(by=p, facility=facility)

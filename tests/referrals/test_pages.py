@@ -1,3 +1,5 @@
+import uuid
+
 import pytest
 from django.core import mail
 from django.urls import reverse
@@ -146,3 +148,15 @@ def test_the_fields_shared_with_a_receiving_shelter_are_audited_when_shown(
         target_id=str(client_a.pk),
         details__what="referral_shared",
     ).exists()
+
+
+@pytest.mark.parametrize(
+    "assign", ["junk", "abc:def", f"{uuid.UUID(int=1)}", ":", f"{uuid.UUID(int=1)}:{'9' * 15}"]
+)
+def test_a_malformed_evacuation_assignment_is_left_out_not_a_500(compromised, as_persona, assign):
+    c = as_persona("coordinator_a")
+    url = reverse("referrals:evacuation")
+    c.post(url, {"facility": compromised.pk, "compromise": "1"})
+    r = c.post(url, {"facility": compromised.pk, "confirm": "1", "assign": [assign]})
+    assert r.status_code == 302 and not Referral.objects.exists()
+    assert c.get(url, {"facility": "abc"}).status_code == 200

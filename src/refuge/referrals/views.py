@@ -444,7 +444,12 @@ def evacuation(request: HttpRequest) -> HttpResponse:
             services.facility_compromise(by=p, facility=facility)
             return redirect(f"{request.path}?facility={facility.pk}")
         if "confirm" in request.POST and facility is not None:
-            pairs = [tuple(v.split(":", 1)) for v in request.POST.getlist("assign")]
+            # "stay:facility" pairs as the plan's form sends them; a malformed one is left out.
+            pairs = [
+                (stay, target)
+                for stay, _sep, target in (v.partition(":") for v in request.POST.getlist("assign"))
+                if uuid_or_none(stay) and uuid_or_none(target)
+            ]
             made = services.evacuation_confirm(by=p, facility=facility, assignments=pairs)
             messages.success(
                 request, _("%(n)s referrals sent; the places are held.") % {"n": len(made)}

@@ -141,6 +141,12 @@ class RelocationForm(forms.Form):
         self.fields["carriers"].queryset = staff
 
 
+class ThreatRegionsForm(forms.Form):
+    """The regions a coordinator adds to an evacuation's threat, by name."""
+
+    avoid_regions = RegionsField(label=_("Regions to avoid as well"))
+
+
 class PartnerRequestForm(forms.Form):
     region = RegionField(label=_("Region where she is"), required=True)
     woman_age = forms.IntegerField(label=_("Her age"), min_value=10, max_value=120)

@@ -22,7 +22,14 @@ from refuge.directory.selectors import address_for_display
 from refuge.vacancies.reasons import reason_text, unverified_text
 
 from . import patterns, search, selectors, services, wording
-from .forms import DeclineForm, RelocationForm, SearchForm, TurnAwayForm, children_text
+from .forms import (
+    DeclineForm,
+    RelocationForm,
+    SearchForm,
+    ThreatRegionsForm,
+    TurnAwayForm,
+    children_text,
+)
 
 searcher = role_required(roles.can_search_placements)
 case_staff = role_required(roles.can_view_cases)
@@ -463,9 +470,10 @@ def evacuation(request: HttpRequest) -> HttpResponse:
     plan = None
     threat_form = {
         "min_km": request.GET.get("min_km") or str(search.EVACUATION_MIN_KM),
-        "avoid_regions": request.GET.get("avoid_regions", ""),
+        "avoid_regions": request.GET.getlist("avoid_regions"),
         "avoid_points": request.GET.get("avoid_points", ""),
     }
+    regions_form = ThreatRegionsForm({"avoid_regions": threat_form["avoid_regions"]})
     if facility is not None and facility.compromised_since is not None:
         try:
             min_km = min(max(float(threat_form["min_km"]), 0.0), 5000.0)
@@ -477,7 +485,9 @@ def evacuation(request: HttpRequest) -> HttpResponse:
             threat = search.threat_of(
                 facility,
                 min_km=min_km,
-                regions=[r.strip() for r in threat_form["avoid_regions"].split(",")],
+                regions=regions_form.cleaned_data["avoid_regions"]
+                if regions_form.is_valid()
+                else [],
                 points=search.parse_points(threat_form["avoid_points"]),
             )
         except ServiceError as exc:
@@ -529,5 +539,11 @@ def evacuation(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "referrals/evacuation.html",
-        {"facilities": facilities, "facility": facility, "plan": plan, "threat": threat_form},
+        {
+            "facilities": facilities,
+            "facility": facility,
+            "plan": plan,
+            "threat": threat_form,
+            "regions_form": regions_form,
+        },
     )

@@ -94,3 +94,12 @@ def test_the_telephony_lane_refuses_a_nul_too(db):
         "/api/v1/telephony/events", '{"id": "a\\u0000b"}', content_type="application/json"
     )
     assert r.status_code == 400 and r.json()["code"] == "bad_request"
+
+
+@pytest.mark.django_db
+def test_a_view_that_reads_the_raw_body_still_can_after_the_check(as_persona):
+    """The check reads a form body; a view that then reads request.body (the push
+    subscription) must not fail with "cannot access body after reading the stream"."""
+    c = as_persona("caseworker_a")
+    r = c.post("/notifications/push/subscribe/", {"endpoint": "x"})
+    assert r.status_code < 500

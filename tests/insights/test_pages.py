@@ -82,7 +82,7 @@ def test_a_region_and_a_country_narrow_the_dashboard(personas, as_persona):
     call(personas["operator_a"], when, "RU-VLA")
     call(personas["operator_a"], when, "RU-TUL")
     c = as_persona("coordinator_a")
-    today = timezone.localdate().isoformat()
+    today = timezone.localdate(when).isoformat()  # the calls' day, even just after midnight
     r = c.get(f"/insights/?start={today}&end={today}&region=RU-TUL")
     assert r.context["d"]["calls_by_day"].total == 1
     assert "Tula" in r.content.decode()
@@ -108,8 +108,9 @@ def test_each_table_downloads_as_csv_and_the_download_is_audited(personas, as_pe
 
 
 def test_a_managers_csv_is_her_own_table_unsuppressed(personas, as_persona):
-    call(personas["operator_b"], timezone.now() - timedelta(hours=1), "RU-TUL")
-    today = timezone.localdate().isoformat()
+    when = timezone.now() - timedelta(hours=1)
+    call(personas["operator_b"], when, "RU-TUL")
+    today = timezone.localdate(when).isoformat()  # the call's day, even just after midnight
     r = as_persona("manager_b").get(
         f"/insights/tables/calls_by_region.csv?start={today}&end={today}"
     )

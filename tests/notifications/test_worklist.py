@@ -559,9 +559,10 @@ def test_the_worklist_costs_the_same_queries_for_one_item_or_many(personas, orgs
 
 def test_bad_input_never_gives_a_server_error(world, as_persona, client):
     staff = as_persona("caseworker_b")
-    for seen in ("\x00", "x" * 10_000, "<script>", "‮evil"):
+    for seen in ("x" * 10_000, "<script>", "‮evil"):
         response = staff.get("/worklist/counts/", {"seen": seen})
         assert response.status_code == 200 and response["HX-Trigger"] == "worklist-changed"
+    assert staff.get("/worklist/counts/", {"seen": "\x00"}).status_code == 400  # NUL: refused
     for url in ("/worklist/items/", "/worklist/counts/"):
         assert staff.post(url).status_code == 405
         assert client.get(url).status_code == 302  # signed out: to the sign-in page

@@ -28,6 +28,7 @@ def test_intake_risk_screen_and_safety_plan(live_server, page, caseworker, lang)
     page.goto(f"{base}/cases/new/")
     page.fill("#id_name", "Nadia K.")
     page.fill("#id_phone", "+7 916 000 11 22")
+    page.select_option("#id_age_band", "25-34")  # an intake needs at least her age band
     page.click("main button[type=submit]")
     page.wait_for_url("**/cases/RF-*/")
     code = page.url.rstrip("/").split("/")[-1]

@@ -44,6 +44,7 @@ def test_from_intake_to_a_stay(live_server, browser, transactional_db):
     op_page = page
     page.goto(f"{base}/cases/new/")
     page.fill("#id_name", "Irina")
+    page.select_option("#id_age_band", "25-34")  # an intake needs at least her age band
     page.click("main button[type=submit]")
     page.wait_for_url("**/cases/RF-*/")
     code = page.url.rstrip("/").split("/")[-1]

@@ -95,3 +95,13 @@ def test_partner_requests_and_callbacks_show_names_not_codes(personas, as_person
     )
     page = as_persona("operator_a").get(reverse("hotline:callbacks")).content.decode()
     assert "<td>Uzbek</td>" in page
+
+
+def test_search_results_name_the_region_and_the_languages(personas, as_persona):
+    from refuge.placement.fit import Reason
+    from refuge.referrals import wording
+
+    assert wording.why_text(Reason("common_language", {"languages": ["ky", "ru"]})) == (
+        "Staff speak: Kyrgyz, Russian"
+    )
+    assert wording.why_text(Reason("services", {"matched": ["lawyer"]})) == "Offers: Lawyer"

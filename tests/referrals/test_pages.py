@@ -160,3 +160,9 @@ def test_a_malformed_evacuation_assignment_is_left_out_not_a_500(compromised, as
     r = c.post(url, {"facility": compromised.pk, "confirm": "1", "assign": [assign]})
     assert r.status_code == 302 and not Referral.objects.exists()
     assert c.get(url, {"facility": "abc"}).status_code == 200
+
+
+def test_search_results_name_regions_never_codes(network, as_persona):
+    page = as_persona("operator_a").get(reverse("referrals:search"), {"woman_age": 30})
+    html = page.content.decode()
+    assert "Yaroslavl Oblast" in html and ">RU-YAR" not in html

@@ -6,6 +6,8 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from refuge.directory.models import ServiceKind
+from refuge.directory.pickers import language_label
 from refuge.placement.fit import Reason
 
 
@@ -31,7 +33,11 @@ def why_text(reason: Reason) -> str:
     if code == "distance":
         return _("%(km)s km from her home region") % d
     if code == "services":
-        return _("Offers: %(list)s") % {"list": ", ".join(d["matched"])}
+        kinds = dict(ServiceKind.choices)
+        names = [str(kinds[k]) for k in d["matched"] if k in kinds]
+        return _("Offers: %(list)s") % {"list": ", ".join(names)}
     if code == "common_language":
-        return _("Staff speak: %(list)s") % {"list": ", ".join(d["languages"])}
+        return _("Staff speak: %(list)s") % {
+            "list": ", ".join(language_label(c) for c in d["languages"])
+        }
     return code

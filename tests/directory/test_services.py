@@ -144,7 +144,11 @@ def test_only_a_coordinator_marks_a_facility_compromised(personas, orgs):
         services.facility_set_compromised(
             by=personas["manager_b"].principal, facility=f, compromised=True
         )
+    with pytest.raises(ServiceError):  # issue 16: never without a reason
+        services.facility_set_compromised(
+            by=personas["coordinator_a"].principal, facility=f, compromised=True
+        )
     services.facility_set_compromised(
-        by=personas["coordinator_a"].principal, facility=f, compromised=True
+        by=personas["coordinator_a"].principal, facility=f, compromised=True, reason="seen_nearby"
     )
     assert Facility.objects.get(pk=f.pk).compromised_since is not None

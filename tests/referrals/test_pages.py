@@ -5,6 +5,7 @@ from django.core import mail
 from django.urls import reverse
 
 from refuge.cases import services as cases
+from refuge.core.models import AuditEvent
 from refuge.referrals import services
 from refuge.referrals.models import PartnerRequest, Referral, ReferralTarget
 from tests.directory.factories import make_facility
@@ -101,7 +102,9 @@ def test_evacuation_plans_everyone_away_from_the_threat_and_confirms_into_referr
 ):
     c = as_persona("coordinator_a")
     url = reverse("referrals:evacuation")
-    c.post(url, {"facility": compromised.pk, "compromise": "1"})
+    c.post(
+        url, {"facility": compromised.pk, "compromise": "1", "reason": "address_known", "sure": "1"}
+    )
     compromised.refresh_from_db()
     assert compromised.compromised_since is not None
     page = c.get(url, {"facility": compromised.pk})
@@ -129,7 +132,6 @@ def test_only_a_coordinator_evacuates(compromised, as_persona):
 def test_the_fields_shared_with_a_receiving_shelter_are_audited_when_shown(
     personas, network, client_a, as_persona
 ):
-    from refuge.core.models import AuditEvent
 
     ref = services.referral_create(
         by=personas["operator_a"].principal,
@@ -156,7 +158,9 @@ def test_the_fields_shared_with_a_receiving_shelter_are_audited_when_shown(
 def test_a_malformed_evacuation_assignment_is_left_out_not_a_500(compromised, as_persona, assign):
     c = as_persona("coordinator_a")
     url = reverse("referrals:evacuation")
-    c.post(url, {"facility": compromised.pk, "compromise": "1"})
+    c.post(
+        url, {"facility": compromised.pk, "compromise": "1", "reason": "address_known", "sure": "1"}
+    )
     r = c.post(url, {"facility": compromised.pk, "confirm": "1", "assign": [assign]})
     assert r.status_code == 302 and not Referral.objects.exists()
     assert c.get(url, {"facility": "abc"}).status_code == 200
@@ -166,3 +170,37 @@ def test_search_results_name_regions_never_codes(network, as_persona):
     page = as_persona("operator_a").get(reverse("referrals:search"), {"woman_age": 30})
     html = page.content.decode()
     assert "Yaroslavl Oblast" in html and ">RU-YAR" not in html
+
+
+def test_marking_compromised_asks_why_and_a_confirmation_and_can_be_lifted(compromised, as_persona):
+    c = as_persona("coordinator_a")
+    url = reverse("referrals:evacuation")
+    page = c.get(url, {"facility": compromised.pk}).content.decode()
+    assert 'name="reason"' in page and 'name="sure"' in page
+    for missing in (
+        {"reason": "address_known"},
+        {"sure": "1"},
+        {"reason": "nonsense", "sure": "1"},
+    ):
+        c.post(url, {"facility": compromised.pk, "compromise": "1", **missing})
+        compromised.refresh_from_db()
+        assert compromised.compromised_since is None
+    c.post(url, {"facility": compromised.pk, "compromise": "1", "reason": "seen_nearby",
+                 "sure": "1"})  # fmt: skip
+    compromised.refresh_from_db()
+    assert compromised.compromised_since is not None
+    page = c.get(url, {"facility": compromised.pk}).content.decode()
+    assert 'name="lift"' in page
+    c.post(url, {"facility": compromised.pk, "lift": "1", "reason": "address_known", "sure": "1"})
+    compromised.refresh_from_db()
+    assert compromised.compromised_since is not None  # a marking reason does not lift it
+    r = c.post(url, {"facility": compromised.pk, "lift": "1", "reason": "threat_gone", "sure": "1"})
+    compromised.refresh_from_db()
+    assert r.status_code == 302 and compromised.compromised_since is None
+    events = AuditEvent.objects.filter(
+        action__in=("facility.compromised", "facility.safe_again")
+    ).order_by("seq")
+    assert [(e.action, e.details) for e in events] == [
+        ("facility.compromised", {"reason": "seen_nearby"}),
+        ("facility.safe_again", {"reason": "threat_gone"}),
+    ]

@@ -74,7 +74,10 @@ def test_no_evacuation_proposal_within_the_threat_distance_of_the_compromised_ho
 ):
     c = as_persona("coordinator_a")
     url = reverse("referrals:evacuation")
-    c.post(url, {"facility": sergiev_posad.pk, "compromise": "1"})
+    c.post(
+        url,
+        {"facility": sergiev_posad.pk, "compromise": "1", "reason": "address_known", "sure": "1"},
+    )
     plan = c.get(url, {"facility": sergiev_posad.pk}).context["plan"]
     assert plan["c"].optimal.people_placed == 3 and not plan["unplaced"]
     assert {name for _a, _code, name, _km in plan["rows"]} == {"Vladimir refuge"}
@@ -85,7 +88,10 @@ def test_no_evacuation_proposal_within_the_threat_distance_of_the_compromised_ho
 def test_the_coordinator_can_widen_the_threat_with_points_and_regions(sergiev_posad, as_persona):
     c = as_persona("coordinator_a")
     url = reverse("referrals:evacuation")
-    c.post(url, {"facility": sergiev_posad.pk, "compromise": "1"})
+    c.post(
+        url,
+        {"facility": sergiev_posad.pk, "compromise": "1", "reason": "address_known", "sure": "1"},
+    )
     # Her ex-partner's workplace in Vladimir: nowhere is left.
     page = c.get(url, {"facility": sergiev_posad.pk, "avoid_points": "56.13, 40.41"})
     assert page.context["plan"]["c"].optimal.people_placed == 0

@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 import phonenumbers
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -338,18 +338,40 @@ def facility_locations_reseal() -> int:
     return done
 
 
+class CompromiseReason(models.TextChoices):
+    """Why a facility is marked compromised, or why it is safe again (a category only: the
+    audit keeps no free text about the threat)."""
+
+    ADDRESS_KNOWN = "address_known", _("Its address is known to someone who threatens her")
+    SEEN_NEARBY = "seen_nearby", _("He or people sent by him were seen near it")
+    STAFF_THREATENED = "staff_threatened", _("Staff or residents were threatened")
+    OTHER_RISK = "other_risk", _("Another risk the coordinator judged")
+    THREAT_GONE = "threat_gone", _("Safe again: the threat has gone (moved away, in custody)")
+    MARKED_BY_MISTAKE = "mistake", _("Safe again: it was marked by mistake")
+
+
+MARK_REASONS = ("address_known", "seen_nearby", "staff_threatened", "other_risk")
+LIFT_REASONS = ("threat_gone", "mistake")
+
+
 def facility_set_compromised(
-    *, by: Principal | None, facility: Facility, compromised: bool
+    *, by: Principal | None, facility: Facility, compromised: bool, reason: str = ""
 ) -> None:
     """Mark (or clear) a facility whose location is known to the threat; placement then sends
-    no one there. SPEC C6: a coordinator does this (the evacuation workflow builds on it)."""
+    no one there. SPEC C6: a coordinator does this (the evacuation workflow builds on it), and
+    from the pages always with a reason (issue 16): marking and lifting are both audited with
+    their category."""
     if by is not None and by.role != Role.COORDINATOR:
         raise ServiceError(_("Only a coordinator can mark a facility compromised."), "forbidden")
+    if by is not None and reason not in (MARK_REASONS if compromised else LIFT_REASONS):
+        raise ServiceError(_("Choose why."), "reason_required")
     with transaction.atomic():
         Facility.objects.filter(pk=facility.pk).update(
             compromised_since=timezone.now() if compromised else None
         )
-        _audit(by, "facility.compromised" if compromised else "facility.safe_again", facility)
+        details = {"reason": reason} if reason else {}
+        action = "facility.compromised" if compromised else "facility.safe_again"
+        _audit(by, action, facility, **details)
 
 
 # --- house rules -------------------------------------------------------------------------------

@@ -709,13 +709,13 @@ def partner_request_update(
 # --- evacuation -------------------------------------------------------------------------------
 
 
-def facility_compromise(*, by: Principal, facility: Facility) -> Facility:
+def facility_compromise(*, by: Principal, facility: Facility, reason: str) -> Facility:
     from refuge.directory.services import facility_set_compromised
 
     if by.role != Role.COORDINATOR:
-        raise ServiceError("Only a coordinator can mark a facility compromised.", "forbidden")
+        raise ServiceError(_("Only a coordinator can mark a facility compromised."), "forbidden")
     with transaction.atomic():
-        facility_set_compromised(by=by, facility=facility, compromised=True)
+        facility_set_compromised(by=by, facility=facility, compromised=True, reason=reason)
         notify(event="evacuation.proposed", about=facility, occurrence=uuid.uuid4().hex, by=by)
     return facility
 

@@ -17,6 +17,7 @@ from refuge.core.ids import uuid_or_none
 from refuge.core.models import User
 from refuge.core.once import once
 from refuge.core.services import ServiceError
+from refuge.directory import services as directory_services
 from refuge.directory.models import Facility
 from refuge.directory.selectors import address_for_display
 from refuge.vacancies.reasons import reason_text, unverified_text
@@ -432,6 +433,11 @@ def partner_requests(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _reasons(codes):
+    labels = dict(directory_services.CompromiseReason.choices)
+    return [(c, labels[c]) for c in codes]
+
+
 @login_required
 @role_required(lambda role: role == roles.Role.COORDINATOR)
 def evacuation(request: HttpRequest) -> HttpResponse:
@@ -448,7 +454,19 @@ def evacuation(request: HttpRequest) -> HttpResponse:
         facility = Facility.objects.filter(pk=wanted).first()
     try:
         if "compromise" in request.POST and facility is not None:
-            services.facility_compromise(by=p, facility=facility)
+            if request.POST.get("sure") != "1":
+                raise ServiceError(_("Tick the box to confirm."), "confirm_required")
+            services.facility_compromise(
+                by=p, facility=facility, reason=request.POST.get("reason", "")
+            )
+            return redirect(f"{request.path}?facility={facility.pk}")
+        if "lift" in request.POST and facility is not None:
+            if request.POST.get("sure") != "1":
+                raise ServiceError(_("Tick the box to confirm."), "confirm_required")
+            directory_services.facility_set_compromised(
+                by=p, facility=facility, compromised=False, reason=request.POST.get("reason", "")
+            )
+            messages.success(request, _("The facility is open to referrals again."))
             return redirect(f"{request.path}?facility={facility.pk}")
         if "confirm" in request.POST and facility is not None:
             # "stay:facility" pairs as the plan's form sends them; a malformed one is left out.
@@ -545,5 +563,7 @@ def evacuation(request: HttpRequest) -> HttpResponse:
             "plan": plan,
             "threat": threat_form,
             "regions_form": regions_form,
+            "mark_reasons": _reasons(directory_services.MARK_REASONS),
+            "lift_reasons": _reasons(directory_services.LIFT_REASONS),
         },
     )

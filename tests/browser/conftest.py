@@ -166,3 +166,12 @@ def shot(page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def pytest_collection_modifyitems(config, items):
+    """A browser test that stops responding (a renderer that never answers Playwright, whose
+    close and content calls have no timeout of their own) fails after five minutes with its
+    stack, instead of holding its xdist worker for the suite's fifteen."""
+    for item in items:
+        if "/tests/browser/" in str(item.path) and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(300))

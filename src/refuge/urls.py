@@ -1,9 +1,9 @@
 from importlib.util import find_spec
 
 from django.conf import settings
+from django.http import HttpResponsePermanentRedirect
 from django.templatetags.static import static
 from django.urls import include, path, re_path
-from django.views.generic.base import RedirectView
 from django.views.i18n import set_language
 
 from refuge.api import api, api_not_found
@@ -26,8 +26,12 @@ urlpatterns = [
     path("api/v1/", api.urls),
     re_path(r"^api/", api_not_found),
     path("i18n/setlang/", set_language, name="set_language"),
-    # Pages name their icon; a browser that asks for /favicon.ico anyway is sent to it.
-    path("favicon.ico", RedirectView.as_view(url=static("refuge/favicon.svg"), permanent=True)),
+    # Pages name their icon; a browser that asks for /favicon.ico anyway is sent to it. Its
+    # address is looked up per request: in production it comes from the collected files'
+    # manifest, which does not exist yet when `migrate` first imports this module.
+    path(
+        "favicon.ico", lambda request: HttpResponsePermanentRedirect(static("refuge/favicon.svg"))
+    ),
 ]
 for app, prefix in APP_PREFIXES.items():
     if app in settings.INSTALLED_APPS and find_spec(f"{app}.urls") is not None:

@@ -67,3 +67,18 @@ def test_a_right_to_left_override_in_a_name_stays_inside_it(personas, as_persona
     client_create(by=personas["caseworker_a"].principal, name=f"Aigul{RLO}", age_band="25-34")
     html = as_persona("caseworker_a").get(reverse("cases:list")).content.decode()
     assert f"<bdi>Aigul{RLO}</bdi>" in html
+
+
+def test_the_url_map_loads_before_the_static_files_are_collected(tmp_path, settings):
+    """Production serves static files through a manifest made by collectstatic; `migrate` on a
+    new server imports the URL map before that, so the map must not look up any file then."""
+    import importlib
+
+    import refuge.urls
+
+    settings.STATIC_ROOT = tmp_path
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
+    }
+    importlib.reload(refuge.urls)  # raised "Missing staticfiles manifest entry" before

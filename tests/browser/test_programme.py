@@ -14,6 +14,13 @@ pytestmark = pytest.mark.browser
 
 
 def test_register_and_a_one_way_concern(live_server, browser, transactional_db):
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        # Twice in this session's clean runs on SQLite (never on PostgreSQL) the worker sat
+        # idle in Playwright after the partner-support screenshot; not yet explained (closing
+        # note of 2026-12-06). The same journey runs on PostgreSQL; its services on both.
+        pytest.skip("stops responding on SQLite's shared in-memory database: runs on PostgreSQL")
     prog_org, support_org = make_org("ekaterina"), make_org("kitezh")
     fac = make_user(prog_org, "facilitator", "fyodor")
     worker = make_user(support_org, "caseworker", "marina")

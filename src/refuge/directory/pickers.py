@@ -20,7 +20,7 @@ from django import forms
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from .regions import _localised, region_data
+from .regions import _localised, countries, country_name, region_data
 
 # Citizenships and languages most often met in the network, offered first.
 NEAR_COUNTRIES = ("RU", "KG", "CZ", "UZ", "TJ", "KZ", "UA", "BY", "AZ", "AM", "MD", "GE", "TM")
@@ -58,9 +58,8 @@ def region_label(code: str) -> str:
 def country_label(code: str) -> str:
     if not code:
         return ""
-    for row in region_data()["countries"]:
-        if row["code"] == code:
-            return _localised(row)
+    if code in countries():  # the network's own, named as the shipped region data names them
+        return country_name(code)
     name = _locale(_lang()).territories.get(code.upper())
     return name or str(_("unknown country"))
 

@@ -194,7 +194,7 @@ def test_derived_availability_counts_what_the_occupancy_sources_return(orgs, per
 def test_availability_for_is_pure_over_plain_rows():
     clock = FacilityClock("f", "reported", 24, NOW - timedelta(hours=1), None)
     rooms = [RoomRow(1, "f", "family", 3, 3), RoomRow(2, "f", "dorm", 4, 9)]
-    result = availability_for([clock], rooms, NOW)["f"]
+    result = availability_for([clock], rooms, NOW, sources=())["f"]
     assert result.free_beds == 7  # a report above capacity is clamped, never trusted beyond it
-    never = availability_for([FacilityClock("g", None, None, None, None)], [], NOW)["g"]
-    assert never.status == UNKNOWN and never.rooms == 0
+    never = availability_for([FacilityClock("g", None, None, None, None)], [], NOW, sources=())["g"]
+    assert never.status == UNKNOWN and never.rooms == 0 and never.unknown_reason == "no_rooms"

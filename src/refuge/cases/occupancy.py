@@ -6,21 +6,37 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
+
+from refuge.vacancies.availability import RoomUse
 
 
-def stays_occupancy(facility_ids: Sequence[Any], at: datetime) -> Mapping[Any, int]:
-    """Beds taken per room at ``at`` (one query for all facilities). A family room with a stay
-    counts as taken whatever the number, as availability expects."""
+def stays_occupancy(facility_ids: Sequence[Any], at: datetime) -> Mapping[Any, RoomUse]:
+    """Per room: the stays in it at ``at``; those admitted since the facility's last hand
+    report (still there); those discharged since it (admitted before it). One query for all
+    facilities. A family room with a stay counts as taken whatever the number, as
+    availability expects."""
     from .models import Stay
 
+    report = F("facility__availability__reported_at")
+    here = Q(discharged_at__isnull=True) | Q(discharged_at__gt=at)
     rows = (
         Stay.objects.filter(facility_id__in=facility_ids, admitted_at__lte=at)
-        .filter(Q(discharged_at__isnull=True) | Q(discharged_at__gt=at))
+        .filter(here | Q(discharged_at__gt=report))
         .values("room_id")
-        .annotate(n=Count("id"))
+        .annotate(
+            now=Count("id", filter=here),
+            taken=Count("id", filter=here & Q(admitted_at__gt=report)),
+            freed=Count(
+                "id",
+                filter=Q(discharged_at__gt=report, discharged_at__lte=at, admitted_at__lte=report),
+            ),
+        )
     )
-    return {r["room_id"]: r["n"] for r in rows}
+    return {r["room_id"]: RoomUse(r["now"], r["taken"], r["freed"]) for r in rows}
+
+
+stays_occupancy.kind = "stays"  # type: ignore[attr-defined]
 
 
 def beds_taken(room_id: Any, at: datetime) -> set[int]:

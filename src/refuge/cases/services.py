@@ -663,7 +663,16 @@ def stay_discharge(*, by: Principal, stay: Stay, outcome: str) -> Stay:
         raise ServiceError("This stay has already ended.", "conflict")
     if outcome not in Stay.Outcome.values:
         raise ServiceError(f"Unknown outcome {outcome!r}.")
+    from refuge.vacancies import beds
+
     with transaction.atomic():
+        # The room is locked like every other change to its use (a hold, an admission, a
+        # report), so the free figure a service reads under the lock cannot move meanwhile;
+        # the stay is read again under it, so a double discharge ends it once.
+        beds.lock_room(stay.room_id)
+        stay = Stay.objects.select_related("client", "facility").get(pk=stay.pk)
+        if stay.discharged_at is not None:
+            raise ServiceError("This stay has already ended.", "conflict")
         stay.discharged_at, stay.discharged_by, stay.outcome = timezone.now(), by.name, outcome
         stay.save(update_fields=["discharged_at", "discharged_by", "outcome"])
         _event(by, "stay.discharge", stay.client, stay, outcome=outcome)

@@ -20,6 +20,8 @@ from django import forms
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from refuge.core.widgets import QuickSelect, QuickSelectMultiple
+
 from .regions import _localised, countries, country_name, region_data
 
 # Citizenships and languages most often met in the network, offered first.
@@ -128,6 +130,7 @@ class RegionField(forms.ChoiceField):
 
     def __init__(self, *, whole_countries: bool = False, **kwargs):
         kwargs.setdefault("required", False)
+        kwargs.setdefault("widget", QuickSelect)
         super().__init__(choices=lambda: region_choices(whole_countries=whole_countries), **kwargs)
 
 
@@ -136,7 +139,7 @@ class RegionsField(forms.MultipleChoiceField):
 
     def __init__(self, *, whole_countries: bool = False, **kwargs):
         kwargs.setdefault("required", False)
-        kwargs.setdefault("widget", forms.SelectMultiple(attrs={"size": 8}))
+        kwargs.setdefault("widget", QuickSelectMultiple(attrs={"size": 8}))
         super().__init__(
             choices=lambda: region_choices(whole_countries=whole_countries, blank=False),
             **kwargs,
@@ -146,4 +149,5 @@ class RegionsField(forms.MultipleChoiceField):
 class CountryField(forms.ChoiceField):
     def __init__(self, **kwargs):
         kwargs.setdefault("required", False)
+        kwargs.setdefault("widget", QuickSelect)
         super().__init__(choices=country_choices, **kwargs)

@@ -96,6 +96,13 @@ class TargetOut(Schema):
     held: bool
     hold_expires_at: datetime | None
     decline_reason: str
+    no_hold_reason: str = Field(
+        "",
+        description="Why no place is held there, when none is: no_rooms (rooms not set up), "
+        "unknown (no recent report), no_fit (no room fits the household), taken (the free place "
+        "was taken first), cap (the limit on open holds), lapsed (the hold ran out); empty "
+        "while a place is held.",
+    )
 
 
 class ReferralOut(Schema):
@@ -184,6 +191,11 @@ def _out(p, referral: Referral) -> dict:
                 "held": t.hold_active and not services.hold_expired(t),
                 "hold_expires_at": t.hold_expires_at,
                 "decline_reason": t.decline_reason,
+                "no_hold_reason": (
+                    "lapsed"
+                    if services.hold_expired(t)
+                    else ("" if t.hold_active else t.no_hold_reason)
+                ),
             }
             for t in targets
         ],

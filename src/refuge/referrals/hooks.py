@@ -6,8 +6,10 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
+
+from refuge.vacancies.availability import RoomUse
 
 
 def active_holds(at: datetime) -> Q:
@@ -18,15 +20,24 @@ def active_holds(at: datetime) -> Q:
     )
 
 
-def holds_occupancy(facility_ids: Sequence[Any], at: datetime) -> Mapping[Any, int]:
+def holds_occupancy(facility_ids: Sequence[Any], at: datetime) -> Mapping[Any, RoomUse]:
+    """Per room: the holds that count at ``at``, and those of them placed since the facility's
+    last hand report (a hold that lapsed or ended in an arrival no longer counts: the arrival is
+    a stay)."""
     from .models import ReferralTarget
 
     rows = (
         ReferralTarget.objects.filter(active_holds(at), facility_id__in=facility_ids)
         .values("hold_room_id")
-        .annotate(n=Count("id"))
+        .annotate(
+            now=Count("id"),
+            taken=Count("id", filter=Q(held_at__gt=F("facility__availability__reported_at"))),
+        )
     )
-    return {r["hold_room_id"]: r["n"] for r in rows}
+    return {r["hold_room_id"]: RoomUse(r["now"], r["taken"], 0) for r in rows}
+
+
+holds_occupancy.kind = "holds"  # type: ignore[attr-defined]
 
 
 def beds_held(room_id: Any, at: datetime) -> set[int]:

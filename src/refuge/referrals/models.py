@@ -64,6 +64,17 @@ class DeclineReason(models.TextChoices):
     OTHER = "other", _("other")
 
 
+class NoHoldReason(models.TextChoices):
+    """Why a facility asked in a referral holds no place for her (shown on the referral)."""
+
+    NO_ROOMS = "no_rooms", _("its rooms are not set up in Refuge")
+    UNKNOWN = "unknown", _("its free places are not known (no recent report)")
+    NO_FIT = "no_fit", _("no room there fits this household")
+    TAKEN = "taken", _("the free place was taken before the hold")
+    CAP = "cap", _("the limit on open holds was reached")
+    LAPSED = "lapsed", _("the hold lapsed")
+
+
 class ReferralTarget(models.Model):
     class Status(models.TextChoices):
         HOLDING = "holding", _("place held, waiting for an answer")
@@ -86,6 +97,12 @@ class ReferralTarget(models.Model):
         null=True, blank=True
     )  # null while accepted: until arrival
     hold_active = models.BooleanField(default=False)
+    # When the place was held (a hold placed after a facility's hand report takes a place from
+    # that report: refuge.vacancies.availability), and why none is held when none is.
+    held_at = models.DateTimeField(null=True, blank=True)
+    no_hold_reason = models.CharField(
+        max_length=12, choices=NoHoldReason.choices, blank=True, default=""
+    )
     decline_reason = models.CharField(max_length=30, choices=DeclineReason.choices, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     decided_by = models.CharField(max_length=150, blank=True)

@@ -37,13 +37,13 @@ def household_from(data: Mapping[str, Any]) -> Request:
     children = data.get("children") or []
     if len(children) > MAX_CHILDREN:
         raise ServiceError(
-            f"At most {MAX_CHILDREN} children in one household.", "household_invalid"
+            _("At most %(n)s children in one household.") % {"n": MAX_CHILDREN}, "household_invalid"
         )
     try:
         kids = tuple(Child(age=int(c["age"]), sex=str(c["sex"])) for c in children)
     except (KeyError, TypeError, ValueError) as exc:
         raise ServiceError(
-            "Each child needs an age and a sex (male or female).", "household_invalid"
+            _("Each child needs an age and a sex (male or female)."), "household_invalid"
         ) from exc
     avoid = frozenset(r.upper() for r in data.get("avoid_regions") or [])
     home = (data.get("home_region") or "").upper()
@@ -55,7 +55,9 @@ def household_from(data: Mapping[str, Any]) -> Request:
     codes = {code for code, _lat, _lon in known}
     unknown = sorted((avoid | ({home} if home else set())) - codes)
     if unknown:
-        raise ServiceError(f"Unknown region codes: {', '.join(unknown)}.", "unknown_region")
+        raise ServiceError(
+            _("Unknown region codes: %(codes)s.") % {"codes": ", ".join(unknown)}, "unknown_region"
+        )
     centroids = {
         code: (lat, lon) for code, lat, lon in known if lat is not None and lon is not None
     }

@@ -30,11 +30,14 @@ from refuge.core.services import ServiceError, data_key_create
 from refuge.directory.models import Facility
 from refuge.notifications.services import notify
 from refuge.vacancies import beds
+from refuge.vacancies.availability import NO_ROOMS
+from refuge.vacancies.free import FreePlaces, free_places
 from refuge.vacancies.models import Room, RoomKind
 
 from . import search
 from .models import (
     DeclineReason,
+    NoHoldReason,
     PartnerRequest,
     Referral,
     ReferralTarget,
@@ -54,6 +57,22 @@ SHAREABLE = (
     "citizenship",
 )
 DEFAULT_HOLD_MINUTES = 120
+# Why an accept found no place, in words (ServiceError carries the message; lazily translated).
+NO_PLACE_MESSAGES = {
+    NoHoldReason.NO_ROOMS: lambda: _(
+        "Your facility's rooms are not set up in Refuge, so no place can be given: add the "
+        "rooms first."
+    ),
+    NoHoldReason.UNKNOWN: lambda: _(
+        "Your facility's free places are not known now (no recent report): report the free "
+        "beds, then accept."
+    ),
+    NoHoldReason.NO_FIT: lambda: _("No room in your facility fits this household."),
+    NoHoldReason.TAKEN: lambda: _(
+        "There is no free place for this household in your facility now: every room that "
+        "fits her is taken or held."
+    ),
+}
 MAX_TARGETS = 10
 
 
@@ -68,7 +87,7 @@ def _event(by: Principal | None, action: str, client: Client, **details: Any) ->
     )
 
 
-def _household_size(h: Mapping[str, Any]) -> int:
+def household_size(h: Mapping[str, Any]) -> int:
     return 1 + len(h.get("children") or []) + int(h.get("other_adults") or 0)
 
 
@@ -109,18 +128,41 @@ def _lock_candidates(facility_ids: Iterable[Any], size: int) -> dict[str, list[R
 
 
 def _place_hold(
-    target: ReferralTarget, rooms: list[Room], size: int, at, minutes: int | None
+    target: ReferralTarget,
+    rooms: list[Room],
+    size: int,
+    at,
+    minutes: int | None,
+    places: FreePlaces | None = None,
 ) -> bool:
-    """Hold the smallest free unit among the facility's (locked) rooms; False if none."""
+    """Hold the smallest free unit among the facility's (locked) rooms; False if none, with the
+    reason on the target (``no_hold_reason``). Free means free by the one derivation of free
+    places (refuge.vacancies.free), read after the rooms were locked: the same figure the board
+    and the search show, never a room a report gave up or a stay took."""
     for room in rooms:
         _release_expired(room, at)
+    if places is None:
+        places = free_places([target.facility_id], at)[str(target.facility_id)]
+    target.hold_active = False
+    if places.rooms is None:
+        why = places.availability.unknown_reason
+        target.no_hold_reason = NoHoldReason.NO_ROOMS if why == NO_ROOMS else NoHoldReason.UNKNOWN
+        return False
+    if not rooms:
+        target.no_hold_reason = NoHoldReason.NO_FIT
+        return False
+    for room in rooms:
+        if not places.fits(room, size):
+            continue
         try:
             bed = beds.pick_bed(room, size, beds.claimed(room, at))
         except ServiceError:
             continue
         target.hold_room, target.hold_bed, target.hold_active = room, bed, True
         target.hold_expires_at = at + timedelta(minutes=minutes) if minutes is not None else None
+        target.held_at, target.no_hold_reason = at, ""
         return True
+    target.no_hold_reason = NoHoldReason.TAKEN
     return False
 
 
@@ -238,7 +280,7 @@ def referral_create(
         raise ServiceError(
             _("These facilities cannot take her: %(names)s.") % {"names": names}, "cannot_take"
         )
-    size = _household_size(household)
+    size = household_size(household)
     with transaction.atomic():
         # Lock order: the sender, then every room that may be held (by primary key), then the
         # rows written (the new case, the referral, the audit event).
@@ -264,13 +306,15 @@ def referral_create(
             referral.household.pop("min_distance_km", None)
         referral.save()
         referral.not_held_by_cap = 0
+        places = free_places(ids, now)  # read after the rooms were locked
         for fid in ids:
             target = ReferralTarget(
                 referral=referral, facility_id=fid, status=ReferralTarget.Status.PENDING
             )
             if left <= 0:
                 referral.not_held_by_cap += 1
-            elif _place_hold(target, rooms[fid], size, now, hold_minutes):
+                target.no_hold_reason = NoHoldReason.CAP
+            elif _place_hold(target, rooms[fid], size, now, hold_minutes, places[fid]):
                 target.status = ReferralTarget.Status.HOLDING
                 left -= 1
             target.save()
@@ -318,7 +362,7 @@ def _target(referral: Referral, facility: Facility) -> ReferralTarget:
 def _receiving(by: Principal, target: ReferralTarget) -> None:
     require(by, can_view_cases)
     if target.facility.organisation_id != by.org_id:
-        raise ServiceError("Only the facility's staff can answer this referral.", "forbidden")
+        raise ServiceError(_("Only the facility's staff can answer this referral."), "forbidden")
 
 
 @retry_on_conflict
@@ -330,24 +374,26 @@ def referral_accept(*, by: Principal, referral: Referral, facility: Facility) ->
         _receiving(by, target)
         if referral.status != Referral.Status.OPEN:
             raise ServiceError(
-                "This referral is no longer open: another facility accepted it, or it was "
-                "withdrawn.",
+                _(
+                    "This referral is no longer open: another facility accepted it, or it was "
+                    "withdrawn."
+                ),
                 "conflict",
             )
         if target.status not in (ReferralTarget.Status.HOLDING, ReferralTarget.Status.PENDING):
-            raise ServiceError("This facility has already answered.", "conflict")
+            raise ServiceError(_("This facility has already answered."), "conflict")
         now = timezone.now()
         if hold_expired(target, now):
             target.status, target.hold_active = ReferralTarget.Status.PENDING, False
         if not target.hold_active:
             # The hold lapsed or was never placed: a bed must be free now, under the room lock.
-            size = _household_size(referral.household)
+            size = household_size(referral.household)
             rooms = _lock_candidates([target.facility_id], size)[str(target.facility_id)]
             if not _place_hold(target, rooms, size, now, None):
+                # The reason stays on the target: the referral page shows it, with the way
+                # to put the figures right and accept (issue 15, item 3).
                 target.save()
-                raise ServiceError(
-                    "There is no free place for this household in your facility now.", "no_place"
-                )
+                raise ServiceError(NO_PLACE_MESSAGES[target.no_hold_reason](), "no_place")
         target.status, target.hold_expires_at = ReferralTarget.Status.ACCEPTED, None
         target.decided_at, target.decided_by = now, by.name
         target.save()
@@ -378,13 +424,13 @@ def referral_decline(
     *, by: Principal, referral: Referral, facility: Facility, reason: str
 ) -> ReferralTarget:
     if reason not in DeclineReason.values:
-        raise ServiceError("Choose the reason for declining.", "reason_required")
+        raise ServiceError(_("Choose the reason for declining."), "reason_required")
     with transaction.atomic():
         referral = _lock_referral(referral.pk)
         target = _target(referral, facility)
         _receiving(by, target)
         if target.status not in (ReferralTarget.Status.HOLDING, ReferralTarget.Status.PENDING):
-            raise ServiceError("This facility has already answered.", "conflict")
+            raise ServiceError(_("This facility has already answered."), "conflict")
         target.status, target.hold_active, target.decline_reason = (
             ReferralTarget.Status.DECLINED,
             False,
@@ -414,9 +460,9 @@ def referral_withdraw(*, by: Principal, referral: Referral) -> Referral:
     with transaction.atomic():
         referral = _lock_referral(referral.pk)
         if referral.from_org_id != by.org_id:
-            raise ServiceError("Only the sender can withdraw the referral.", "forbidden")
+            raise ServiceError(_("Only the sender can withdraw the referral."), "forbidden")
         if referral.status not in (Referral.Status.OPEN, Referral.Status.ACCEPTED):
-            raise ServiceError("This referral has already ended.", "conflict")
+            raise ServiceError(_("This referral has already ended."), "conflict")
         now = timezone.now()
         live = referral.targets.filter(
             status__in=[
@@ -445,7 +491,7 @@ def referral_arrive(*, by: Principal, referral: Referral) -> Any:
     with transaction.atomic():
         referral = _lock_referral(referral.pk)
         if referral.status != Referral.Status.ACCEPTED or referral.accepted_target is None:
-            raise ServiceError("Only an accepted referral can arrive.", "conflict")
+            raise ServiceError(_("Only an accepted referral can arrive."), "conflict")
         target = ReferralTarget.objects.select_related("facility", "hold_room").get(
             pk=referral.accepted_target_id
         )
@@ -453,10 +499,13 @@ def referral_arrive(*, by: Principal, referral: Referral) -> Any:
         client = Client.objects.select_for_update(of=("self",), no_key=True).get(
             pk=referral.client_id
         )
-        beds.lock_room(target.hold_room_id)
         from refuge.cases.models import Stay
 
-        for old in Stay.objects.filter(client=client, discharged_at__isnull=True):
+        leaving = list(Stay.objects.filter(client=client, discharged_at__isnull=True))
+        # Her new room and the room she leaves, locked at once in key order (a discharge
+        # takes the room's lock too).
+        beds.lock_rooms([target.hold_room_id, *(old.room_id for old in leaving)])
+        for old in leaving:
             # She leaves the shelter she was in (an evacuation or a move between shelters).
             old.discharged_at, old.discharged_by, old.outcome = (
                 timezone.now(),
@@ -518,27 +567,27 @@ def relocation_plan(
         or referral.accepted_target.facility.organisation_id != by.org_id
     ):
         raise ServiceError(
-            "Only the sender or the receiving shelter can plan the journey.", "forbidden"
+            _("Only the sender or the receiving shelter can plan the journey."), "forbidden"
         )
     if referral.status != Referral.Status.ACCEPTED:
-        raise ServiceError("Plan the journey once a shelter has accepted.", "conflict")
+        raise ServiceError(_("Plan the journey once a shelter has accepted."), "conflict")
     if departs_at and arrives_at and arrives_at < departs_at:
         raise ServiceError(gettext("The expected arrival cannot be before the departure."))
     if mode not in Relocation.Mode.values:
-        raise ServiceError(f"Unknown way of travel {mode!r}.")
+        raise ServiceError(_("Unknown way of travel: %(mode)s.") % {"mode": str(mode)[:40]})
     users = list(carriers)
     allowed_orgs = {referral.from_org_id, referral.accepted_target.facility.organisation_id}
     if any(u.organisation is None or u.organisation.pk not in allowed_orgs for u in users):
         raise ServiceError(
-            "Only staff of the two organisations can carry out the journey.", "forbidden"
+            _("Only staff of the two organisations can carry out the journey."), "forbidden"
         )
     # A carrier sees the confidential address: never a programme facilitator, a partner agency
     # or an analyst, even inside one of the two organisations (SPEC.md S1, S6).
     if any(u.role is None or not can_view_cases(u.role) for u in users):
-        raise ServiceError("Only case staff can carry out the journey.", "forbidden")
+        raise ServiceError(_("Only case staff can carry out the journey."), "forbidden")
     target = referral.accepted_target
     with transaction.atomic():
-        reloc, _ = Relocation.objects.update_or_create(
+        reloc, _created = Relocation.objects.update_or_create(
             referral=referral,
             defaults={
                 "from_region": referral.household.get("home_region", "")
@@ -582,7 +631,7 @@ def turn_away_record(
     reasons = sorted(set(reasons))
     bad = [r for r in reasons if r not in TurnAwayReason.values]
     if not reasons or bad:
-        raise ServiceError("Give at least one reason from the list.", "reason_required")
+        raise ServiceError(_("Give at least one reason from the list."), "reason_required")
     request = search.household_from(household)
     now = timezone.now()
     could = search.could_take_now(by, request, at=now)
@@ -616,7 +665,7 @@ def waitlist_add(*, by: Principal, client: Client, household: Mapping[str, Any])
     require(by, can_search_placements)
     if client.organisation_id != by.org_id:
         raise ServiceError(
-            "Only the organisation that holds the case can put her on the waiting list.",
+            _("Only the organisation that holds the case can put her on the waiting list."),
             "forbidden",
         )
     search.household_from(household)
@@ -638,7 +687,7 @@ def waitlist_called_back(
     *, by: Principal, entry: WaitlistEntry, close: bool = False, reason: str = ""
 ) -> WaitlistEntry:
     if entry.organisation_id != by.org_id:
-        raise ServiceError("Not your waiting list.", "forbidden")
+        raise ServiceError(_("Not your waiting list."), "forbidden")
     with transaction.atomic():
         entry.called_back_at = timezone.now()
         if close:
@@ -655,9 +704,9 @@ def partner_request_create(
     *, by: Principal, region: str, household: Mapping[str, Any], contact: str, details: str = ""
 ) -> PartnerRequest:
     if by.role != Role.PARTNER:
-        raise ServiceError("Partner agencies send requests here.", "forbidden")
+        raise ServiceError(_("Partner agencies send requests here."), "forbidden")
     if not contact.strip():
-        raise ServiceError("Say how the shelter can reach her safely.", "contact_required")
+        raise ServiceError(_("Say how the shelter can reach her safely."), "contact_required")
     search.household_from({**household, "home_region": region})
     with transaction.atomic():
         req = PartnerRequest(
@@ -686,10 +735,10 @@ def partner_request_update(
 ) -> PartnerRequest:
     if by.role not in (Role.COORDINATOR, Role.OPERATOR):
         raise ServiceError(
-            "The hub's coordinators and operators handle partner requests.", "forbidden"
+            _("The hub's coordinators and operators handle partner requests."), "forbidden"
         )
     if status not in PartnerRequest.Status.values:
-        raise ServiceError(f"Unknown status {status!r}.")
+        raise ServiceError(_("Unknown status: %(status)s.") % {"status": str(status)[:40]})
     with transaction.atomic():
         request.status, request.handled_by = status, by.name
         if client is not None:
@@ -720,22 +769,78 @@ def facility_compromise(*, by: Principal, facility: Facility, reason: str) -> Fa
     return facility
 
 
+# An evacuation's destination may have filled since the plan (she is then referred without a
+# place held); any other reason to exclude it means the plan is no longer safe or possible.
+_ONLY_FULL = frozenset({"no_capacity"})
+
+
+def _check_against_threat(
+    by: Principal,
+    facility: Facility,
+    stays: Mapping[str, Any],
+    assignments: list[tuple[Any, Any]],
+    threat: search.Threat,
+) -> None:
+    from dataclasses import replace
+
+    refused: list[str] = []
+    for stay_id, facility_id in assignments:
+        stay = stays.get(str(stay_id))
+        if stay is None:
+            continue  # reported below, in order
+        if str(facility_id) == str(facility.pk):
+            refused.append(facility.name)
+            continue
+        request = search.household_from(search.household_of(stay.client))
+        request = replace(
+            request, household=search.household_under_threat(request.household, threat)
+        )
+        result = search.search(
+            by, request, facilities=search.accommodation().filter(pk=facility_id)
+        )
+        if any(r.facility_id == str(facility_id) for r in result.ranking.results):
+            continue
+        excluded = [e for e in result.ranking.excluded if e.facility_id == str(facility_id)]
+        if excluded and {r.code for r in excluded[0].reasons} <= _ONLY_FULL:
+            continue
+        refused.append(excluded[0].name if excluded else str(facility_id))
+    if refused:
+        raise ServiceError(
+            _(
+                "The plan is no longer safe or possible for: %(names)s. Plan again: nothing "
+                "was sent."
+            )
+            % {"names": ", ".join(sorted(set(refused)))},
+            "plan_changed",
+        )
+
+
 def evacuation_confirm(
     *,
     by: Principal,
     facility: Facility,
     assignments: Iterable[tuple[Any, Any]],
     hold_minutes: int = 240,
+    threat: search.Threat | None = None,
 ) -> list[Referral]:
     """One confirmation turns the plan into referrals: each household to its planned facility,
-    sent by the coordinator on behalf of the compromised facility's organisation."""
+    sent by the coordinator on behalf of the compromised facility's organisation.
+
+    The plan is checked again, now, against the threat (``threat``: by default the facility's
+    own point at the default distance): a facility that has since become unsafe for her, or
+    cannot take her by its rules, refuses the whole confirmation, so the coordinator plans
+    again rather than sending a household where the threat may reach her. A place taken since
+    the plan is not a refusal: she is referred without a place held, and the referral says so.
+    """
     from refuge.cases.models import Stay
 
     assignments = list(assignments)
     if by.role != Role.COORDINATOR:
-        raise ServiceError("Only a coordinator confirms an evacuation.", "forbidden")
+        raise ServiceError(_("Only a coordinator confirms an evacuation."), "forbidden")
     if facility.compromised_since is None:
-        raise ServiceError("Mark the facility compromised first.", "conflict")
+        raise ServiceError(_("Mark the facility compromised first."), "conflict")
+    if threat is None:
+        threat = search.threat_of(facility)
     made = []
     hold_minutes = min(hold_minutes, settings.REFUGE_HOLD_MAX_MINUTES)
     with transaction.atomic():
@@ -745,6 +850,7 @@ def evacuation_confirm(
                 pk__in=[s for s, _f in assignments], facility=facility, discharged_at__isnull=True
             )
         }
+        _check_against_threat(by, facility, stays, assignments, threat)
         # Every room that may be held, locked at once in primary-key order, before anything
         # is written (each referral below writes an audit event).
         targets = {str(f) for _s, f in assignments}

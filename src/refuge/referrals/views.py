@@ -8,6 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from refuge.cases import selectors as case_selectors
@@ -20,6 +21,9 @@ from refuge.core.services import ServiceError
 from refuge.directory import services as directory_services
 from refuge.directory.models import Facility
 from refuge.directory.selectors import address_for_display
+from refuge.vacancies.availability import NO_ROOMS
+from refuge.vacancies.forms import ReportForm
+from refuge.vacancies.models import Room, RoomKind
 from refuge.vacancies.reasons import reason_text, unverified_text
 
 from . import patterns, search, selectors, services, wording
@@ -31,6 +35,7 @@ from .forms import (
     TurnAwayForm,
     children_text,
 )
+from .models import NoHoldReason
 
 searcher = role_required(roles.can_search_placements)
 case_staff = role_required(roles.can_view_cases)
@@ -144,10 +149,30 @@ def send(request: HttpRequest) -> HttpResponse:
             },
         )
     else:
-        messages.success(
-            request, _("Referral sent; the places are held while the shelters answer.")
-        )
+        messages.success(request, _held_message(referral))
     return redirect("referrals:detail", referral_id=referral.pk)
+
+
+def _held_message(referral) -> str:
+    """What was held, said as it is: the referral page says per shelter why none was."""
+    targets = list(referral.targets.values_list("hold_active", flat=True))
+    held, asked = sum(1 for h in targets if h), len(targets)
+    if held == asked:
+        return ngettext(
+            "Referral sent; the place is held while the shelter answers.",
+            "Referral sent; a place is held at each of the %(n)s shelters while they answer.",
+            asked,
+        ) % {"n": asked}
+    if not held:
+        return ngettext(
+            "Referral sent, without a place held: see why below.",
+            "Referral sent to %(n)s shelters, without a place held at any: see why below.",
+            asked,
+        ) % {"n": asked}
+    return _(
+        "Referral sent to %(n)s shelters; a place is held at %(held)s of them. See below why "
+        "not at the others."
+    ) % {"n": asked, "held": held}
 
 
 @login_required
@@ -219,14 +244,20 @@ def detail(request: HttpRequest, referral_id) -> HttpResponse:
         services.referral_opened(by=p, referral=referral)
         targets = targets.filter(facility__organisation_id=p.org_id)
     now = timezone.now()
-    rows = [
-        {
-            "t": t,
-            "expired": services.hold_expired(t, now),
-            "mine": t.facility.organisation_id == p.org_id,
-        }
-        for t in targets
-    ]
+    rows = []
+    for t in targets:
+        mine = t.facility.organisation_id == p.org_id
+        expired = services.hold_expired(t, now)
+        rows.append(
+            {
+                "t": t,
+                "expired": expired,
+                "mine": mine,
+                "put_right": _put_right(p, referral, t, now)
+                if mine and referral.status == "open" and (expired or not t.hold_active)
+                else None,
+            }
+        )
     address = None
     accepted = referral.accepted_target
     if accepted is not None and referral.status == "accepted":
@@ -250,6 +281,43 @@ def detail(request: HttpRequest, referral_id) -> HttpResponse:
             "shared": _shared(p, referral, sender),
         },
     )
+
+
+def _put_right(p, referral, target, now) -> dict | None:
+    """For the receiving staff of a shelter asked without a place held (or whose hold lapsed):
+    whether a place is free for her now by the one figure (refuge.vacancies.free), and if not,
+    why, with the means to put the figures right on this page and accept (issue 15, item 3)."""
+    if target.status not in ("holding", "pending") or not roles.can_manage_facility(p.role):
+        return None
+    from refuge.vacancies.free import free_places
+
+    size = services.household_size(referral.household)
+    places = free_places([target.facility_id], now)[str(target.facility_id)]
+    rooms = list(Room.objects.filter(facility_id=target.facility_id, in_service=True))
+    if any(places.fits(r, size) for r in rooms):
+        return {"fits": True}
+    a = places.availability
+    if a.unknown_reason == NO_ROOMS:
+        why = NoHoldReason.NO_ROOMS
+    elif not a.known:
+        why = NoHoldReason.UNKNOWN
+    elif not any(
+        (r.kind == RoomKind.FAMILY and r.beds >= size) or (r.kind != RoomKind.FAMILY and size == 1)
+        for r in rooms
+    ):
+        why = NoHoldReason.NO_FIT
+    else:
+        why = NoHoldReason.TAKEN
+    return {
+        "fits": False,
+        "why": NoHoldReason(why).label,
+        "why_code": why,
+        "system": a.source == "system",
+        "facility": target.facility,
+        "form": ReportForm(rooms=sorted(rooms, key=lambda r: r.name), current=places.rooms)
+        if rooms and a.source != "system"
+        else None,
+    }
 
 
 def _shared(p, referral, sender: bool) -> list[tuple[str, str]]:
@@ -292,6 +360,8 @@ def act(request: HttpRequest, referral_id, action: str) -> HttpResponse:
                 services.referral_decline(
                     by=p, referral=referral, facility=facility, reason=form.data.get("reason", "")
                 )
+        elif action == "put_right":
+            _put_right_and_accept(request, p, referral)
         elif action == "withdraw":
             services.referral_withdraw(by=p, referral=referral)
         elif action == "arrive":
@@ -311,6 +381,33 @@ def act(request: HttpRequest, referral_id, action: str) -> HttpResponse:
             request, exc.message if isinstance(exc, ServiceError) else _("Unknown facility.")
         )
     return redirect("referrals:detail", referral_id=referral.pk)
+
+
+def _put_right_and_accept(request: HttpRequest, p, referral) -> None:
+    """The receiving staff correct their facility's figures (a full report, as on the facility
+    page, prefilled with the figures now) and accept, from the referral page: the report stands
+    even if the accept then fails, since it is what they know of their rooms."""
+    from refuge.vacancies import services as vacancy_services
+
+    facility = Facility.objects.get(pk=request.POST.get("facility"))
+    if not referral.targets.filter(
+        facility=facility, facility__organisation_id=p.org_id
+    ).exists() or not roles.can_manage_facility(p.role):
+        raise ServiceError(_("This facility was not asked in this referral."), "unknown_target")
+    rooms = list(Room.objects.filter(facility=facility, in_service=True))
+    form = ReportForm(request.POST, rooms=rooms)
+    if not form.is_valid():
+        raise ServiceError(_("Some figures were not numbers; nothing was saved."), "invalid")
+    vacancy_services.availability_report(by=p, facility=facility, free_beds=form.free_beds())
+    try:
+        services.referral_accept(by=p, referral=referral, facility=facility)
+    except ServiceError as exc:
+        raise ServiceError(
+            _("The figures are saved, but the referral is not accepted: %(why)s")
+            % {"why": exc.message},
+            exc.code,
+        ) from exc
+    messages.success(request, _("The figures are saved and the referral is accepted."))
 
 
 @login_required
@@ -438,6 +535,37 @@ def _reasons(codes):
     return [(c, labels[c]) for c in codes]
 
 
+def _evacuation_threat(request: HttpRequest, facility: Facility | None) -> tuple:
+    """The threat as the coordinator set it in the page's query: (threat, the form's values,
+    the regions' form, an error message or ""). The threat is the compromised facility's own
+    point (SPEC C13), not its region's centre, and whatever the coordinator adds; None
+    without a facility."""
+    threat_form = {
+        "min_km": request.GET.get("min_km") or str(search.EVACUATION_MIN_KM),
+        "avoid_regions": request.GET.getlist("avoid_regions"),
+        "avoid_points": request.GET.get("avoid_points", ""),
+    }
+    regions_form = ThreatRegionsForm({"avoid_regions": threat_form["avoid_regions"]})
+    if facility is None:
+        return None, threat_form, regions_form, ""
+    try:
+        min_km = min(max(float(threat_form["min_km"]), 0.0), 5000.0)
+    except ValueError:
+        min_km = float(search.EVACUATION_MIN_KM)
+    if min_km != min_km:  # NaN
+        min_km = float(search.EVACUATION_MIN_KM)
+    try:
+        threat = search.threat_of(
+            facility,
+            min_km=min_km,
+            regions=regions_form.cleaned_data["avoid_regions"] if regions_form.is_valid() else [],
+            points=search.parse_points(threat_form["avoid_points"]),
+        )
+    except ServiceError as exc:
+        return search.threat_of(facility, min_km=min_km), threat_form, regions_form, exc.message
+    return threat, threat_form, regions_form, ""
+
+
 @login_required
 @role_required(lambda role: role == roles.Role.COORDINATOR)
 def evacuation(request: HttpRequest) -> HttpResponse:
@@ -475,9 +603,23 @@ def evacuation(request: HttpRequest) -> HttpResponse:
                 for stay, _sep, target in (v.partition(":") for v in request.POST.getlist("assign"))
                 if uuid_or_none(stay) and uuid_or_none(target)
             ]
-            made = services.evacuation_confirm(by=p, facility=facility, assignments=pairs)
+            # Checked again against the threat as the coordinator set it for this plan (the
+            # form posts to the plan's own address, with its query).
+            made = services.evacuation_confirm(
+                by=p,
+                facility=facility,
+                assignments=pairs,
+                threat=_evacuation_threat(request, facility)[0],
+            )
+            held = sum(
+                1 for r in made for h in r.targets.values_list("hold_active", flat=True) if h
+            )
             messages.success(
-                request, _("%(n)s referrals sent; the places are held.") % {"n": len(made)}
+                request,
+                _("%(n)s referrals sent; %(held)s places held (the others: see each referral).")
+                % {"n": len(made), "held": held}
+                if held < len(made)
+                else _("%(n)s referrals sent; the places are held.") % {"n": len(made)},
             )
             return redirect("referrals:sent")
     except ServiceError as exc:
@@ -486,31 +628,11 @@ def evacuation(request: HttpRequest) -> HttpResponse:
         search.accommodation().select_related("region").order_by("-compromised_since", "name")[:500]
     )
     plan = None
-    threat_form = {
-        "min_km": request.GET.get("min_km") or str(search.EVACUATION_MIN_KM),
-        "avoid_regions": request.GET.getlist("avoid_regions"),
-        "avoid_points": request.GET.get("avoid_points", ""),
-    }
-    regions_form = ThreatRegionsForm({"avoid_regions": threat_form["avoid_regions"]})
+    threat, threat_form, regions_form, threat_error = _evacuation_threat(request, facility)
+    if threat_error:
+        messages.error(request, threat_error)
     if facility is not None and facility.compromised_since is not None:
-        try:
-            min_km = min(max(float(threat_form["min_km"]), 0.0), 5000.0)
-        except ValueError:
-            min_km = float(search.EVACUATION_MIN_KM)
-        try:
-            # The threat is the compromised facility's own point (SPEC C13), not its region's
-            # centre, and whatever the coordinator adds.
-            threat = search.threat_of(
-                facility,
-                min_km=min_km,
-                regions=regions_form.cleaned_data["avoid_regions"]
-                if regions_form.is_valid()
-                else [],
-                points=search.parse_points(threat_form["avoid_points"]),
-            )
-        except ServiceError as exc:
-            messages.error(request, exc.message)
-            threat = search.threat_of(facility, min_km=min_km)
+        assert threat is not None
         stays = list(
             Stay.objects.filter(facility=facility, discharged_at__isnull=True).select_related(
                 "client"

@@ -70,22 +70,23 @@ def claimed(room: Room, at: datetime) -> set[int]:
 def pick_bed(room: Room, household_size: int, taken: set[int]) -> int:
     """A free bed number for the household, or a clear refusal."""
     if not room.in_service:
-        raise ServiceError("This room is out of service.", "room_closed")
+        raise ServiceError(_("This room is out of service."), "room_closed")
     if room.kind == RoomKind.FAMILY:
         if household_size > room.beds:
             raise ServiceError(
-                f"This family room has {room.beds} beds; the household is {household_size}.",
+                _("This family room has %(beds)s beds; the household is %(size)s.")
+                % {"beds": room.beds, "size": household_size},
                 "household_too_large",
             )
         if taken:
-            raise ServiceError("This family room is taken.", "room_full")
+            raise ServiceError(_("This family room is taken."), "room_full")
         return 0
     if household_size != 1:
         raise ServiceError(
-            "A bed in a shared room takes one woman alone; choose a family room.",
+            _("A bed in a shared room takes one woman alone; choose a family room."),
             "household_too_large",
         )
     for bed in range(1, room.beds + 1):
         if bed not in taken:
             return bed
-    raise ServiceError("Every bed in this room is taken.", "room_full")
+    raise ServiceError(_("Every bed in this room is taken."), "room_full")

@@ -43,7 +43,7 @@ from refuge.directory.selectors import ADDRESS_ROLES
 from refuge.placement import fit
 from refuge.placement.geo import Point, valid_point
 
-from .availability import Availability, Derivation
+from .availability import Availability, Derivation, asks_sources
 from .models import Room
 
 RULE_COLUMNS = HOUSE_RULE_FIELDS
@@ -213,7 +213,7 @@ class FactSheet:
                 rooms.values_list("id", "facility_id", "kind", "beds", "reported_free_beds")
             ),
             at,
-            [_uuid(raw[_ID]) for raw in rows if raw[_SOURCE] == "system"],
+            [_uuid(raw[_ID]) for raw in rows if asks_sources(raw[_SOURCE], raw[_REPORTED])],
         )
         self._rows = rows
         # Confidential points through the model's fields (converters applied): one query.

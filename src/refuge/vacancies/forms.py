@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from refuge.core.widgets import QuickSelect
 from refuge.directory.forms import region_choices
 from refuge.directory.regions import region_centre
 from refuge.placement import fit
@@ -36,7 +39,7 @@ def parse_ages(text: str) -> list[int]:
 
 
 class BoardForm(forms.Form):
-    region = forms.ChoiceField(label=_("Where"), required=False)
+    region = forms.ChoiceField(label=_("Where"), required=False, widget=QuickSelect)
     woman_age = forms.IntegerField(label=_("Her age"), min_value=10, max_value=110, required=False)
     boys = forms.CharField(
         label=_("Sons' ages"),
@@ -55,7 +58,9 @@ class BoardForm(forms.Form):
     stay_days = forms.IntegerField(
         label=_("Days she needs"), min_value=1, max_value=3650, required=False
     )
-    from_region = forms.ChoiceField(label=_("Her home region (for distances)"), required=False)
+    from_region = forms.ChoiceField(
+        label=_("Her home region (for distances)"), required=False, widget=QuickSelect
+    )
     min_km = forms.IntegerField(
         label=_("At least this far from it (km)"), min_value=1, max_value=5000, required=False
     )
@@ -184,18 +189,25 @@ class SettingsForm(forms.Form):
 class ReportForm(forms.Form):
     """One field per room in service: free beds (shared rooms) or free/taken (family rooms)."""
 
-    def __init__(self, *args, rooms: list[Room], **kwargs):
+    def __init__(
+        self, *args, rooms: list[Room], current: Mapping[Any, int] | None = None, **kwargs
+    ):
+        """``current``: the free beds per room as the board shows them now (refuge.vacancies.free),
+        so that saving the form unchanged confirms what is shown, admissions since the last
+        report included, rather than bringing back the old report."""
         super().__init__(*args, **kwargs)
         self.rooms = rooms
+        current = current or {}
         for room in rooms:
             name = f"room_{room.pk}"
+            now = current.get(room.pk, room.reported_free_beds)
             if room.kind == RoomKind.FAMILY:
                 self.fields[name] = forms.TypedChoiceField(
                     label=_("%(room)s (family room, %(beds)s beds)")
                     % {"room": room.name, "beds": room.beds},
                     choices=[(str(room.beds), _("Free")), ("0", _("Taken"))],
                     coerce=int,
-                    initial=str(room.reported_free_beds or 0),
+                    initial=str(room.beds if now and now >= room.beds else 0),
                     widget=forms.RadioSelect,
                 )
             else:
@@ -203,7 +215,7 @@ class ReportForm(forms.Form):
                 self.fields[name] = forms.IntegerField(
                     label=_("%(room)s (shared room, %(beds)s beds): free beds")
                     % {"room": room.name, "beds": room.beds},
-                    initial=room.reported_free_beds if room.reported_free_beds is not None else 0,
+                    initial=now if now is not None else 0,
                     widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
                 )
 

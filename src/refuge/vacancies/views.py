@@ -22,6 +22,7 @@ from . import services
 from .board import board, board_row
 from .facts import load_facts
 from .forms import BoardForm, ReportForm, RoomForm, SettingsForm
+from .free import free_places
 from .models import FacilityAvailability, Room
 
 OWN_SHOWN = 12  # her own facilities shown above the board (the directory lists them all)
@@ -93,6 +94,10 @@ def facility_page(request: HttpRequest, facility_id) -> HttpResponse:
     status = FacilityAvailability.objects.filter(facility=facility).first()
     now = timezone.now()
     facts = load_facts(Facility.objects.filter(pk=facility.pk), at=now, viewer=p)[0]
+    places = free_places([facility.pk], now)[str(facility.pk)]
+    free_now = places.rooms or {}
+    for room in rooms:
+        room.free_now = free_now.get(room.pk) if places.rooms is not None else None
     return render(
         request,
         "vacancies/facility.html",
@@ -102,7 +107,7 @@ def facility_page(request: HttpRequest, facility_id) -> HttpResponse:
             "rooms": rooms,
             "status": status,
             "availability": facts.availability,
-            "report_form": ReportForm(rooms=in_service),
+            "report_form": ReportForm(rooms=in_service, current=places.rooms),
             "room_form": RoomForm(initial={"kind": "family", "beds": 3, "in_service": True}),
             "settings_form": SettingsForm(
                 initial={

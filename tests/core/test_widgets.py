@@ -1,0 +1,49 @@
+"""The quick select widgets write the same HTML as Django's own templates (the oracle)."""
+
+import re
+
+from django import forms
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from refuge.core.widgets import QuickSelect, QuickSelectMultiple
+
+
+def _norm(html: str) -> str:
+    html = re.sub(r">\s+<", "><", str(html).strip())
+    return re.sub(r"\s+", " ", html)
+
+
+text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=12)
+choices = st.lists(
+    st.one_of(
+        st.tuples(text, text),
+        st.tuples(text, st.lists(st.tuples(text, text), min_size=1, max_size=4)),
+    ),
+    max_size=6,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    choices=choices, value=text, required=st.booleans(), extra=st.sampled_from([{}, {"size": 8}])
+)
+def test_a_quick_select_is_django_s_select(choices, value, required, extra):
+    attrs = {"id": "id_where", **({"required": True} if required else {}), **extra}
+    ours = QuickSelect(choices=choices).render("where", value, attrs=attrs)
+    django = forms.Select(choices=choices).render("where", value, attrs=attrs)
+    assert _norm(ours) == _norm(django)
+
+
+@settings(max_examples=100, deadline=None)
+@given(choices=choices, values=st.lists(text, max_size=3))
+def test_a_quick_multiple_select_is_django_s(choices, values):
+    attrs = {"id": "id_avoid", "size": 8, "disabled": False}
+    ours = QuickSelectMultiple(choices=choices).render("avoid", values, attrs=attrs)
+    django = forms.SelectMultiple(choices=choices).render("avoid", values, attrs=attrs)
+    assert _norm(ours) == _norm(django)
+
+
+def test_labels_and_values_are_escaped():
+    html = QuickSelect(choices=[('"><script>', "<b>x</b>")]).render("w", None)
+    assert "<script>" not in html and "<b>" not in html

@@ -194,7 +194,9 @@ def organisation_profile_update(
     check_can_manage(by, organisation.pk)
     allowed = {"alternate_name", "description", "email", "website"}
     if unknown := set(values) - allowed:
-        raise ServiceError(f"Unknown profile fields: {sorted(unknown)}")
+        raise ServiceError(
+            _("Unknown profile fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))}
+        )
     with transaction.atomic():
         profile = organisation_profile(organisation)
         changed = [k for k, v in values.items() if getattr(profile, k) != v]
@@ -218,7 +220,9 @@ def organisation_profile_update(
 
 def _clean_facility(values: dict[str, Any]) -> dict[str, Any]:
     if unknown := set(values) - set(FACILITY_FIELDS):
-        raise ServiceError(f"Unknown facility fields: {sorted(unknown)}")
+        raise ServiceError(
+            _("Unknown facility fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))}
+        )
     out = dict(values)
     if "name" in out:
         out["name"] = (out["name"] or "").strip()
@@ -379,7 +383,9 @@ def facility_set_compromised(
 
 def _clean_rules(values: dict[str, Any]) -> dict[str, Any]:
     if unknown := set(values) - set(RULE_FIELDS):
-        raise ServiceError(f"Unknown house rules: {sorted(unknown)}")
+        raise ServiceError(
+            _("Unknown house rules: %(rules)s.") % {"rules": ", ".join(sorted(unknown))}
+        )
     out = dict(values)
     for name, (low, high) in RULE_LIMITS.items():
         value = out.get(name)
@@ -499,7 +505,9 @@ def _touch(facility: Facility) -> None:
 def _set_services(facility: Facility, services: dict[str, str] | list[str]) -> list[str]:
     wanted = services if isinstance(services, dict) else {k: "" for k in services}
     if unknown := set(wanted) - set(ServiceKind.values):
-        raise ServiceError(f"Unknown services: {sorted(unknown)}")
+        raise ServiceError(
+            _("Unknown services: %(services)s.") % {"services": ", ".join(sorted(unknown))}
+        )
     existing = {s.kind: s for s in FacilityService.objects.filter(facility=facility)}
     changed = []
     for kind, note in wanted.items():

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 
+from django.utils.translation import gettext as _
+
 from refuge.cases.risk.engine import AnswerError, Instrument, check_answers, load_instrument
 from refuge.core.services import ServiceError
 
@@ -30,5 +32,5 @@ def clean(survey: Instrument, answers: Mapping[str, str]) -> dict[str, str]:
         raise ServiceError(str(exc), "invalid_answer") from exc
     missing = [i.id for i in survey.items if i.id not in given]
     if missing:
-        raise ServiceError("Answer every question of the measure.", "incomplete")
+        raise ServiceError(_("Answer every question of the measure."), "incomplete")
     return given

@@ -38,6 +38,7 @@ from .models import (
     Stay,
 )
 from .risk import engine
+from .risk.refusals import answer_refusal
 
 _CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # Crockford-like: no I, L, O, U, 0, 1
 
@@ -279,7 +280,7 @@ def _clean_answers(inst: engine.Instrument, answers: Mapping[str, Any]) -> dict[
     try:
         engine.check_answers(inst, clean)
     except engine.AnswerError as exc:
-        raise ServiceError(str(exc), "invalid_answer") from exc
+        raise ServiceError(answer_refusal(exc), "invalid_answer") from exc
     return clean
 
 
@@ -376,7 +377,7 @@ def assessment_judge(
     try:
         final = engine.raise_level(inst, assessment.band, band)
     except engine.AnswerError as exc:
-        raise ServiceError(str(exc), "cannot_lower") from exc
+        raise ServiceError(answer_refusal(exc), "cannot_lower") from exc
     with transaction.atomic():
         assessment.judgement_band, assessment.judgement_reason, assessment.band = (
             band,

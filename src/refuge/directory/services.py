@@ -13,6 +13,7 @@ import phonenumbers
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from refuge.core import audit
 from refuge.core.access import Principal, require
@@ -346,12 +347,18 @@ class CompromiseReason(models.TextChoices):
     """Why a facility is marked compromised, or why it is safe again (a category only: the
     audit keeps no free text about the threat)."""
 
-    ADDRESS_KNOWN = "address_known", _("Its address is known to someone who threatens her")
-    SEEN_NEARBY = "seen_nearby", _("He or people sent by him were seen near it")
-    STAFF_THREATENED = "staff_threatened", _("Staff or residents were threatened")
-    OTHER_RISK = "other_risk", _("Another risk the coordinator judged")
-    THREAT_GONE = "threat_gone", _("Safe again: the threat has gone (moved away, in custody)")
-    MARKED_BY_MISTAKE = "mistake", _("Safe again: it was marked by mistake")
+    ADDRESS_KNOWN = (
+        "address_known",
+        gettext_lazy("Its address is known to someone who threatens her"),
+    )
+    SEEN_NEARBY = "seen_nearby", gettext_lazy("He or people sent by him were seen near it")
+    STAFF_THREATENED = "staff_threatened", gettext_lazy("Staff or residents were threatened")
+    OTHER_RISK = "other_risk", gettext_lazy("Another risk the coordinator judged")
+    THREAT_GONE = (
+        "threat_gone",
+        gettext_lazy("Safe again: the threat has gone (moved away, in custody)"),
+    )
+    MARKED_BY_MISTAKE = "mistake", gettext_lazy("Safe again: it was marked by mistake")
 
 
 MARK_REASONS = ("address_known", "seen_nearby", "staff_threatened", "other_risk")

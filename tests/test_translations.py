@@ -1,5 +1,6 @@
 """Every staff-UI string has a Russian translation: no empty and no fuzzy entries."""
 
+import ast
 import io
 import re
 import subprocess
@@ -84,3 +85,41 @@ def test_every_string_in_the_code_has_a_russian_translation():
             if isinstance(msgid, str) and msgid and (context, msgid) not in done:
                 missing.append(f"{name}:{line} {msgid!r}")
     assert not missing, "No Russian translation for:\n" + "\n".join(missing)
+
+
+def _eager_calls_outside_functions(tree: ast.Module) -> list[int]:
+    """Lines where gettext (not gettext_lazy) runs at import: at module or class level."""
+    eager = {
+        alias.asname or alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module == "django.utils.translation"
+        for alias in node.names
+        if alias.name in ("gettext", "ngettext", "pgettext", "npgettext")
+    }
+    found: list[int] = []
+
+    def visit(node: ast.AST) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+                continue
+            if (
+                isinstance(child, ast.Call)
+                and isinstance(child.func, ast.Name)
+                and child.func.id in eager
+            ):
+                found.append(child.lineno)
+            visit(child)
+
+    visit(tree)
+    return sorted(found)
+
+
+def test_no_string_is_translated_at_import():
+    # A constant built with gettext keeps the language of the import (English) for every
+    # request; module-level and class-level strings need gettext_lazy.
+    found = []
+    for path in sorted(SRC.rglob("*.py")):
+        name = path.relative_to(SRC).as_posix()
+        lines = _eager_calls_outside_functions(ast.parse(path.read_text(encoding="utf-8")))
+        found += [f"{name}:{line}" for line in lines]
+    assert not found, "gettext at import time (use gettext_lazy): " + ", ".join(found)

@@ -380,3 +380,11 @@ def test_date_inputs_keep_their_value_in_russian(p, client, as_persona):
     c.post("/i18n/setlang/", {"language": "ru", "next": "/"})
     body = c.get(reverse("cases:detail", args=[client.case_code])).content.decode()
     assert 'value="1990-03-07"' in body  # an <input type=date> takes only ISO dates
+
+
+def test_an_unknown_instrument_is_refused_in_the_readers_language(p, client):
+    with translation.override("ru"), pytest.raises(ServiceError) as exc:
+        services.assessment_save(
+            by=p, client=client, instrument_id="nope", version=9, answers={}, finish=False
+        )
+    assert exc.value.message == "Формы оценки риска nope версии 9 нет."

@@ -38,7 +38,7 @@ from .models import (
     Stay,
 )
 from .risk import engine
-from .risk.refusals import answer_refusal
+from .risk.refusals import answer_refusal, unknown_instrument
 
 _CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # Crockford-like: no I, L, O, U, 0, 1
 
@@ -323,6 +323,8 @@ def assessment_save(
         )
     try:
         inst = instruments.get(instrument_id, version)
+    except instruments.UnknownInstrument as exc:
+        raise ServiceError(unknown_instrument(instrument_id, version)) from exc
     except engine.InstrumentError as exc:
         raise ServiceError(str(exc)) from exc
     clean = _clean_answers(inst, answers)

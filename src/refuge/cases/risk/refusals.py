@@ -16,3 +16,10 @@ def answer_refusal(exc: AnswerError) -> str:
         "item": exc.item,
         "value": exc.value,
     }
+
+
+def unknown_instrument(instrument_id: str, version: int) -> str:
+    return _("There is no risk assessment form %(instrument)s, version %(version)s.") % {
+        "instrument": instrument_id,
+        "version": version,
+    }

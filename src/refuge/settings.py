@@ -384,6 +384,8 @@ LANGUAGES = [
 ]
 STAFF_LANGUAGES = ["en", "ru"]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+# Kyrgyz dates the way Kyrgyz writes them (refuge/formats/ky; docs/decisions.md).
+FORMAT_MODULE_PATH = ["refuge.formats"]
 USE_I18N = True
 TIME_ZONE = "Europe/Moscow"
 USE_TZ = True

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from refuge.cases import instruments, retention, services
 from refuge.cases.models import CaseNote, Client, Consent, RiskAssessment
@@ -157,6 +157,36 @@ def test_judgement_raises_with_a_reason_and_never_lowers(p, client):
     assert AuditEvent.objects.filter(
         action="assessment.judgement", target_id=str(client.pk)
     ).exists()
+
+
+def test_the_engines_refusals_reach_staff_in_their_language(p, client):
+    a, _ = services.assessment_save(
+        by=p, client=client, instrument_id="dash-structure", version=1, answers={}, finish=False
+    )
+    with translation.override("ru"), pytest.raises(ServiceError) as exc:
+        services.assessment_save(
+            by=p,
+            client=client,
+            instrument_id="dash-structure",
+            version=1,
+            answers={**dash(11), "q1": "perhaps"},
+            finish=True,
+            assessment=a,
+        )
+    assert exc.value.code == "invalid_answer"
+    assert exc.value.message == "q1: ответ 'perhaps' не допускается."
+    a, _ = services.assessment_save(
+        by=p,
+        client=client,
+        instrument_id="dash-structure",
+        version=1,
+        answers=dash(11),
+        assessment=a,
+        finish=True,
+    )
+    with translation.override("ru"), pytest.raises(ServiceError) as exc:
+        services.assessment_judge(by=p, assessment=a, band="standard", reason="спокойна")
+    assert exc.value.message.startswith("Профессиональная оценка может только повысить")
 
 
 def test_three_incidents_in_a_year_escalate_the_next_assessment(p, client):
@@ -350,3 +380,11 @@ def test_date_inputs_keep_their_value_in_russian(p, client, as_persona):
     c.post("/i18n/setlang/", {"language": "ru", "next": "/"})
     body = c.get(reverse("cases:detail", args=[client.case_code])).content.decode()
     assert 'value="1990-03-07"' in body  # an <input type=date> takes only ISO dates
+
+
+def test_an_unknown_instrument_is_refused_in_the_readers_language(p, client):
+    with translation.override("ru"), pytest.raises(ServiceError) as exc:
+        services.assessment_save(
+            by=p, client=client, instrument_id="nope", version=9, answers={}, finish=False
+        )
+    assert exc.value.message == "Формы оценки риска nope версии 9 нет."

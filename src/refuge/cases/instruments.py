@@ -33,11 +33,16 @@ def registry() -> dict[str, Instrument]:
     return found
 
 
+class UnknownInstrument(InstrumentError):
+    """No such instrument or version (an address or a form asked for one): the caller says so
+    to staff in their language. Other InstrumentErrors are deployment faults."""
+
+
 def get(instrument_id: str, version: int) -> Instrument:
     try:
         return registry()[f"{instrument_id}@{version}"]
     except KeyError as exc:
-        raise InstrumentError(f"Unknown instrument {instrument_id}@{version}.") from exc
+        raise UnknownInstrument(f"Unknown instrument {instrument_id}@{version}.") from exc
 
 
 def current() -> list[Instrument]:

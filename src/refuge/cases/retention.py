@@ -104,7 +104,7 @@ def purge(*, by: Principal | None, now: datetime | None = None, dry_run: bool = 
 
 def client_purge_rule(*, by: Principal | None, client: Client, rule: Rule) -> None:
     if client.legal_hold:
-        raise ServiceError("This record is on legal hold and cannot be purged.", "legal_hold")
+        raise ServiceError(_("This record is on legal hold and cannot be purged."), "legal_hold")
     with transaction.atomic():
         if rule.action == "shred":
             client_shred(by=by, client=client, reason=f"retention: {rule.name}")

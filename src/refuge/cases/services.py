@@ -11,6 +11,7 @@ from typing import Any
 import phonenumbers
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from refuge.core import audit, crypto
 from refuge.core.access import Principal, require
@@ -37,6 +38,7 @@ from .models import (
     Stay,
 )
 from .risk import engine
+from .risk.refusals import answer_refusal, unknown_instrument
 
 _CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # Crockford-like: no I, L, O, U, 0, 1
 
@@ -51,9 +53,9 @@ def normalise_phone(raw: str, region: str = "RU") -> str:
     try:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException as exc:
-        raise ServiceError("This does not look like a phone number.", "invalid_phone") from exc
+        raise ServiceError(_("This does not look like a phone number."), "invalid_phone") from exc
     if not phonenumbers.is_possible_number(number):
-        raise ServiceError("This does not look like a phone number.", "invalid_phone")
+        raise ServiceError(_("This does not look like a phone number."), "invalid_phone")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -129,13 +131,16 @@ def _event(by: Principal, action: str, client: Client, obj: Any = None, **detail
 def _writable(by: Principal, client: Client) -> None:
     require(by, can_view_cases)
     if by.org_id != client.organisation_id:
-        raise ServiceError("Only the organisation that holds this case can change it.", "forbidden")
+        raise ServiceError(
+            _("Only the organisation that holds this case can change it."), "forbidden"
+        )
 
 
-def _check_choices(values: list[str], allowed: type, what: str) -> list[str]:
+def _check_choices(values: list[str], allowed: type, unknown: str) -> list[str]:
+    """`unknown` is the translated refusal, with %(values)s for what was not recognised."""
     bad = sorted(set(values) - set(allowed.values))
     if bad:
-        raise ServiceError(f"Unknown {what}: {', '.join(bad)}.")
+        raise ServiceError(unknown % {"values": ", ".join(bad)})
     return sorted(set(values))
 
 
@@ -167,11 +172,15 @@ def client_update(
     _writable(by, client)
     unknown = set(fields) - PROFILE_FIELDS
     if unknown:
-        raise ServiceError(f"Unknown fields: {', '.join(sorted(unknown))}.")
+        raise ServiceError(
+            _("Unknown fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))}
+        )
     if "documents" in fields:
-        fields["documents"] = _check_choices(fields["documents"], Document, "documents")
+        fields["documents"] = _check_choices(
+            fields["documents"], Document, _("Unknown documents: %(values)s.")
+        )
     if "needs" in fields:
-        fields["needs"] = _check_choices(fields["needs"], Need, "needs")
+        fields["needs"] = _check_choices(fields["needs"], Need, _("Unknown needs: %(values)s."))
     if isinstance(fields.get("birth_date"), date):
         fields["birth_date"] = fields["birth_date"].isoformat()
     with transaction.atomic():
@@ -201,10 +210,10 @@ def household_member_add(
 ) -> HouseholdMember:
     _writable(by, client)
     if not 0 <= age <= 120:
-        raise ServiceError("Age must be between 0 and 120.")
+        raise ServiceError(_("Age must be between 0 and 120."))
     if client.household.count() >= 20:
         raise ServiceError(
-            "A household of more than 20 people cannot be recorded here; call the hub."
+            _("A household of more than 20 people cannot be recorded here; call the hub.")
         )
     with transaction.atomic():
         member = HouseholdMember.objects.create(
@@ -264,12 +273,14 @@ def _clean_answers(inst: engine.Instrument, answers: Mapping[str, Any]) -> dict[
             try:
                 value = int(value)
             except (TypeError, ValueError) as exc:
-                raise ServiceError(f"{key}: choose a level from 1 to 5.") from exc
+                raise ServiceError(
+                    _("%(item)s: choose a level from 1 to 5.") % {"item": key}
+                ) from exc
         clean[key] = value
     try:
         engine.check_answers(inst, clean)
     except engine.AnswerError as exc:
-        raise ServiceError(str(exc), "invalid_answer") from exc
+        raise ServiceError(answer_refusal(exc), "invalid_answer") from exc
     return clean
 
 
@@ -307,9 +318,13 @@ def assessment_save(
     otherwise it stays a draft (an incomplete assessment is never scored as complete)."""
     _writable(by, client)
     if assessment is not None and assessment.status == RiskAssessment.Status.COMPLETE:
-        raise ServiceError("A completed assessment is never changed; start a new one.", "conflict")
+        raise ServiceError(
+            _("A completed assessment is never changed; start a new one."), "conflict"
+        )
     try:
         inst = instruments.get(instrument_id, version)
+    except instruments.UnknownInstrument as exc:
+        raise ServiceError(unknown_instrument(instrument_id, version)) from exc
     except engine.InstrumentError as exc:
         raise ServiceError(str(exc)) from exc
     clean = _clean_answers(inst, answers)
@@ -355,16 +370,16 @@ def assessment_judge(
     """Professional judgement raises the level (never lowers it) with a written reason."""
     _writable(by, assessment.client)
     if assessment.status != RiskAssessment.Status.COMPLETE:
-        raise ServiceError("Complete the assessment before recording a judgement.")
+        raise ServiceError(_("Complete the assessment before recording a judgement."))
     if not reason.strip():
-        raise ServiceError("Write the reason for your judgement.", "reason_required")
+        raise ServiceError(_("Write the reason for your judgement."), "reason_required")
     inst = instruments.get(assessment.instrument_id, assessment.instrument_version)
     if band not in inst.band_names():
-        raise ServiceError(f"Unknown level {band!r}.")
+        raise ServiceError(_("Unknown level %(band)r.") % {"band": band})
     try:
         final = engine.raise_level(inst, assessment.band, band)
     except engine.AnswerError as exc:
-        raise ServiceError(str(exc), "cannot_lower") from exc
+        raise ServiceError(answer_refusal(exc), "cannot_lower") from exc
     with transaction.atomic():
         assessment.judgement_band, assessment.judgement_reason, assessment.band = (
             band,
@@ -385,7 +400,7 @@ def incident_record(
 ) -> Incident:
     _writable(by, client)
     if occurred_on > timezone.localdate():
-        raise ServiceError("An incident cannot be in the future.")
+        raise ServiceError(_("An incident cannot be in the future."))
     with transaction.atomic():
         incident = Incident.objects.create(
             client=client, occurred_on=occurred_on, forms=sorted(set(forms)), created_by=by.name
@@ -412,7 +427,9 @@ def safety_plan_save(*, by: Principal, client: Client, sections: Mapping[str, st
     _writable(by, client)
     unknown = set(sections) - set(SAFETY_PLAN_SECTIONS)
     if unknown:
-        raise ServiceError(f"Unknown sections: {', '.join(sorted(unknown))}.")
+        raise ServiceError(
+            _("Unknown sections: %(sections)s.") % {"sections": ", ".join(sorted(unknown))}
+        )
     body = {k: (sections.get(k) or "").strip() for k in SAFETY_PLAN_SECTIONS}
     with transaction.atomic():
         plan = SafetyPlan.objects.filter(client=client).first() or SafetyPlan(
@@ -428,7 +445,7 @@ def safety_plan_save(*, by: Principal, client: Client, sections: Mapping[str, st
 def note_add(*, by: Principal, client: Client, body: str, about_others: bool = False) -> CaseNote:
     _writable(by, client)
     if not body.strip():
-        raise ServiceError("The note is empty.")
+        raise ServiceError(_("The note is empty."))
     with transaction.atomic():
         note = CaseNote.objects.create(
             client=client,
@@ -449,9 +466,9 @@ def consent_record(
 ) -> Consent:
     _writable(by, client)
     if scope not in ConsentScope.values:
-        raise ServiceError(f"Unknown consent scope {scope!r}.")
+        raise ServiceError(_("Unknown consent scope %(scope)r.") % {"scope": scope})
     if not 1 <= days <= 3650:
-        raise ServiceError("Consent lasts between 1 day and 10 years.")
+        raise ServiceError(_("Consent lasts between 1 day and 10 years."))
     now = timezone.now()
     with transaction.atomic():
         consent = Consent.objects.create(
@@ -510,11 +527,13 @@ def require_consent(client: Client, scope: str, recipient: Organisation | None =
     )
     if last is not None and last.expires_at <= timezone.now():
         raise ServiceError(
-            f"Her consent to this ran out on {timezone.localtime(last.expires_at):%Y-%m-%d}. "
-            "Ask her again before sharing.",
+            _("Her consent to this ran out on %(date)s. Ask her again before sharing.")
+            % {"date": f"{timezone.localtime(last.expires_at):%Y-%m-%d}"},
             "consent_expired",
         )
-    raise ServiceError("She has not consented to this sharing. Ask her first.", "consent_missing")
+    raise ServiceError(
+        _("She has not consented to this sharing. Ask her first."), "consent_missing"
+    )
 
 
 # --- aftercare, closing, retention ------------------------------------------------------------
@@ -525,7 +544,7 @@ def aftercare_add(
 ) -> AftercareTask:
     _writable(by, client)
     if kind not in AftercareTask.Kind.values:
-        raise ServiceError(f"Unknown follow-up kind {kind!r}.")
+        raise ServiceError(_("Unknown follow-up kind %(kind)r.") % {"kind": kind})
     with transaction.atomic():
         task = AftercareTask.objects.create(
             client=client,
@@ -563,7 +582,7 @@ def legal_hold_set(*, by: Principal, client: Client, on: bool, reason: str = "")
     _writable(by, client)
     if on and not reason.strip():
         raise ServiceError(
-            "Say why the record is on hold (for example the court case).", "reason_required"
+            _("Say why the record is on hold (for example the court case)."), "reason_required"
         )
     with transaction.atomic():
         client.legal_hold, client.legal_hold_reason = on, reason.strip()[:200] if on else ""
@@ -588,16 +607,16 @@ def service_record(
     """One tap on the case page: a consultation, an accompaniment or interpretation."""
     _writable(by, client)
     if kind not in ServiceDelivery.Kind.values:
-        raise ServiceError(f"Unknown service {kind!r}.")
+        raise ServiceError(_("Unknown service %(kind)r.") % {"kind": kind})
     if channel not in ServiceDelivery.Channel.values:
-        raise ServiceError(f"Unknown channel {channel!r}.")
+        raise ServiceError(_("Unknown channel %(channel)r.") % {"channel": channel})
     when = delivered_on or timezone.localdate()
     if when > timezone.localdate():
-        raise ServiceError("A service cannot be recorded in the future.")
+        raise ServiceError(_("A service cannot be recorded in the future."))
     if kind == ServiceDelivery.Kind.INTERPRETATION and not language:
-        raise ServiceError("Say which language was interpreted.", "language_required")
+        raise ServiceError(_("Say which language was interpreted."), "language_required")
     if minutes is not None and not 0 < minutes <= 24 * 60:
-        raise ServiceError("Minutes must be between 1 and 1440.")
+        raise ServiceError(_("Minutes must be between 1 and 1440."))
     with transaction.atomic():
         row = ServiceDelivery.objects.create(
             client=client,
@@ -635,10 +654,10 @@ def stay_admit(
         at = at or timezone.now()  # after the lock: the moment the bed is really taken
         if room.facility.organisation_id != by.org_id:
             raise ServiceError(
-                "You can admit only into your own organisation's rooms.", "forbidden"
+                _("You can admit only into your own organisation's rooms."), "forbidden"
             )
         if Stay.objects.filter(client=client, discharged_at__isnull=True).exists():
-            raise ServiceError("She already has a current stay; discharge it first.", "conflict")
+            raise ServiceError(_("She already has a current stay; discharge it first."), "conflict")
         if bed is None:
             bed = beds.pick_bed(room, size, beds.claimed(room, at))
         stay = Stay.objects.create(
@@ -658,11 +677,11 @@ def stay_admit(
 def stay_discharge(*, by: Principal, stay: Stay, outcome: str) -> Stay:
     require(by, can_view_cases)
     if stay.facility.organisation_id != by.org_id:
-        raise ServiceError("Only the facility's staff can discharge.", "forbidden")
+        raise ServiceError(_("Only the facility's staff can discharge."), "forbidden")
     if stay.discharged_at is not None:
-        raise ServiceError("This stay has already ended.", "conflict")
+        raise ServiceError(_("This stay has already ended."), "conflict")
     if outcome not in Stay.Outcome.values:
-        raise ServiceError(f"Unknown outcome {outcome!r}.")
+        raise ServiceError(_("Unknown outcome %(outcome)r.") % {"outcome": outcome})
     from refuge.vacancies import beds
 
     with transaction.atomic():
@@ -672,7 +691,7 @@ def stay_discharge(*, by: Principal, stay: Stay, outcome: str) -> Stay:
         beds.lock_room(stay.room_id)
         stay = Stay.objects.select_related("client", "facility").get(pk=stay.pk)
         if stay.discharged_at is not None:
-            raise ServiceError("This stay has already ended.", "conflict")
+            raise ServiceError(_("This stay has already ended."), "conflict")
         stay.discharged_at, stay.discharged_by, stay.outcome = timezone.now(), by.name, outcome
         stay.save(update_fields=["discharged_at", "discharged_by", "outcome"])
         _event(by, "stay.discharge", stay.client, stay, outcome=outcome)

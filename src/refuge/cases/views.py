@@ -34,6 +34,7 @@ from .forms import (
 )
 from .models import RiskAssessment, ServiceDelivery, Stay
 from .risk import engine
+from .risk.refusals import unknown_instrument
 from .services import SAFETY_PLAN_SECTIONS
 
 case_view = role_required(roles.can_view_cases)
@@ -213,6 +214,9 @@ def risk_form(request: HttpRequest, code: str, instrument: str, version: int) ->
     p, client = _case(request, code, "risk")
     try:
         inst = instruments.get(instrument, version)
+    except instruments.UnknownInstrument:
+        messages.error(request, unknown_instrument(instrument, version))
+        return redirect("cases:risk", code=code)
     except engine.InstrumentError as exc:
         messages.error(request, str(exc))
         return redirect("cases:risk", code=code)

@@ -67,10 +67,12 @@ def organisation_create(*, by: Principal | None, slug: str, name: str, kind: str
     if by is not None:
         require(by, can_administer)
     if kind not in OrgKind.values:
-        raise ServiceError(f"Unknown organisation kind {kind!r}.")
+        raise ServiceError(_("Unknown organisation kind %(kind)r.") % {"kind": kind})
     with transaction.atomic():
         if Organisation.objects.filter(slug=slug).exists():
-            raise ServiceError("An organisation with this short name exists already.", "duplicate")
+            raise ServiceError(
+                _("An organisation with this short name exists already."), "duplicate"
+            )
         org = Organisation.objects.create(slug=slug, name=name, kind=kind)
         audit.record(
             actor=by,
@@ -181,7 +183,7 @@ def staff_create(
     A person doing this must have re-authenticated; an administrator giving a role that reads
     cases also gives a written reason (break-glass-grade)."""
     if role not in Role.values:
-        raise ServiceError(f"Unknown role {role!r}.")
+        raise ServiceError(_("Unknown role %(role)r.") % {"role": role})
     graded = _grant(by, organisation, role)
     require_reauthenticated(by)
     if graded:
@@ -666,7 +668,7 @@ def api_key_create(
     It expires after ``days`` (``REFUGE_API_KEY_DAYS`` by default). A person issuing one
     re-authenticates first and gives only roles she may give to staff (`_grant`)."""
     if role not in Role.values or not can_use_api_keys_for(role):
-        raise ServiceError(f"API keys cannot carry the role {role!r}.")
+        raise ServiceError(_("API keys cannot carry the role %(role)r.") % {"role": role})
     days = settings.REFUGE_API_KEY_DAYS if days is None else days
     if not 1 <= days <= API_KEY_MAX_DAYS:
         raise ServiceError(

@@ -13,6 +13,7 @@ import phonenumbers
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from refuge.core import audit
 from refuge.core.access import Principal, require
@@ -194,7 +195,9 @@ def organisation_profile_update(
     check_can_manage(by, organisation.pk)
     allowed = {"alternate_name", "description", "email", "website"}
     if unknown := set(values) - allowed:
-        raise ServiceError(f"Unknown profile fields: {sorted(unknown)}")
+        raise ServiceError(
+            _("Unknown profile fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))}
+        )
     with transaction.atomic():
         profile = organisation_profile(organisation)
         changed = [k for k, v in values.items() if getattr(profile, k) != v]
@@ -218,7 +221,9 @@ def organisation_profile_update(
 
 def _clean_facility(values: dict[str, Any]) -> dict[str, Any]:
     if unknown := set(values) - set(FACILITY_FIELDS):
-        raise ServiceError(f"Unknown facility fields: {sorted(unknown)}")
+        raise ServiceError(
+            _("Unknown facility fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))}
+        )
     out = dict(values)
     if "name" in out:
         out["name"] = (out["name"] or "").strip()
@@ -342,12 +347,18 @@ class CompromiseReason(models.TextChoices):
     """Why a facility is marked compromised, or why it is safe again (a category only: the
     audit keeps no free text about the threat)."""
 
-    ADDRESS_KNOWN = "address_known", _("Its address is known to someone who threatens her")
-    SEEN_NEARBY = "seen_nearby", _("He or people sent by him were seen near it")
-    STAFF_THREATENED = "staff_threatened", _("Staff or residents were threatened")
-    OTHER_RISK = "other_risk", _("Another risk the coordinator judged")
-    THREAT_GONE = "threat_gone", _("Safe again: the threat has gone (moved away, in custody)")
-    MARKED_BY_MISTAKE = "mistake", _("Safe again: it was marked by mistake")
+    ADDRESS_KNOWN = (
+        "address_known",
+        gettext_lazy("Its address is known to someone who threatens her"),
+    )
+    SEEN_NEARBY = "seen_nearby", gettext_lazy("He or people sent by him were seen near it")
+    STAFF_THREATENED = "staff_threatened", gettext_lazy("Staff or residents were threatened")
+    OTHER_RISK = "other_risk", gettext_lazy("Another risk the coordinator judged")
+    THREAT_GONE = (
+        "threat_gone",
+        gettext_lazy("Safe again: the threat has gone (moved away, in custody)"),
+    )
+    MARKED_BY_MISTAKE = "mistake", gettext_lazy("Safe again: it was marked by mistake")
 
 
 MARK_REASONS = ("address_known", "seen_nearby", "staff_threatened", "other_risk")
@@ -379,7 +390,9 @@ def facility_set_compromised(
 
 def _clean_rules(values: dict[str, Any]) -> dict[str, Any]:
     if unknown := set(values) - set(RULE_FIELDS):
-        raise ServiceError(f"Unknown house rules: {sorted(unknown)}")
+        raise ServiceError(
+            _("Unknown house rules: %(rules)s.") % {"rules": ", ".join(sorted(unknown))}
+        )
     out = dict(values)
     for name, (low, high) in RULE_LIMITS.items():
         value = out.get(name)
@@ -499,7 +512,9 @@ def _touch(facility: Facility) -> None:
 def _set_services(facility: Facility, services: dict[str, str] | list[str]) -> list[str]:
     wanted = services if isinstance(services, dict) else {k: "" for k in services}
     if unknown := set(wanted) - set(ServiceKind.values):
-        raise ServiceError(f"Unknown services: {sorted(unknown)}")
+        raise ServiceError(
+            _("Unknown services: %(services)s.") % {"services": ", ".join(sorted(unknown))}
+        )
     existing = {s.kind: s for s in FacilityService.objects.filter(facility=facility)}
     changed = []
     for kind, note in wanted.items():

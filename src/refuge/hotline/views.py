@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_POST
 
 from refuge.core import roles
@@ -455,13 +455,16 @@ def setup(request: HttpRequest) -> HttpResponse:
 
 # --- PBX events that could not be read ------------------------------------------------------
 
+# Lazy: built at import, read in the language of each request.
 PROBLEMS = {
-    "missing_field": _("A field the call needs is missing."),
-    "invalid_field": _("A field has a value that cannot be read."),
-    "invalid_time": _("A time is not plausible (before 2000, or in the future)."),
-    "unknown_state": _("The call's state is not one we know."),
-    "unknown_location": _("The call's place in the PBX (IVR, queue, operator) is not one we know."),
-    "bad_json": _("The event is not readable JSON."),
+    "missing_field": gettext_lazy("A field the call needs is missing."),
+    "invalid_field": gettext_lazy("A field has a value that cannot be read."),
+    "invalid_time": gettext_lazy("A time is not plausible (before 2000, or in the future)."),
+    "unknown_state": gettext_lazy("The call's state is not one we know."),
+    "unknown_location": gettext_lazy(
+        "The call's place in the PBX (IVR, queue, operator) is not one we know."
+    ),
+    "bad_json": gettext_lazy("The event is not readable JSON."),
 }
 
 

@@ -27,7 +27,8 @@ def _region_field() -> forms.ChoiceField:
     return forms.ChoiceField(
         label=_("Region"),
         required=False,
-        choices=[("", _("All regions")), *region_choices()],
+        # A callable, so the names are in the language of each request, not of the import.
+        choices=lambda: [("", _("All regions")), *region_choices()],
         error_messages={"invalid_choice": _("“%(value)s” is not a region we know.")},
     )
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from refuge.cases.models import Client
 from refuge.core import audit
@@ -26,10 +27,10 @@ def survivor_outcome_record(
     require(by, can_view_cases)
     if by.org_id != client.organisation_id:
         raise ServiceError(
-            "Only the organisation that holds this case can record her answers.", "forbidden"
+            _("Only the organisation that holds this case can record her answers."), "forbidden"
         )
     if phase not in SurvivorOutcome.Phase.values:
-        raise ServiceError(f"Unknown phase {phase!r}.", "invalid_phase")
+        raise ServiceError(_("Unknown phase %(phase)r.") % {"phase": phase}, "invalid_phase")
     survey = surveys.get()
     clean = surveys.clean(survey, answers)
     with transaction.atomic():
@@ -72,7 +73,7 @@ def exports_participation_set(*, by: Principal, include: bool) -> Organisation:
     some centres will not report to the ministry). Her own dashboards are not affected."""
     require(by, can_manage_staff)
     if by.organisation is None:
-        raise ServiceError("Only a member of an organisation can decide this.", "forbidden")
+        raise ServiceError(_("Only a member of an organisation can decide this."), "forbidden")
     with transaction.atomic():
         org = Organisation.objects.select_for_update().get(pk=by.org_id)
         if org.in_network_exports != include:

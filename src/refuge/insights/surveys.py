@@ -20,8 +20,10 @@ from typing import Any
 
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.fields.json import KT
+from django.utils.translation import gettext as _
 
 from refuge.cases.risk.engine import AnswerError, Instrument, check_answers, load_instrument
+from refuge.cases.risk.refusals import answer_refusal
 from refuge.core.services import ServiceError
 
 from .figures import Filters
@@ -56,10 +58,10 @@ def clean(survey: Instrument, answers: Mapping[str, str]) -> dict[str, str]:
     try:
         check_answers(survey, given)
     except AnswerError as exc:
-        raise ServiceError(str(exc), "invalid_answer") from exc
+        raise ServiceError(answer_refusal(exc), "invalid_answer") from exc
     missing = [i.id for i in survey.items if i.id not in given]
     if missing:
-        raise ServiceError("Answer every question (or mark it as not known).", "incomplete")
+        raise ServiceError(_("Answer every question (or mark it as not known)."), "incomplete")
     return given
 
 

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from refuge.cases.models import Client, RiskAssessment
 from refuge.cases.services import require_consent
@@ -34,7 +35,7 @@ def _coordinator(by: Principal | None, area: Area) -> None:
         return
     require(by, can_coordinate_meetings)
     if by.org_id != area.coordinator_org_id:
-        raise ServiceError("Only the coordinator of this area can do this.", "forbidden")
+        raise ServiceError(_("Only the coordinator of this area can do this."), "forbidden")
 
 
 def area_create(
@@ -42,7 +43,7 @@ def area_create(
 ) -> Area:
     if by is not None and by.role not in (Role.ADMIN, Role.COORDINATOR):
         raise ServiceError(
-            "Only a coordinator or an administrator can set up an area.", "forbidden"
+            _("Only a coordinator or an administrator can set up an area."), "forbidden"
         )
     with transaction.atomic():
         area = Area.objects.create(name=name, coordinator_org=coordinator_org)
@@ -76,18 +77,24 @@ def agenda_propose(
     Refused unless she consented to discussion at a meeting or a legal basis is recorded."""
     require(by, can_propose_to_meetings)
     if by.org_id != client.organisation_id:
-        raise ServiceError("Only the organisation that holds the case can propose it.", "forbidden")
+        raise ServiceError(
+            _("Only the organisation that holds the case can propose it."), "forbidden"
+        )
     if meeting.status != Meeting.Status.PLANNED:
-        raise ServiceError("This meeting has already been held.", "conflict")
+        raise ServiceError(_("This meeting has already been held."), "conflict")
     if not summary.strip():
-        raise ServiceError("Write the summary the agencies may see.", "summary_required")
+        raise ServiceError(_("Write the summary the agencies may see."), "summary_required")
     consent = None
     if not legal_basis.strip():
         try:
             consent = require_consent(client, "meeting", meeting.area.coordinator_org)
         except ServiceError as exc:
             raise ServiceError(
-                f"{exc.message} Without her consent, a case can be proposed only on a recorded legal basis.",
+                _(
+                    "%(refusal)s Without her consent, a case can be proposed only on a recorded "
+                    "legal basis."
+                )
+                % {"refusal": exc.message},
                 "no_basis",
             ) from exc
     band = latest_band(client)
@@ -99,7 +106,7 @@ def agenda_propose(
     ).exists()
     with transaction.atomic():
         if AgendaItem.objects.filter(meeting=meeting, client=client).exists():
-            raise ServiceError("This case is already proposed for this meeting.", "duplicate")
+            raise ServiceError(_("This case is already proposed for this meeting."), "duplicate")
         item = AgendaItem(
             meeting=meeting,
             client=client,
@@ -138,11 +145,11 @@ def action_assign(
 ) -> Action:
     _coordinator(by, item.meeting.area)
     if item.status not in (AgendaItem.Status.ACCEPTED, AgendaItem.Status.DISCUSSED):
-        raise ServiceError("Actions go with cases on the agenda.")
+        raise ServiceError(_("Actions go with cases on the agenda."))
     if not item.meeting.area.members.filter(pk=organisation.pk).exists():
-        raise ServiceError("This agency does not take part in the area's meetings.")
+        raise ServiceError(_("This agency does not take part in the area's meetings."))
     if not description.strip():
-        raise ServiceError("Describe the action.")
+        raise ServiceError(_("Describe the action."))
     with transaction.atomic():
         action = Action(
             item=item,
@@ -168,7 +175,7 @@ def action_complete(*, by: Principal, action: Action, note: str = "") -> Action:
         by.role == Role.COORDINATOR and by.org_id == action.item.meeting.area.coordinator_org_id
     ):
         raise ServiceError(
-            "Only the agency the action is assigned to, or the coordinator, can close it.",
+            _("Only the agency the action is assigned to, or the coordinator, can close it."),
             "forbidden",
         )
     with transaction.atomic():
@@ -186,7 +193,7 @@ def item_conclude(*, by: Principal, item: AgendaItem, stays: bool, reason: str =
     """After discussion: the case stays on the list for the next meeting, or leaves it with a reason."""
     _coordinator(by, item.meeting.area)
     if not stays and not reason.strip():
-        raise ServiceError("Record why the case leaves the list.", "reason_required")
+        raise ServiceError(_("Record why the case leaves the list."), "reason_required")
     with transaction.atomic():
         item.status = AgendaItem.Status.DISCUSSED
         item.next_step = AgendaItem.Next.CONTINUE if stays else AgendaItem.Next.LEAVES

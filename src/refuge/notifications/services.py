@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import connection, models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from refuge.core import audit
 from refuge.core.access import Principal
@@ -467,7 +468,7 @@ def delivery_send(*, delivery_id: str) -> str:
 def _manager_of(by: Principal, d: Delivery) -> None:
     if by.role != Role.MANAGER or d.organisation_id != by.org_id:
         raise ServiceError(
-            "Only a manager of this organisation can retry its deliveries.", "forbidden"
+            _("Only a manager of this organisation can retry its deliveries."), "forbidden"
         )
 
 
@@ -479,7 +480,7 @@ def delivery_retry(*, by: Principal, delivery: Delivery) -> Delivery:
     with transaction.atomic():
         d = Delivery.objects.select_for_update().get(pk=delivery.pk)
         if d.status != Delivery.Status.FAILED:
-            raise ServiceError("Only a failed delivery can be sent again.", "conflict")
+            raise ServiceError(_("Only a failed delivery can be sent again."), "conflict")
         d.status, d.attempts, d.next_attempt_at = Delivery.Status.QUEUED, 0, timezone.now()
         d.save(update_fields=["status", "attempts", "next_attempt_at"])
         queue.enqueue(deliver, str(d.pk))
@@ -588,13 +589,13 @@ def channel_settings_update(
     tz: str,
 ) -> ChannelSettings:
     if (quiet_from is None) != (quiet_until is None):
-        raise ServiceError("Give both ends of the quiet hours, or neither.", "invalid")
+        raise ServiceError(_("Give both ends of the quiet hours, or neither."), "invalid")
     try:
         ZoneInfo(tz)
     except (ValueError, KeyError, OSError) as exc:
-        raise ServiceError("Unknown time zone.", "invalid") from exc
+        raise ServiceError(_("Unknown time zone."), "invalid") from exc
     with transaction.atomic():
-        prefs, _ = ChannelSettings.objects.select_for_update().get_or_create(user=user)
+        prefs, _created = ChannelSettings.objects.select_for_update().get_or_create(user=user)
         prefs.email, prefs.telegram, prefs.push = email, telegram, push
         prefs.quiet_from, prefs.quiet_until, prefs.timezone = quiet_from, quiet_until, tz
         prefs.save()
@@ -740,15 +741,15 @@ def push_subscribe(
 
     user = by.user
     if user is None:
-        raise ServiceError("Sign in first.", "forbidden")
+        raise ServiceError(_("Sign in first."), "forbidden")
     try:
         URLValidator(schemes=["https"] if settings.MODE == "production" else ["https", "http"])(
             endpoint
         )
     except ValidationError as exc:
-        raise ServiceError("This is not a push subscription.", "invalid") from exc
+        raise ServiceError(_("This is not a push subscription."), "invalid") from exc
     if not (0 < len(p256dh) <= 200 and 0 < len(auth) <= 100) or len(endpoint) > 1000:
-        raise ServiceError("This is not a push subscription.", "invalid")
+        raise ServiceError(_("This is not a push subscription."), "invalid")
     taken = PushSubscription.objects.filter(endpoint=endpoint).exclude(user=user).exists()
     if taken:
         # Audited in its own transaction: the refusal must be on record even though nothing
@@ -762,7 +763,7 @@ def push_subscribe(
             details={"reason": "device_of_another_user"},
         )
         raise ServiceError(
-            "This device receives another person's notifications. Sign out there first.",
+            _("This device receives another person's notifications. Sign out there first."),
             "forbidden",
         )
     with transaction.atomic():
@@ -805,10 +806,10 @@ def push_drop_for_session(*, session_key: str | None) -> int:
 def on_call_set(*, by: Principal, facility, week: date, users: Iterable[User]) -> list[OnCall]:
     """The manager says who gets night alerts for her facility in the week starting `week`."""
     if by.role != Role.MANAGER or facility.organisation_id != by.org_id:
-        raise ServiceError("Only the facility's manager sets its rota.", "forbidden")
+        raise ServiceError(_("Only the facility's manager sets its rota."), "forbidden")
     users = list(users)
     if any(u.organisation is None or u.organisation.pk != by.org_id for u in users):
-        raise ServiceError("Only the facility's own staff can be on call.", "forbidden")
+        raise ServiceError(_("Only the facility's own staff can be on call."), "forbidden")
     week = monday(week)
     with transaction.atomic():
         OnCall.objects.filter(facility=facility, week=week).delete()
@@ -832,11 +833,11 @@ def policy() -> NetworkPolicy:
 
 def policy_set(*, by: Principal, escalate_after_minutes: int) -> NetworkPolicy:
     if by.role != Role.COORDINATOR:
-        raise ServiceError("Only a coordinator sets the network's escalation.", "forbidden")
+        raise ServiceError(_("Only a coordinator sets the network's escalation."), "forbidden")
     if not isinstance(escalate_after_minutes, int) or not 1 <= escalate_after_minutes <= 240:
-        raise ServiceError("Between 1 and 240 minutes.", "invalid")
+        raise ServiceError(_("Between 1 and 240 minutes."), "invalid")
     with transaction.atomic():
-        row, _ = NetworkPolicy.objects.select_for_update().get_or_create(pk=1)
+        row, _created = NetworkPolicy.objects.select_for_update().get_or_create(pk=1)
         row.escalate_after_minutes, row.updated_by = escalate_after_minutes, by.name
         row.save()
         audit.record(

@@ -18,6 +18,7 @@ from django.http import (
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
@@ -242,17 +243,18 @@ def failed(request: HttpRequest) -> HttpResponse:
     )
 
 
+# Lazy: built at import, read in the language of each request.
 REASONS = {
-    "smtp_unreachable": _("the mail server did not answer"),
-    "smtp_recipient_refused": _("the mail server refused the address"),
-    "no_email_address": _("no email address"),
-    "telegram_unreachable": _("Telegram did not answer"),
-    "telegram_not_linked": _("Telegram is not linked"),
-    "telegram_not_configured": _("Telegram is not set up on this server"),
-    "push_unreachable": _("the push service did not answer"),
-    "push_no_device": _("no device is subscribed"),
-    "push_not_configured": _("push is not set up on this server"),
-    "recipient_inactive": _("the member of staff is deactivated"),
+    "smtp_unreachable": gettext_lazy("the mail server did not answer"),
+    "smtp_recipient_refused": gettext_lazy("the mail server refused the address"),
+    "no_email_address": gettext_lazy("no email address"),
+    "telegram_unreachable": gettext_lazy("Telegram did not answer"),
+    "telegram_not_linked": gettext_lazy("Telegram is not linked"),
+    "telegram_not_configured": gettext_lazy("Telegram is not set up on this server"),
+    "push_unreachable": gettext_lazy("the push service did not answer"),
+    "push_no_device": gettext_lazy("no device is subscribed"),
+    "push_not_configured": gettext_lazy("push is not set up on this server"),
+    "recipient_inactive": gettext_lazy("the member of staff is deactivated"),
 }
 
 

@@ -8,6 +8,7 @@ from datetime import date
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from refuge.core import audit
 from refuge.core.access import Principal, require
@@ -35,13 +36,13 @@ def _programme_side(by: Principal | None, programme: Programme) -> None:
         return
     require(by, can_run_programmes)
     if by.org_id != programme.organisation_id:
-        raise ServiceError("This programme belongs to another organisation.", "forbidden")
+        raise ServiceError(_("This programme belongs to another organisation."), "forbidden")
 
 
 def _victim_side(by: Principal, support: PartnerSupport) -> None:
     require(by, can_view_cases)
     if by.org_id != support.support_org_id:
-        raise ServiceError("Only the partner-support organisation can do this.", "forbidden")
+        raise ServiceError(_("Only the partner-support organisation can do this."), "forbidden")
 
 
 def _event(by: Principal | None, action: str, obj, org_slug: str, **details) -> None:
@@ -74,10 +75,10 @@ def programme_create(
         and by.role != Role.ADMIN
     ):
         raise ServiceError(
-            "Only the programme's facilitators or an administrator can create it.", "forbidden"
+            _("Only the programme's facilitators or an administrator can create it."), "forbidden"
         )
     if not 1 <= sessions <= 100:
-        raise ServiceError("A programme has between 1 and 100 sessions.")
+        raise ServiceError(_("A programme has between 1 and 100 sessions."))
     with transaction.atomic():
         prog = Programme.objects.create(
             organisation=organisation,
@@ -129,9 +130,9 @@ def participant_enrol(
     The partner's details are written here but can never be read back by the programme."""
     _programme_side(by, group.programme)
     if referral_source not in ReferralSource.values:
-        raise ServiceError(f"Unknown referral source {referral_source!r}.")
+        raise ServiceError(_("Unknown referral source %(source)r.") % {"source": referral_source})
     if not name.strip():
-        raise ServiceError("The participant's name is needed.")
+        raise ServiceError(_("The participant's name is needed."))
     with transaction.atomic():
         p = Participant(
             code=_participant_code(),
@@ -164,7 +165,9 @@ def participant_enrol(
 def session_record(*, by: Principal | None, group: Group, number: int, held_on: date) -> Session:
     _programme_side(by, group.programme)
     if not 1 <= number <= group.programme.sessions:
-        raise ServiceError(f"Sessions are numbered 1 to {group.programme.sessions}.")
+        raise ServiceError(
+            _("Sessions are numbered 1 to %(last)s.") % {"last": group.programme.sessions}
+        )
     with transaction.atomic():
         session, created = Session.objects.get_or_create(
             group=group, number=number, defaults={"held_on": held_on}
@@ -183,9 +186,9 @@ def attendance_mark(
     programme = session.group.programme
     _programme_side(by, programme)
     if participant.group_id != session.group_id:
-        raise ServiceError("He is not in this group.")
+        raise ServiceError(_("He is not in this group."))
     if mark not in Attendance.Mark.values:
-        raise ServiceError(f"Unknown mark {mark!r}.")
+        raise ServiceError(_("Unknown mark %(mark)r.") % {"mark": mark})
     with transaction.atomic():
         row, _created = Attendance.objects.update_or_create(
             session=session,
@@ -210,9 +213,9 @@ def participant_end(
     programme = participant.group.programme
     _programme_side(by, programme)
     if participant.status in (Participant.Status.COMPLETED, Participant.Status.EXITED):
-        raise ServiceError("He has already left the programme.", "conflict")
+        raise ServiceError(_("He has already left the programme."), "conflict")
     if not completed and not reason.strip():
-        raise ServiceError("Say why he left the programme.", "reason_required")
+        raise ServiceError(_("Say why he left the programme."), "reason_required")
     with transaction.atomic():
         participant.status = (
             Participant.Status.COMPLETED if completed else Participant.Status.EXITED
@@ -236,9 +239,9 @@ def risk_concern_raise(
     The facilitator sees only that it was delivered."""
     _programme_side(by, participant.group.programme)
     if kind not in RiskConcern.Kind.values:
-        raise ServiceError(f"Unknown kind of concern {kind!r}.")
+        raise ServiceError(_("Unknown kind of concern %(kind)r.") % {"kind": kind})
     if not text.strip():
-        raise ServiceError("Describe the concern.")
+        raise ServiceError(_("Describe the concern."))
     support = participant.partner_support
     with transaction.atomic():
         concern = RiskConcern(
@@ -268,7 +271,7 @@ def partner_support_update(
 ) -> PartnerSupport:
     _victim_side(by, support)
     if status is not None and status not in PartnerSupport.Status.values:
-        raise ServiceError(f"Unknown status {status!r}.")
+        raise ServiceError(_("Unknown status %(status)r.") % {"status": status})
     with transaction.atomic():
         if status is not None:
             support.status = status
@@ -315,9 +318,9 @@ def outcome_record(
         _victim_side(by, participant.partner_support)
         org_slug = participant.partner_support.support_org.slug
     else:
-        raise ServiceError(f"Unknown respondent {respondent!r}.")
+        raise ServiceError(_("Unknown respondent %(respondent)r.") % {"respondent": respondent})
     if phase not in OutcomeResponse.Phase.values:
-        raise ServiceError(f"Unknown phase {phase!r}.")
+        raise ServiceError(_("Unknown phase %(phase)r.") % {"phase": phase})
     survey = surveys.for_respondent(respondent)
     clean = surveys.clean(survey, answers)
     with transaction.atomic():

@@ -6,7 +6,10 @@ from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 
+from django.utils.translation import gettext as _
+
 from refuge.cases.risk.engine import AnswerError, Instrument, check_answers, load_instrument
+from refuge.cases.risk.refusals import answer_refusal
 from refuge.core.services import ServiceError
 
 HERE = Path(__file__).resolve().parent / "instruments"
@@ -27,8 +30,8 @@ def clean(survey: Instrument, answers: Mapping[str, str]) -> dict[str, str]:
     try:
         check_answers(survey, given)
     except AnswerError as exc:
-        raise ServiceError(str(exc), "invalid_answer") from exc
+        raise ServiceError(answer_refusal(exc), "invalid_answer") from exc
     missing = [i.id for i in survey.items if i.id not in given]
     if missing:
-        raise ServiceError("Answer every question of the measure.", "incomplete")
+        raise ServiceError(_("Answer every question of the measure."), "incomplete")
     return given

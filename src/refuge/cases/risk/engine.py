@@ -42,7 +42,16 @@ class InstrumentError(ValueError):
 
 
 class AnswerError(ValueError):
-    """An answer is not one the item allows."""
+    """An answer is not one the item allows.
+
+    ``reason`` says which rule was broken (``unknown_item``, ``not_allowed``, ``lowers_level``)
+    and ``item`` / ``value`` what was given, so that the Django side can say it in the reader's
+    language (``refuge.cases.risk.refusals``): this module has no gettext.
+    """
+
+    def __init__(self, message: str, *, reason: str, item: str = "", value: Any = None) -> None:
+        super().__init__(message)
+        self.reason, self.item, self.value = reason, item, value
 
 
 @dataclass(frozen=True)
@@ -205,11 +214,18 @@ def check_answers(inst: Instrument, answers: Mapping[str, Any]) -> None:
     for key, value in answers.items():
         item = known.get(key)
         if item is None:
-            raise AnswerError(f"{key} is not an item of {inst.key}")
+            raise AnswerError(
+                f"{key} is not an item of {inst.key}", reason="unknown_item", item=key
+            )
         if value is None or item.type == "text":
             continue
         if value not in ALLOWED[item.type]:
-            raise AnswerError(f"{key}: {value!r} is not an allowed answer")
+            raise AnswerError(
+                f"{key}: {value!r} is not an allowed answer",
+                reason="not_allowed",
+                item=key,
+                value=value,
+            )
 
 
 def _value(item: Item, answer: Any) -> float:
@@ -287,7 +303,9 @@ def raise_level(inst: Instrument, computed: str, judged: str | None) -> str:
     if judged is None:
         return computed
     if inst.band_rank(judged) < inst.band_rank(computed):
-        raise AnswerError("Professional judgement can raise the level, never lower it.")
+        raise AnswerError(
+            "Professional judgement can raise the level, never lower it.", reason="lowers_level"
+        )
     return judged
 
 

@@ -3,9 +3,9 @@
 The pages and who may open them come from the authorization matrix (tests/<app>/matrix.py),
 which already names every URL pattern, the roles it lets in and how to make the objects its
 address needs; so a new page is checked here as soon as it has its matrix entry. Each role signs
-in once through the real forms, in its own browser context, and visits every HTML page the
-matrix lets it open. axe-core runs its default rules (WCAG 2 A and AA, and its best practices,
-as on the public pages).
+in once through the real forms, in its own browser context (every other role in Russian), and
+visits every HTML page the matrix lets it open. axe-core runs its default rules (WCAG 2 A and
+AA, and its best practices, as on the public pages).
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from refuge.core.roles import Role, requires_second_factor
 from tests.browser.conftest import sign_in
 from tests.test_authorization_matrix import CASES
 
-# About 270 pages: two to four minutes on a busy two-core machine, more than the five minutes
-# the browser tests are otherwise given would mean something stopped responding.
+# About 270 pages take two to four minutes on a busy two-core machine: more than the five
+# minutes other browser tests are given.
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
 AXE = Path(__file__).resolve().parent / "vendor" / "axe-4.14.1.min.js"
@@ -77,8 +77,10 @@ def test_axe_finds_no_violation_on_any_staff_page_for_any_role(
 
     problems: dict[str, list[str]] = {}
     visited = 0
-    for role in Role:
-        context = browser.new_context(viewport={"width": 1200, "height": 800}, locale="en-GB")
+    for i, role in enumerate(Role):
+        # Every other role reads the staff pages in Russian, so both languages' names are seen.
+        locale = "ru-RU" if i % 2 else "en-GB"
+        context = browser.new_context(viewport={"width": 1200, "height": 800}, locale=locale)
         # Loaded into every page before its own scripts, once per context rather than sent
         # with each page (it is half a megabyte); CSP does not apply to it.
         context.add_init_script(path=AXE)
@@ -93,7 +95,7 @@ def test_axe_finds_no_violation_on_any_staff_page_for_any_role(
                 violations = page.evaluate(RUN_AXE)
                 visited += 1
                 if violations:
-                    problems[f"{role.value} {name} {url}"] = violations
+                    problems[f"{role.value} ({locale}) {name} {url}"] = violations
         finally:
             context.close()
     assert visited >= 250  # every role saw its pages (270 on 2026-12-06)

@@ -10,7 +10,8 @@ call is then in the captured output). Ruled out: the deadlock of one SQLite conn
 threads (one thread's statement calls a Python-defined SQL function and waits for the GIL while
 holding the connection's mutex; another holds the GIL reading rows and waits for that mutex;
 reproduced in isolation with Python 3.11's sqlite3): none of this journey's SQL calls such a
-function. Lift the skip once a stop has been seen again with that log.
+function (and conftest now keeps one thread at a time on that connection). Lift the skip once
+a stop has been seen again with that log.
 """
 
 from datetime import date

@@ -29,24 +29,52 @@ ARGS = [
 ]
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _sqlite_waits_for_table_locks():
-    """The live server and the test share one in-memory SQLite database in shared-cache mode,
+def shared_sqlite_connection_patch():
+    """Patch Django's SQLite cursor for a live server that shares the test's connection, and
+    return a function that undoes it. Two things:
+
+    The live server and the test share one in-memory SQLite database in shared-cache mode,
     where a statement that meets another connection's table lock fails at once with "database
     table is locked" (SQLITE_LOCKED: the busy timeout does not apply). A page that polls (the
     worklist, the call queue) while the test writes made such a failure a matter of timing,
     worse on a loaded machine. Here, as a busy timeout would, a locked statement waits and is
-    tried again; the transaction it belongs to is intact (SQLite fails only the statement)."""
+    tried again; the transaction it belongs to is intact (SQLite fails only the statement).
+
+    The threads of the live server and the test use one SQLite connection, and Python's sqlite3
+    can deadlock the whole process on it: a thread whose statement calls a SQL function written
+    in Python (Django's date truncation, extraction and arithmetic, REGEXP, ...) waits for the
+    GIL while holding the connection's mutex, while another thread holds the GIL reading a
+    row, which waits for that mutex. Nothing runs again, not even pytest-timeout's signal. So
+    one thread at a time uses a connection: its statements and its reads of their rows.
+    """
     import sqlite3
+    import threading
     import time
 
     from django.db.backends.sqlite3 import base
 
     wrapper = base.SQLiteCursorWrapper
-    originals = {"execute": wrapper.execute, "executemany": wrapper.executemany}
+    names = ["execute", "executemany", "fetchone", "fetchmany", "fetchall", "close"]
+    originals = {name: getattr(wrapper, name) for name in names}
+    locks: dict[int, threading.RLock] = {}
+    making = threading.Lock()
+
+    def lock_of(cursor) -> threading.RLock:
+        key = id(cursor.connection)
+        with making:
+            return locks.setdefault(key, threading.RLock())
+
+    def one_at_a_time(name):
+        original = originals[name]
+
+        def call(self, *args, **kwargs):
+            with lock_of(self):
+                return original(self, *args, **kwargs)
+
+        return call
 
     def patient(name):
-        original = originals[name]
+        original = one_at_a_time(name)
 
         def call(self, *args, **kwargs):
             deadline = time.monotonic() + 10
@@ -56,15 +84,30 @@ def _sqlite_waits_for_table_locks():
                 except sqlite3.OperationalError as e:
                     if "locked" not in str(e) or time.monotonic() > deadline:
                         raise
-                    time.sleep(0.01)
+                    time.sleep(0.01)  # with the connection free for the other threads
 
         return call
 
-    for name in originals:
-        setattr(wrapper, name, patient(name))
+    own = {name for name in names if name in vars(wrapper)}
+    for name in names:
+        make = patient if name.startswith("execute") else one_at_a_time
+        setattr(wrapper, name, make(name))
+
+    def undo() -> None:
+        for name, original in originals.items():
+            if name in own:
+                setattr(wrapper, name, original)
+            else:
+                delattr(wrapper, name)
+
+    return undo
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shared_sqlite_connection():
+    undo = shared_sqlite_connection_patch()
     yield
-    for name, original in originals.items():
-        setattr(wrapper, name, original)
+    undo()
 
 
 @pytest.fixture(scope="session")

@@ -154,3 +154,63 @@ def test_the_threshold_is_rounded_up_to_ten_km(sergiev_posad, orgs):
         HTTP_AUTHORIZATION=f"Bearer {text}",
     )
     assert [x["name"] for x in r.json()["results"]] == ["Vladimir refuge"]
+
+
+def _compromise(c, facility):
+    c.post(
+        reverse("referrals:evacuation"),
+        {"facility": facility.pk, "compromise": "1", "reason": "address_known", "sure": "1"},
+    )
+
+
+def _assignments(facility, to):
+    from refuge.cases.models import Stay
+
+    return [
+        f"{s.pk}:{to.pk}"
+        for s in Stay.objects.filter(facility=facility, discharged_at__isnull=True)
+    ]
+
+
+def test_a_confirmed_plan_is_checked_again_against_the_threat(sergiev_posad, as_persona):
+    """The plan's form sends facility ids: a plan sent to a house within the threat distance
+    (a tampered or stale form) is refused whole, nothing is sent."""
+    from refuge.directory.models import Facility
+    from refuge.referrals.models import Referral
+
+    c = as_persona("coordinator_a")
+    _compromise(c, sergiev_posad)
+    alexandrov = Facility.objects.get(name="Alexandrov refuge")
+    url = reverse("referrals:evacuation")
+    page = c.post(
+        url,
+        {
+            "facility": sergiev_posad.pk,
+            "confirm": "1",
+            "assign": _assignments(sergiev_posad, alexandrov),
+        },
+        follow=True,
+    )
+    assert "no longer safe or possible for: Alexandrov refuge" in page.content.decode()
+    assert not Referral.objects.exists()
+
+
+def test_a_confirmed_plan_keeps_the_threat_the_coordinator_set(sergiev_posad, as_persona):
+    """Vladimir is safe from the house itself, not from the point the coordinator added: the
+    confirmation posts to the plan's address with its query, and is judged by that threat."""
+    from refuge.directory.models import Facility
+    from refuge.referrals.models import Referral
+
+    c = as_persona("coordinator_a")
+    _compromise(c, sergiev_posad)
+    vladimir = Facility.objects.get(name="Vladimir refuge")
+    url = reverse("referrals:evacuation") + "?avoid_points=56.13%2C+40.41"
+    form = {"facility": sergiev_posad.pk, "confirm": "1"}
+    form["assign"] = _assignments(sergiev_posad, vladimir)
+    page = c.post(url, form, follow=True)
+    assert "no longer safe or possible for: Vladimir refuge" in page.content.decode()
+    assert not Referral.objects.exists()
+    page = c.post(reverse("referrals:evacuation"), form, follow=True)
+    assert Referral.objects.count() == 2
+    held = sum(t.hold_active for r in Referral.objects.all() for t in r.targets.all())
+    assert "2 referrals sent; the places are held." in page.content.decode() and held == 2

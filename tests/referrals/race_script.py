@@ -3,7 +3,10 @@
 subprocess: REFUGE_MODE=demo, REFUGE_HOME=<tmp> (SQLite file) or DATABASE_URL=<fresh database>.
 
 Each round makes a facility with one bed, then 12 threads at once try to hold it (referrals),
-and 8 facilities at once try to accept one referral. Usage: race_script.py ROUNDS
+and 8 facilities at once try to accept one referral; then a facility that reports by hand, a
+shared room of three beds reported with one free, and 12 threads at once try to hold that one
+bed (issue 15: the free figure is read under the room lock, so the report's one bed is held once).
+Usage: race_script.py ROUNDS
 """
 
 from __future__ import annotations
@@ -35,7 +38,11 @@ def main(rounds: int) -> dict:
     from refuge.directory.services import facility_create
     from refuge.referrals import services
     from refuge.referrals.models import ReferralTarget
-    from refuge.vacancies.services import availability_settings_update, room_create
+    from refuge.vacancies.services import (
+        availability_report,
+        availability_settings_update,
+        room_create,
+    )
 
     def org(slug):
         return Organisation.objects.filter(slug=slug).first() or organisation_create(
@@ -134,6 +141,28 @@ def main(rounds: int) -> dict:
         stats["errors"] += [o for o in out if o.startswith("error")]
         accepted = ReferralTarget.objects.filter(referral=ref, status="accepted").count()
         stats["double_promises"] += max(0, accepted - 1)
+        # 3. A hand report of one free bed in a room of three: twelve referrals at once.
+        reported = facility_create(
+            by=None,
+            organisation=sender_org,
+            name=f"Reported {r}",
+            kind="crisis_centre_shelter",
+            region="RU-YAR",
+            rules={"children_accepted": True},
+        )
+        room = room_create(by=None, facility=reported, name="Shared", kind="dorm", beds=3)
+        availability_report(by=None, facility=reported, free_beds={room.pk: 1})
+        clients = [client_create(by=sender) for _ in range(THREADS_HOLD)]
+        out = race(
+            lambda i, f=reported, clients=clients: services.referral_create(
+                by=sender, client=clients[i], household={"woman_age": 30}, facility_ids=[f.pk]
+            ),
+            THREADS_HOLD,
+        )
+        stats["errors"] += [o for o in out if o.startswith("error")]
+        live = ReferralTarget.objects.filter(facility=reported, hold_active=True).count()
+        stats["reported_holds_won"] = stats.get("reported_holds_won", 0) + min(live, 1)
+        stats["double_promises"] += max(0, live - 1)
     stats["rounds"] = rounds
     stats["vendor"] = connection.vendor
     return stats

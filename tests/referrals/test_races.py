@@ -53,6 +53,7 @@ def _check(stats: dict) -> None:
     assert stats["errors"] == [], stats["errors"][:5]
     assert stats["double_promises"] == 0
     assert stats["holds_won"] == stats["rounds"] and stats["accepts_won"] == stats["rounds"]
+    assert stats["reported_holds_won"] == stats["rounds"]  # a hand report's one free bed
     assert stats["hold_attempts"] + stats["accept_attempts"] == ROUNDS * 20
 
 

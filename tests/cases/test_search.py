@@ -172,3 +172,16 @@ def test_search_kinds():
     assert selectors.search_kind(" rf-abcd-2345 ") == "code"
     assert selectors.search_kind("+7 (916) 555-01-23") == "phone"
     assert selectors.search_kind("RF Петрова") == "name"
+
+
+def test_the_migration_indexes_existing_clients_and_skips_erased_ones(alena, other):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("refuge.cases.migrations.0007_client_name_index")
+    client_shred(by=None, client=alena, reason="test")
+    Client.objects.update(name_index="")
+    migration.forwards(apps, None)
+    assert Client.objects.get(pk=other.pk).name_index == name_index("Мария Котова")
+    assert Client.objects.get(pk=alena.pk).name_index == ""

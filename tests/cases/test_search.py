@@ -185,3 +185,22 @@ def test_the_migration_indexes_existing_clients_and_skips_erased_ones(alena, oth
     migration.forwards(apps, None)
     assert Client.objects.get(pk=other.pk).name_index == name_index("Мария Котова")
     assert Client.objects.get(pk=alena.pk).name_index == ""
+
+
+def test_a_client_seen_through_an_accepted_referral_is_not_searchable(alena, personas, orgs):
+    """The receiving shelter may open her record by its code, but cannot find her by search."""
+    from refuge.referrals import services as referrals
+    from tests.referrals.conftest import FAMILY, network
+
+    facilities = network.__wrapped__(orgs)
+    b = personas["caseworker_b"].principal
+    ref = referrals.referral_create(
+        by=personas["operator_a"].principal,
+        client=alena,
+        household=FAMILY,
+        facility_ids=[facilities["vla"].pk],
+    )
+    referrals.referral_accept(by=b, referral=ref, facility=facilities["vla"])
+    assert selectors.client_for_principal(b, alena.case_code) == alena
+    for typed in (alena.case_code, PHONE, NAME):
+        assert selectors.search_clients_for_principal(b, typed)[1] == []

@@ -204,3 +204,7 @@ def test_a_client_seen_through_an_accepted_referral_is_not_searchable(alena, per
     assert selectors.client_for_principal(b, alena.case_code) == alena
     for typed in (alena.case_code, PHONE, NAME):
         assert selectors.search_clients_for_principal(b, typed)[1] == []
+
+
+def test_a_nul_in_the_search_is_a_400_not_a_5xx(as_persona):
+    assert as_persona("caseworker_a").post(URL, {"q": "Ann\x00a"}).status_code == 400

@@ -304,6 +304,7 @@ REFUGE_HOLDS_PER_SENDER = _int_env("REFUGE_HOLDS_PER_SENDER", 20)
 REFUGE_HOLDS_PER_ORGANISATION = _int_env("REFUGE_HOLDS_PER_ORGANISATION", 100)
 REFUGE_RATE_REFERRALS_PER_HOUR = _int_env("REFUGE_RATE_REFERRALS_PER_HOUR", 30)
 REFUGE_RATE_SEARCHES_PER_MINUTE = _int_env("REFUGE_RATE_SEARCHES_PER_MINUTE", 30)
+REFUGE_RATE_CASE_SEARCHES_PER_MINUTE = _int_env("REFUGE_RATE_CASE_SEARCHES_PER_MINUTE", 10)
 
 # Kept OUTSIDE the database, 0600 (docs/security.md, "Audit tail" and "Erasure on request"):
 # signed audit checkpoints, so losing the newest events is detected, and the shred ledger, which

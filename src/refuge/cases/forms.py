@@ -49,6 +49,17 @@ def _sensible_birth_date(value):
     return value
 
 
+class CaseSearchForm(forms.Form):
+    q = forms.CharField(
+        label=_("Case code, phone or full name"),
+        max_length=200,
+        required=False,
+        help_text=_(
+            "Type her full name as recorded: a name is found only when it matches exactly."
+        ),
+    )
+
+
 class ClientForm(forms.Form):
     name = forms.CharField(
         label=_("Name or alias"),

@@ -46,6 +46,8 @@ class Client(models.Model):
     birth_date = EncryptedTextField(_("date of birth"), blank=True)
     phone = EncryptedTextField(_("phone"), blank=True)
     phone_index = models.CharField(max_length=64, blank=True, db_index=True)
+    # Keyed HMAC of the normalised full name (services.name_index): exact look-up only.
+    name_index = models.CharField(max_length=64, blank=True, db_index=True)
     age_band = models.CharField(_("age band"), max_length=8, choices=AgeBand.choices, blank=True)
     safe_contact = EncryptedTextField(_("safe contact"), blank=True)
     safe_times = EncryptedTextField(_("safe times to call"), blank=True)

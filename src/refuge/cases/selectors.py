@@ -6,6 +6,7 @@ Each returns only what the principal may see and writes the audit event for the 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,8 +19,10 @@ from refuge.core import audit, crypto
 from refuge.core.access import Principal, audited_read
 from refuge.core.fields import Erased
 from refuge.core.roles import can_view_cases
+from refuge.core.services import ServiceError
 
 from .models import Client, SafetyPlan
+from .services import name_index, normalise_phone, phone_index
 
 Visibility = Callable[[Principal], Q]
 _visibility: list[Visibility] = []
@@ -83,6 +86,55 @@ def clients_for_principal(
             details={"ids": [str(c.pk) for c in rows]},
         )
     return rows
+
+
+CASE_CODE = re.compile(r"RF-[A-Z0-9]{4}-[A-Z0-9]{4}")
+PHONE_LIKE = re.compile(r"\+?[\d\s().-]*\d[\d\s().-]*")
+
+
+def search_kind(query: str) -> str:
+    """How a search box entry is read: "code", "phone" or "name" (in that order)."""
+    if CASE_CODE.fullmatch(query.strip().upper()):
+        return "code"
+    if PHONE_LIKE.fullmatch(query.strip()):
+        return "phone"
+    return "name"
+
+
+def search_clients_for_principal(
+    p: Principal, query: str, *, limit: int = 100, show_closed: bool = False
+) -> tuple[str, list[Client]]:
+    """Her own organisation's clients matching a case code, a phone or a full name exactly.
+
+    Phone and name go through their blind indexes (exact match on the normalised value only).
+    Records seen through another organisation's referral are not searchable: searching is how
+    an abuser's accomplice on staff would enumerate, so it stays within the organisation.
+    One audit event per search, with its kind and the ids found, never what was typed.
+    """
+    kind = search_kind(query)
+    qs = _visible(p).filter(organisation_id=p.org_id).select_related("organisation")
+    if not show_closed:
+        qs = qs.filter(closed_at__isnull=True)
+    if kind == "code":
+        qs = qs.filter(case_code=query.strip().upper())
+    elif kind == "phone":
+        try:
+            qs = qs.filter(phone_index=phone_index(normalise_phone(query.strip())))
+        except ServiceError:
+            qs = qs.none()  # digits that are no possible number match nobody
+    else:
+        index = name_index(query)
+        qs = qs.filter(name_index=index) if index else qs.none()
+    rows = list(qs[:limit])
+    crypto.prefetch_data_keys(c.data_key_id for c in rows)
+    audit.record(
+        actor=p,
+        action="read_list",
+        target_type="cases.client",
+        target_org_slug=p.org_slug or "",
+        details={"search": kind, "results": len(rows), "ids": [str(c.pk) for c in rows]},
+    )
+    return kind, rows
 
 
 def aftercare_due_for_principal(p: Principal):

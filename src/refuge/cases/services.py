@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import unicodedata
 from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
@@ -16,6 +17,7 @@ from django.utils.translation import gettext as _
 from refuge.core import audit, crypto
 from refuge.core.access import Principal, require
 from refuge.core.db import retry_on_conflict
+from refuge.core.fields import Erased
 from refuge.core.models import Organisation
 from refuge.core.roles import can_create_cases, can_view_cases
 from refuge.core.services import ServiceError, data_key_create, data_key_shred
@@ -63,6 +65,21 @@ def phone_index(e164: str) -> str:
     return crypto.blind_index(e164, purpose="phone")
 
 
+def normalise_name(raw: str) -> str:
+    """The form of a name that is indexed: NFKC, casefolded, whitespace collapsed, ё as е.
+
+    Staff type "Ё" and "Е" interchangeably in Russian names, so they must index alike.
+    """
+    folded = unicodedata.normalize("NFKC", raw).casefold().replace("ё", "е")
+    return " ".join(folded.split())
+
+
+def name_index(name: str) -> str:
+    """Blind index of a full name, or "" for no name (an empty name matches nobody)."""
+    normal = normalise_name(name)
+    return crypto.blind_index(normal, purpose="name") if normal else ""
+
+
 def client_create(
     *,
     by: Principal,
@@ -82,6 +99,7 @@ def client_create(
             name=name,
             phone=e164,
             phone_index=phone_index(e164) if e164 else "",
+            name_index=name_index(name),
             birth_date=birth_date.isoformat() if birth_date else "",
             age_band=age_band,
             created_by=by.name,
@@ -108,7 +126,32 @@ def client_shred(*, by: Principal | None, client: Client, reason: str) -> None:
             target_type="cases.client",
             target_id=client.pk,
         )
-        Client.objects.filter(pk=client.pk).update(phone_index="")
+        Client.objects.filter(pk=client.pk).update(phone_index="", name_index="")
+
+
+def reindex_names() -> tuple[int, int]:
+    """Recompute every client's name blind index (after the field was added, or a key change).
+
+    Decrypts each name with her own data key; an erased client (key shredded) keeps no index.
+    Returns (reindexed, skipped as erased). Run by ``refuge reindex-names``.
+    """
+    done = skipped = 0
+    qs = Client.objects.only("id", "data_key_id", "name", "name_index").order_by("pk")
+    for client in qs.iterator(chunk_size=500):
+        name = client.name
+        value = "" if isinstance(name, Erased) else name_index(name or "")
+        skipped += isinstance(name, Erased)
+        if value != client.name_index:
+            Client.objects.filter(pk=client.pk).update(name_index=value)
+        done += not isinstance(name, Erased)
+    if done or skipped:
+        audit.record(
+            actor=None,
+            action="client.reindex_names",
+            target_type="cases.client",
+            details={"reindexed": done, "erased": skipped},
+        )
+    return done, skipped
 
 
 # --- the case file -------------------------------------------------------------------------
@@ -186,6 +229,8 @@ def client_update(
     with transaction.atomic():
         for key, value in fields.items():
             setattr(client, key, "" if value is None else value)
+        if "name" in fields:
+            client.name_index = name_index(client.name)
         if phone is not None:
             e164 = normalise_phone(phone, phone_region) if phone else ""
             client.phone, client.phone_index = e164, phone_index(e164) if e164 else ""

@@ -11,7 +11,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from refuge.core import roles
+from refuge.core import limits, roles
 from refuge.core.access import principal, reauth_required, role_required
 from refuge.core.once import once
 from refuge.core.services import ServiceError
@@ -19,6 +19,7 @@ from refuge.core.services import ServiceError
 from . import instruments, retention, selectors, services
 from .forms import (
     AftercareForm,
+    CaseSearchForm,
     ClientForm,
     ConsentForm,
     EraseForm,
@@ -57,17 +58,44 @@ def _saved(request, target: str, code: str) -> HttpResponse:
 @login_required
 @case_view
 def client_list(request: HttpRequest) -> HttpResponse:
+    """The organisation's cases; with ``q``, a search by case code, phone or full name."""
     p = principal(request)
-    show_closed = request.GET.get("closed") == "1"
-    return render(
+    # POST, so what was typed (her name, her phone) stays out of URLs: access logs, browser
+    # history and the Referer header would otherwise keep it.
+    data = request.POST if request.method == "POST" else None
+    show_closed = (data or request.GET).get("closed") == "1"
+    form = CaseSearchForm(data)
+    query = form.cleaned_data["q"] if form.is_bound and form.is_valid() else ""
+    clients, kind, error, retry_after = [], "", None, None
+    if form.is_bound and not form.is_valid():
+        pass  # the form shows why; nothing is searched
+    elif query:
+        try:
+            limits.check(p, "case_search")
+            kind, clients = selectors.search_clients_for_principal(
+                p, query, show_closed=show_closed
+            )
+        except ServiceError as exc:
+            error, retry_after = exc.message, getattr(exc, "retry_after", None)
+    else:
+        clients = selectors.clients_for_principal(p, show_closed=show_closed)
+    response = render(
         request,
         "cases/list.html",
         {
-            "clients": selectors.clients_for_principal(p, show_closed=show_closed),
+            "clients": clients,
             "can_create": roles.can_create_cases(p.role),
             "show_closed": show_closed,
+            "form": form,
+            "searched": bool(query) or (form.is_bound and not form.is_valid()),
+            "kind": kind,
+            "error": error,
         },
+        status=429 if retry_after is not None else 200,
     )
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 @login_required

@@ -12,6 +12,8 @@ The limits (settings; 0 switches one off):
 - ``REFUGE_RATE_REFERRALS_PER_HOUR``: referrals one key or one person may send in an hour.
 - ``REFUGE_RATE_SEARCHES_PER_MINUTE``: placement searches one key or one person may run in a
   minute (the search page and ``POST /api/v1/placements/search``).
+- ``REFUGE_RATE_CASE_SEARCHES_PER_MINUTE``: case searches (code, phone, name) one person may
+  run in a minute; low, so the name and phone blind indexes cannot be enumerated.
 
 A refusal is ``RateLimited``: 429 with ``Retry-After`` in the API, a message on a page.
 """
@@ -45,6 +47,7 @@ def _limits() -> dict[str, tuple[int, int]]:
     return {
         "referral_create": (settings.REFUGE_RATE_REFERRALS_PER_HOUR, 3600),
         "search": (settings.REFUGE_RATE_SEARCHES_PER_MINUTE, 60),
+        "case_search": (settings.REFUGE_RATE_CASE_SEARCHES_PER_MINUTE, 60),
     }
 
 
@@ -83,7 +86,7 @@ def check(p: Principal | None, action: str) -> None:
         RateCounter.objects.filter(window_start__lt=now - KEEP).delete()
     if hits > limit:
         retry_after = max(1, math.ceil((start + timedelta(seconds=seconds) - now).total_seconds()))
-        if action == "search":
+        if action in ("search", "case_search"):
             message = _(
                 "Too many searches in a short time: at most %(n)s a minute. "
                 "Try again in %(s)s seconds."

@@ -66,6 +66,10 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 
 def _queue_context(p: Principal) -> dict:
+    if conf.batched_ingest():
+        # What the PBX said up to now, before the queue is read (the merger may be between
+        # two polls); skipped at once while the merger itself is at it.
+        services.pending_merge(limit=500)
     return {
         "q": selectors.live_queue(p),
         "now": timezone.now(),

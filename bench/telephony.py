@@ -14,15 +14,22 @@ What it does, on loopback only (127.0.0.1), bounded in count and time:
 5. accounts for every event after each stage: every response 200, recorded + duplicate =
    sent, one CallEvent per distinct event, every call in its expected final state;
 6. reports, per stage: the rate reached, p50/p95/p99, CPU per event (gunicorn, the
-   PostgreSQL backends serving it, the generator) beside the wall time, and the load average
-   (other jobs share this machine's two cores).
+   merger, the PostgreSQL backends serving them, the generator) beside the wall time, and the
+   load average (other jobs share this machine's two cores).
+
+``--ingest batched`` (the default) runs gunicorn with ``REFUGE_HOTLINE_INGEST=batched`` and
+`refuge hotline-merge` beside it: every answer must be ``accepted``, a stage ends when nothing
+is pending any more, and it also reports how far behind the merge was (the age of the oldest
+pending event, sampled four times a second: how stale the live queue could be without its own
+merge). ``--ingest direct`` measures each request merging its own event.
 
 Usage: ``.venv/bin/python bench/telephony.py [--rates 100,250,500,750] [--seconds 30]
-[--workers 2] [--profile DIR]`` with PostgreSQL at ``postgres://postgres@127.0.0.1:5432``
+[--workers 2] [--ingest batched|direct] [--profile DIR]`` with PostgreSQL at ``postgres://postgres@127.0.0.1:5432``
 (``BENCH_PG`` overrides). ``--profile DIR`` runs each worker under cProfile and writes one
 ``.prof`` per worker (it slows them down: figures from such a run are not the benchmark's).
 To measure another version of the code in the same conditions (a "before"), point
-``BENCH_SRC`` at its ``src`` directory (e.g. from ``git archive main``); ``--short-sip`` then
+``BENCH_SRC`` at its ``src`` directory (e.g. from ``git archive main``) with ``--ingest direct``;
+``--short-sip`` then
 sends an operator address under 40 characters, which versions before issue 17 refused.
 """
 

@@ -1,7 +1,8 @@
 """Batched ingest (REFUGE_HOTLINE_INGEST=batched): the webhook keeps the parsed event and
 answers "accepted"; `pending_merge` folds pending events into calls in batches. Every event
 merged exactly once, in any order and any batching, with the same figures as the direct path;
-no number in clear while pending; a failed batch stays pending whole; the quarantine as before;
+no number in clear while pending; a failed batch is taken again call by call, and a call that
+cannot be merged stays pending without holding up the others; the quarantine as before;
 the live queue reads what the PBX said up to now."""
 
 from __future__ import annotations
@@ -122,27 +123,46 @@ def test_thousands_interleaved_in_batches_each_merged_once(client):
     assert CallEvent.objects.count() == sum(_distinct(s) for s in scenarios)
 
 
-def test_a_batch_that_fails_stays_pending_whole_and_merges_later(client, monkeypatch):
+def test_a_batch_that_fails_is_rolled_back_and_taken_again_call_by_call(client, monkeypatch):
     a, b = fixtures.ALL[0]("-fail-a"), fixtures.ALL[1]("-fail-b")
     for step in a.steps + b.steps:
         _send(client, step)
-    n = PendingEvent.objects.count()
-    real, calls = services._ingest_group, []
+    real, seen = services._ingest_group, []
 
-    def second_fails(inbounds, organisation):
-        calls.append(1)
-        if len(calls) == 2:
-            raise RuntimeError("the worker died")
+    def fails_once(inbounds, organisation):
+        seen.append(inbounds[0].entry_id)
+        if len(seen) == 2:
+            raise RuntimeError("a passing fault")
         return real(inbounds, organisation)
 
-    monkeypatch.setattr(services, "_ingest_group", second_fails)
-    with pytest.raises(RuntimeError):
-        services.pending_merge()
-    assert PendingEvent.objects.count() == n and not Call.objects.exists()
-    monkeypatch.setattr(services, "_ingest_group", real)
-    assert services.pending_merge() == n
+    monkeypatch.setattr(services, "_ingest_group", fails_once)
+    assert services.pending_merge() == len(a.steps) + len(b.steps)
+    assert not PendingEvent.objects.exists()
     assert _figures(Call.objects.get(entry_id=a.entry)) == a.expect
     assert _figures(Call.objects.get(entry_id=b.entry)) == b.expect
+    assert CallEvent.objects.count() == len(a.steps) + len(b.steps)
+
+
+def test_a_call_that_cannot_be_merged_stays_pending_and_holds_up_no_other(client, monkeypatch):
+    a, b = fixtures.ALL[0]("-stuck-a"), fixtures.ALL[1]("-stuck-b")
+    for step in a.steps + b.steps:
+        _send(client, step)
+    real = services._ingest_group
+
+    def b_fails(inbounds, organisation):
+        if inbounds[0].entry_id == b.entry:
+            raise RuntimeError("a bug for this call only")
+        return real(inbounds, organisation)
+
+    monkeypatch.setattr(services, "_ingest_group", b_fails)
+    assert services.pending_merge() == len(a.steps)
+    assert _figures(Call.objects.get(entry_id=a.entry)) == a.expect
+    assert not Call.objects.filter(entry_id=b.entry).exists()
+    assert PendingEvent.objects.count() == len(b.steps)
+    monkeypatch.setattr(services, "_ingest_group", real)
+    assert services.pending_merge() == len(b.steps)
+    assert _figures(Call.objects.get(entry_id=b.entry)) == b.expect
+    assert CallEvent.objects.count() == len(a.steps) + len(b.steps)
 
 
 def test_an_unreadable_signed_event_is_still_quarantined_not_pending(client):

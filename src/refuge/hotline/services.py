@@ -367,20 +367,53 @@ def pending_merge(*, limit: int = 2000) -> int:
     deletes them (each is merged exactly once; a crash merges none of the batch, and the next
     run takes them again). One merger at a time (PostgreSQL: an advisory lock, SQLite: the
     write lock); a second caller finds the lock taken and returns 0 at once. Returns how many
-    events were taken."""
+    events were taken.
+
+    If the batch fails, it is rolled back and taken again call by call, each in a savepoint:
+    the events of a call that still fails go back to the end of the pending list (logged), so
+    one event the code cannot merge never holds up the others."""
+    try:
+        return _pending_merge(limit, careful=False)
+    except Exception:
+        log.exception("a batch of PBX events failed to merge; merging it call by call")
+        return _pending_merge(limit, careful=True)
+
+
+def _pending_merge(limit: int, *, careful: bool) -> int:
     with transaction.atomic():
         if not store.merge_lock():
             return 0
         rows = store.pending_take(limit)
-        groups: dict[tuple[str, str], list[adapters.Inbound]] = {}
+        groups: dict[tuple[str, str], list[tuple[str, adapters.Inbound]]] = {}
+        kept: list[str] = []
         for text in rows:
-            inbound = pending_loads(text)
-            groups.setdefault((inbound.provider, inbound.entry_id), []).append(inbound)
-        merged = [_ingest_retrying(inbounds, None) for inbounds in groups.values()]
+            try:
+                inbound = pending_loads(text)
+            except Exception:
+                if not careful:
+                    raise
+                log.exception("a pending PBX event could not be read; kept pending")
+                kept.append(text)
+                continue
+            groups.setdefault((inbound.provider, inbound.entry_id), []).append((text, inbound))
+        merged = []
+        for group in groups.values():
+            inbounds = [inbound for _text, inbound in group]
+            if not careful:
+                merged.append(_ingest_retrying(inbounds, None))
+                continue
+            try:
+                with transaction.atomic():
+                    merged.append(_ingest_retrying(inbounds, None))
+            except Exception:
+                log.exception("PBX events of one call could not be merged; kept pending")
+                kept += [text for text, _inbound in group]
+        if kept:
+            store.pending_add_many(kept, timezone.now())
     # Repeat flags in their own short transactions, after the events' (as call_event_ingest).
     for done in merged:
         _repeats_after(done)
-    return len(rows)
+    return len(rows) - len(kept)
 
 
 def _repeat_changes(rows, lo: datetime, hi: datetime, window: timedelta):

@@ -351,6 +351,12 @@ def pending_add(payload: str, at: datetime) -> None:
         )
 
 
+def pending_add_many(payloads: list[str], at: datetime) -> None:
+    """Events that could not be merged, back at the end of the list."""
+    for payload in payloads:
+        pending_add(payload, at)
+
+
 def _sqlite_time(at: datetime) -> Any:
     return connection.ops.adapt_datetimefield_value(at)
 

@@ -222,7 +222,7 @@ def _ingest_retrying(inbounds: list[adapters.Inbound], organisation: Organisatio
         done = _ingest_group(inbounds, organisation)
         if done is not None:
             return done
-    # pragma: no cover - hundreds of events of one call at the same instant
+    # Only with hundreds of events of one call at the same instant.
     raise ServiceError(_("This call is too busy; send the event again."), "conflict")
 
 

@@ -14,15 +14,22 @@ What it does, on loopback only (127.0.0.1), bounded in count and time:
 5. accounts for every event after each stage: every response 200, recorded + duplicate =
    sent, one CallEvent per distinct event, every call in its expected final state;
 6. reports, per stage: the rate reached, p50/p95/p99, CPU per event (gunicorn, the
-   PostgreSQL backends serving it, the generator) beside the wall time, and the load average
-   (other jobs share this machine's two cores).
+   merger, the PostgreSQL backends serving them, the generator) beside the wall time, and the
+   load average (other jobs share this machine's two cores).
+
+``--ingest batched`` (the default) runs gunicorn with ``REFUGE_HOTLINE_INGEST=batched`` and
+`refuge hotline-merge` beside it: every answer must be ``accepted``, a stage ends when nothing
+is pending any more, and it also reports how far behind the merge was (the age of the oldest
+pending event, sampled four times a second: how stale the live queue could be without its own
+merge). ``--ingest direct`` measures each request merging its own event.
 
 Usage: ``.venv/bin/python bench/telephony.py [--rates 100,250,500,750] [--seconds 30]
-[--workers 2] [--profile DIR]`` with PostgreSQL at ``postgres://postgres@127.0.0.1:5432``
+[--workers 2] [--ingest batched|direct] [--profile DIR]`` with PostgreSQL at ``postgres://postgres@127.0.0.1:5432``
 (``BENCH_PG`` overrides). ``--profile DIR`` runs each worker under cProfile and writes one
 ``.prof`` per worker (it slows them down: figures from such a run are not the benchmark's).
 To measure another version of the code in the same conditions (a "before"), point
-``BENCH_SRC`` at its ``src`` directory (e.g. from ``git archive main``); ``--short-sip`` then
+``BENCH_SRC`` at its ``src`` directory (e.g. from ``git archive main``) with ``--ingest direct``;
+``--short-sip`` then
 sends an operator address under 40 characters, which versions before issue 17 refused.
 """
 
@@ -64,7 +71,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _env() -> dict[str, str]:
+def _env(ingest: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         REFUGE_MODE="production",
@@ -78,6 +85,7 @@ def _env() -> dict[str, str]:
         REFUGE_SSL_REDIRECT="0",
         REFUGE_HOME=str(ROOT / "var" / "bench"),
         DJANGO_SETTINGS_MODULE="refuge.settings",
+        REFUGE_HOTLINE_INGEST=ingest,
     )
     if os.environ.get("BENCH_SRC"):
         env["PYTHONPATH"] = os.environ["BENCH_SRC"]
@@ -287,28 +295,53 @@ def _server_pids(group: int) -> set[int]:
 def _pg_backends() -> set[int]:
     with psycopg.connect(f"{PG}/postgres") as conn:
         rows = conn.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-            [DB],
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid() "
+            "AND application_name <> %s",
+            [DB, LAG_APP],
         ).fetchall()
     return {r[0] for r in rows}
 
 
-class CpuMeter:
-    """CPU seconds used by gunicorn and by the PostgreSQL backends serving it over one stage
-    (backends come and go, so they are sampled four times a second; each one's last reading
-    counts). The generator reports its own."""
+LAG_APP = "bench-lag"
 
-    def __init__(self, group: int) -> None:
-        self.group = group
+
+def _pending_age(conn) -> float:
+    """Seconds since the oldest event still waiting to be merged arrived (0: none waits)."""
+    row = conn.execute(
+        "SELECT coalesce(extract(epoch FROM clock_timestamp() - min(received_at)), 0) "
+        "FROM hotline_pendingevent"
+    ).fetchone()
+    return float(row[0])
+
+
+def _pending(conn) -> int:
+    return conn.execute("SELECT count(*) FROM hotline_pendingevent").fetchone()[0]
+
+
+class CpuMeter:
+    """CPU seconds used by gunicorn (and the merger, with batched ingest) and by the
+    PostgreSQL backends serving them over one stage (backends come and go, so they are sampled
+    four times a second; each one's last reading counts). The generator reports its own. With
+    batched ingest it also samples how far behind the merge is: the age of the oldest pending
+    event, four times a second."""
+
+    def __init__(self, group: int, merger: int | None = None) -> None:
+        self.group, self.merger = group, merger
         self._stop = threading.Event()
+        self.lags: list[float] = []
 
     def _sample(self) -> None:
-        while not self._stop.wait(0.25):
-            for pid, used in _cpu_of(_pg_backends()).items():
-                self.pg_seen[pid] = used
+        lag = psycopg.connect(f"{PG}/{DB}", autocommit=True, application_name=LAG_APP)
+        with lag:
+            while not self._stop.wait(0.25):
+                for pid, used in _cpu_of(_pg_backends()).items():
+                    self.pg_seen[pid] = used
+                if self.merger is not None:
+                    self.lags.append(_pending_age(lag))
 
     def __enter__(self):
         self.pids = _server_pids(self.group)
+        self.merger_start = _cpu_of(_server_pids(self.merger)) if self.merger else {}
         self.pg_start = _cpu_of(_pg_backends())
         self.pg_seen = dict(self.pg_start)
         self.server_start = _cpu_of(self.pids)
@@ -324,6 +357,10 @@ class CpuMeter:
             self.pg_seen[pid] = used
         pids = self.pids | _server_pids(self.group)
         self.server = sum(v - self.server_start.get(p, 0.0) for p, v in _cpu_of(pids).items())
+        self.merge = 0.0
+        if self.merger is not None:
+            now = _cpu_of(_server_pids(self.merger))
+            self.merge = sum(v - self.merger_start.get(p, 0.0) for p, v in now.items())
         self.pg = sum(v - self.pg_start.get(p, 0.0) for p, v in self.pg_seen.items())
         self.load_after = os.getloadavg()[0]
 
@@ -333,15 +370,15 @@ def _pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(p * len(values)))] if values else 0.0
 
 
-def _account(requests, entries, results, expected: dict) -> dict:
-    """Every request sent is answered 200, recorded once or known as a repeat; the database
-    holds one event per distinct event sent, and every call whose events were all sent is in
-    its expected final state."""
+def _account(requests, entries, results, expected: dict, batched: bool) -> dict:
+    """Every request sent is answered 200, recorded once or known as a repeat (batched: every
+    one accepted); the database holds one event per distinct event sent, and every call whose
+    events were all sent is in its expected final state."""
     sent = [i for i, r in enumerate(results) if r[0] != -1]
     distinct = len({requests[i] for i in sent})
     unsent_entries = {entries[i] for i, r in enumerate(results) if r[0] == -1}
     statuses: dict[int, int] = {}
-    outcome = {"recorded": 0, "duplicate": 0, "other": 0}
+    outcome = {"recorded": 0, "duplicate": 0, "accepted": 0, "other": 0}
     for i in sent:
         status, body, _lat = results[i]
         statuses[status] = statuses.get(status, 0) + 1
@@ -362,10 +399,14 @@ def _account(requests, entries, results, expected: dict) -> dict:
     got = {e: (s, a) for e, s, a in rows}
     complete = [e for e in touched if e not in unsent_entries]
     wrong = [e for e in complete if got.get(e) != ("disconnected", expected[e])]
+    if batched:
+        answers = outcome["accepted"] == len(sent)
+    else:
+        answers = outcome["recorded"] == distinct and outcome["duplicate"] == len(sent) - distinct
     ok = (
         statuses.get(200, 0) == len(sent)
-        and outcome["recorded"] == distinct == n_events
-        and outcome["duplicate"] == len(sent) - distinct
+        and answers
+        and distinct == n_events
         and len(rows) == len(touched)
         and not wrong
     )
@@ -390,6 +431,10 @@ def main() -> int:
                         help="gunicorn sync workers (default: one per core)")  # fmt: skip
     parser.add_argument("--profile", default="", help="write cProfile stats of each worker here")
     parser.add_argument("--short-sip", action="store_true", help="an operator address under 40")
+    parser.add_argument("--ingest", choices=["batched", "direct"], default="batched",
+                        help="batched: the webhook keeps the event, `refuge hotline-merge` "
+                        "merges; direct: each request merges its event (and the only choice "
+                        "for code before batched ingest)")  # fmt: skip
     args = parser.parse_args()
     if args.short_sip:
         global OPERATOR
@@ -397,15 +442,21 @@ def main() -> int:
     rates = [int(r) for r in args.rates.split(",")]
     cores = os.cpu_count() or 1
 
-    env = _env()
+    batched = args.ingest == "batched"
+    env = _env(args.ingest)
     if args.profile:
         env["BENCH_PROFILE_DIR"] = str(Path(args.profile).resolve())
     print(f"cores: {cores}; PostgreSQL database {DB}; gunicorn sync workers: {args.workers}; "
-          f"loopback only", flush=True)  # fmt: skip
+          f"ingest {args.ingest}; loopback only", flush=True)  # fmt: skip
     _fresh_database(env)
     port = _free_port()
     server = subprocess.Popen(_gunicorn_command(port, args.workers, args.profile), env=env,
                               cwd=ROOT, start_new_session=True)  # fmt: skip
+    merger = None
+    if batched:
+        merger = subprocess.Popen([str(BIN / "refuge"), "hotline-merge"], env=env, cwd=ROOT,
+                                  start_new_session=True)  # fmt: skip
+    merger_pid = merger.pid if merger else None
     here, there = mp.Pipe()
     generator = mp.get_context("fork").Process(target=_generator, args=(there, port), daemon=True)
     stages = []
@@ -420,23 +471,29 @@ def main() -> int:
         health = f"GET /healthz HTTP/1.1\r\nHost: {HOST}\r\nConnection: close\r\n\r\n".encode()
         here.send(("closed", [health] * 1000, 8))  # warm-up
         here.recv()
-        with CpuMeter(server.pid) as cpu:
+        with CpuMeter(server.pid, merger_pid) as cpu:
             here.send(("closed", [health] * 6000, 8))
             results, secs, gen_cpu = here.recv()
         ok_n = sum(1 for r in results if r[0] == 200)
         base_rate = ok_n / secs
-        base_ms = 1000 * (cpu.server + cpu.pg + gen_cpu) / ok_n
+        base_ms = 1000 * (cpu.server + cpu.merge + cpu.pg + gen_cpu) / ok_n
         print(f"bare endpoint /healthz (full middleware, SELECT 1), closed loop: {base_rate:.0f} "
               f"req/s, p95 {1000 * _pct([r[2] for r in results], 0.95):.1f} ms, CPU "
               f"{base_ms:.2f} ms a request; load average {cpu.load_before:.1f} → "
               f"{cpu.load_after:.1f}", flush=True)  # fmt: skip
         for n, rate in enumerate(rates):
             requests, entries, expected = script(int(rate * args.seconds), f"r{rate}", seed=n)
-            with CpuMeter(server.pid) as cpu:
+            with CpuMeter(server.pid, merger_pid) as cpu:
                 here.send(("open", requests, float(rate)))
                 results, secs, gen_cpu = here.recv()
+                # The stage ends when every event sent is merged (batched ingest).
+                drained = time.perf_counter()
+                with psycopg.connect(f"{PG}/{DB}", application_name=LAG_APP) as conn:
+                    while batched and _pending(conn) and time.perf_counter() - drained < 120:
+                        time.sleep(0.05)
+                drained = time.perf_counter() - drained
             time.sleep(0.5)
-            acc = _account(requests, entries, results, expected)
+            acc = _account(requests, entries, results, expected, batched)
             lat = [r[2] for r in results if r[0] != -1]
             sent = acc["sent"]
             row = {
@@ -446,8 +503,12 @@ def main() -> int:
                 "p50": 1000 * _pct(lat, 0.5),
                 "p95": 1000 * _pct(lat, 0.95),
                 "p99": 1000 * _pct(lat, 0.99),
-                "cpu": 1000 * (cpu.server + cpu.pg + gen_cpu) / sent,
+                "cpu": 1000 * (cpu.server + cpu.merge + cpu.pg + gen_cpu) / sent,
                 "cpu_app": 1000 * cpu.server / sent,
+                "cpu_merge": 1000 * cpu.merge / sent,
+                "lag_p95": _pct(cpu.lags, 0.95),
+                "lag_max": max(cpu.lags, default=0.0),
+                "drain": drained,
                 "cpu_pg": 1000 * cpu.pg / sent,
                 "cpu_gen": 1000 * gen_cpu / sent,
                 "load": (cpu.load_before, cpu.load_after),
@@ -457,7 +518,11 @@ def main() -> int:
             print(f"{rate:>4}/s for {args.seconds:.0f} s: reached {row['rate']:.0f}/s; latency "
                   f"p50 {row['p50']:.1f} ms, p95 {row['p95']:.1f} ms, p99 {row['p99']:.1f} ms; "
                   f"CPU {row['cpu']:.2f} ms an event (gunicorn {row['cpu_app']:.2f}, "
+                  f"merger {row['cpu_merge']:.2f}, "
                   f"PostgreSQL {row['cpu_pg']:.2f}, generator {row['cpu_gen']:.2f}); "
+                  + (f"merge behind by p95 {row['lag_p95']:.2f} s, at most "
+                     f"{row['lag_max']:.2f} s, all merged {row['drain']:.1f} s after the "
+                     f"last answer; " if batched else "") +
                   f"{sent} of {len(requests)} requests sent ({acc['distinct']} distinct"
                   f"{'' if sent == len(requests) else '; the rest fell over 10 s behind'}); "
                   f"responses {acc['statuses']}, "
@@ -470,12 +535,16 @@ def main() -> int:
         generator.join(timeout=10)
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+        if merger is not None:
+            os.killpg(merger.pid, signal.SIGTERM)
+            merger.wait(timeout=30)
 
     all_ok = all(s["ok"] for s in stages)
     at = next((s for s in stages if s["target"] == TARGET_RATE), None)
     met = bool(at and all_ok and at["rate"] >= 0.98 * TARGET_RATE and at["p95"] < TARGET_P95_MS)
     growth = "; ".join(
         f"{s['target']}/s: {s['rate']:.0f}/s p95 {s['p95']:.0f} ms CPU {s['cpu']:.2f} ms"
+        + (f" merge lag max {s['lag_max']:.1f} s" if batched else "")
         for s in stages
     )
     loads = [x for s in stages for x in s["load"]]
@@ -488,7 +557,7 @@ def main() -> int:
     result(
         target="Telephony: 500 webhook events/s sustained by wall clock through gunicorn on "
         "PostgreSQL on two cores, every event accounted for; p95 under 100 ms at 500/s",
-        measured=f"{measured}; bare endpoint {base_rate:.0f} req/s in the same run; by stage "
+        measured=f"{measured}; ingest {args.ingest}; bare endpoint {base_rate:.0f} req/s in the same run; by stage "
         f"{growth}; every event accounted for: {'yes' if all_ok else 'NO'}; load average "
         f"{min(loads):.1f}–{max(loads):.1f}",
         met=met,

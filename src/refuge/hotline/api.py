@@ -42,9 +42,10 @@ router = Router(tags=["telephony"])
 class IngestOut(Schema):
     """``quarantined``: the event was signed correctly but could not be read; it is kept
     (without its phone numbers) for the hotline's managers and replayed once fixed, so the
-    PBX need not send it again."""
+    PBX need not send it again. ``accepted``: with batched ingest, the event is kept and will
+    be merged into its call within about a second (``state`` is then null)."""
 
-    status: Literal["recorded", "duplicate", "quarantined"]
+    status: Literal["recorded", "duplicate", "quarantined", "accepted"]
     entry_id: str | None = None
     state: str | None = None
     code: str | None = None
@@ -148,6 +149,14 @@ def _quarantine(provider: str, kind: str, body, exc: adapters.EventError, locati
     )
 
 
+def _accept(provider: str, inbound: adapters.Inbound) -> JsonResponse:
+    """A signed, parsed Mango or Twilio event: merged now, or kept for the batched merge."""
+    if not conf.batched_ingest():
+        return _ingest(provider, inbound)
+    services.event_accept(inbound=inbound)
+    return JsonResponse({"status": "accepted", "entry_id": inbound.entry_id, "state": None})
+
+
 def _ingest(provider: str, inbound: adapters.Inbound, organisation=None) -> JsonResponse:
     try:
         result = services.call_event_ingest(inbound=inbound, organisation=organisation)
@@ -192,7 +201,7 @@ def _mango(request: HttpRequest, parse, kind: str) -> JsonResponse:
         inbound = parse(text)
     except adapters.EventError as exc:
         return _quarantine(provider, kind, text, exc)
-    return _ingest(provider, inbound)
+    return _accept(provider, inbound)
 
 
 # --- webhooks --------------------------------------------------------------------------------
@@ -263,7 +272,7 @@ def telephony_twilio_status(request: HttpRequest):
         inbound = adapters.parse_twilio_status(params, location=location)
     except adapters.EventError as exc:
         return _quarantine(provider, "status", params, exc, location)
-    return _ingest(provider, inbound)
+    return _accept(provider, inbound)
 
 
 @router.post(

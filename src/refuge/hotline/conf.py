@@ -6,6 +6,7 @@ environment (see the report of issue 4 for the names).
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 from django.conf import settings
@@ -32,3 +33,14 @@ def short_abandon_seconds() -> int:
 def max_event_bytes() -> int:
     """A PBX event is a few hundred bytes; anything larger than this is refused (413)."""
     return int(getattr(settings, "REFUGE_HOTLINE_MAX_EVENT_BYTES", 64 * 1024))
+
+
+def batched_ingest() -> bool:
+    """Mango and Twilio events are kept as received and merged into calls in batches by
+    `refuge hotline-merge` (docs/decisions.md), instead of each in its own request. Off
+    unless ``REFUGE_HOTLINE_INGEST=batched`` (the setting, or the environment): it needs the
+    merger running."""
+    mode = getattr(settings, "REFUGE_HOTLINE_INGEST", None) or os.environ.get(
+        "REFUGE_HOTLINE_INGEST", "direct"
+    )
+    return mode == "batched"

@@ -217,6 +217,22 @@ class CallEvent(models.Model):
         return f"{self.call_id} {self.kind} {self.leg_id}#{self.seq}"
 
 
+class PendingEvent(models.Model):
+    """A signed, parsed PBX event accepted by the webhook and not yet merged into its call
+    (batched ingest, docs/decisions.md). The merger (`refuge hotline-merge`, and the live
+    queue's own read) folds these into calls in id order and deletes them in the same
+    transaction, so each is merged exactly once. The caller's number is sealed
+    (``services.pending_dumps``): it is never stored here in clear.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    payload = models.TextField()  # the Inbound as JSON text: no jsonb parsing on the hot path
+    received_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"pending event {self.pk}"
+
+
 class QuarantinedEvent(models.Model):
     """A correctly signed PBX event that could not be read, kept so that nothing is lost.
 

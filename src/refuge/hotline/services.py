@@ -193,46 +193,71 @@ def call_event_ingest(
     run in one IMMEDIATE transaction.
     """
     if connection.vendor == "postgresql":
-        for _attempt in range(_MAX_ATTEMPTS):
-            done = _ingest_once(inbound, organisation)
-            if done is not None:
-                break
-        else:  # pragma: no cover - hundreds of events of one call at the same instant
-            raise ServiceError(_("This call is too busy; send the event again."), "conflict")
+        done = _ingest_retrying([inbound], organisation)
     else:
         with transaction.atomic():
-            done = _ingest_once(inbound, organisation)
+            done = _ingest_group([inbound], organisation)
             assert done is not None
-    result, old_key, old_created, old_direction = done
-    call = result.call
-    new_created = call.created_at.timestamp() if call.created_at else None
-    if (
-        result.status == "recorded"
-        and call.caller_key
-        and new_created is not None
-        and (
-            call.caller_key != old_key
-            or new_created != old_created
-            or call.direction != old_direction
-        )
-    ):
-        times = [t for t in (old_created, new_created) if t is not None]
-        _repeat_recompute(call.caller_key, _dt(min(times)), _dt(max(times)))
-    return result
+    _repeats_after(done)
+    return IngestResult(done.statuses[0], done.call)
 
 
 _MAX_ATTEMPTS = 200
 
 
-def _ingest_once(inbound: adapters.Inbound, organisation: Organisation | None):
-    """One try: (result, the caller key, arrival and direction before), or None when the call
-    changed under us (read again)."""
-    hint = inbound.event.operator if inbound.event else inbound.summary.operator  # type: ignore[union-attr]
-    snap = store.read(
-        inbound.provider, inbound.entry_id, line_key(inbound.line) if inbound.line else "", hint
-    )
+@dataclass(frozen=True)
+class _Merged:
+    """What folding some events of one call did: each event's status, the call as stored,
+    and the caller key, arrival and direction it had before (for the repeat flags)."""
+
+    statuses: list[str]
+    call: Call
+    old_key: str
+    old_created: float | None
+    old_direction: str
+
+
+def _ingest_retrying(inbounds: list[adapters.Inbound], organisation: Organisation | None):
+    for _attempt in range(_MAX_ATTEMPTS):
+        done = _ingest_group(inbounds, organisation)
+        if done is not None:
+            return done
+    # Only with hundreds of events of one call at the same instant.
+    raise ServiceError(_("This call is too busy; send the event again."), "conflict")
+
+
+def _repeats_after(done: _Merged) -> None:
+    call = done.call
+    new_created = call.created_at.timestamp() if call.created_at else None
+    if (
+        "recorded" in done.statuses
+        and call.caller_key
+        and new_created is not None
+        and (
+            call.caller_key != done.old_key
+            or new_created != done.old_created
+            or call.direction != done.old_direction
+        )
+    ):
+        times = [t for t in (done.old_created, new_created) if t is not None]
+        _repeat_recompute(call.caller_key, _dt(min(times)), _dt(max(times)))
+
+
+def _hint(inbound: adapters.Inbound) -> str:
+    return inbound.event.operator if inbound.event else inbound.summary.operator  # type: ignore[union-attr]
+
+
+def _ingest_group(
+    inbounds: list[adapters.Inbound], organisation: Organisation | None
+) -> _Merged | None:
+    """One try at folding events of one call (one read, one write however many there are),
+    or None when the call changed under us (read again)."""
+    first = inbounds[0]
+    hint = _hint(first)
+    named = next((i.line for i in inbounds if i.line), "")
+    snap = store.read(first.provider, first.entry_id, line_key(named) if named else "", hint)
     version = snap.call.event_count if snap.call is not None else None
-    call = snap.call or Call(provider=inbound.provider, entry_id=inbound.entry_id)
+    call = snap.call or Call(provider=first.provider, entry_id=first.entry_id)
     if organisation is not None and call.organisation_id not in (None, organisation.pk):
         raise ServiceError(_("This call belongs to another organisation."), "forbidden")
     # Freshly read from the database: ours to change (no copy needed).
@@ -240,26 +265,52 @@ def _ingest_once(inbound: adapters.Inbound, organisation: Organisation | None):
     agg = merge.upgrade(agg) if agg.get("v") in (1, merge.VERSION) else merge.new_aggregate()
     old_created = agg["summary"]["created"] if agg["summary"] else agg["created"]
     old_direction, old_key, old_ext = call.direction, call.caller_key, call.operator_extension
-    if inbound.summary is not None:
-        is_new = merge.apply_summary(agg, inbound.summary)
-    else:
-        assert inbound.event is not None
-        is_new = merge.apply_event(agg, inbound.event)
-    if not is_new:
-        return IngestResult("duplicate", call), old_key, old_created, old_direction
-    line: Line | None = None
-    if call.line_id is None and inbound.line:
-        line = _line_for(inbound.line, organisation, snap.line)
-        call.line = line
-        call.organisation_id = line.organisation_id or (organisation.pk if organisation else None)
-    elif call.organisation_id is None and organisation is not None:
-        call.organisation_id = organisation.pk
-    if (inbound.external_number or inbound.caller_region or inbound.caller_token) and (
-        not call.caller_known or inbound.summary is not None
-    ):
-        _set_caller(call, inbound, line or call.line)
-    elif line is not None:
-        _region_from_new_line(call, line)
+    statuses: list[str] = []
+    events: list[store.NewEvent] = []
+    caller_set: tuple | None = None
+    for inbound in inbounds:
+        if inbound.summary is not None:
+            is_new = merge.apply_summary(agg, inbound.summary)
+        else:
+            assert inbound.event is not None
+            is_new = merge.apply_event(agg, inbound.event)
+        statuses.append("recorded" if is_new else "duplicate")
+        if not is_new:
+            continue
+        line: Line | None = None
+        if call.line_id is None and inbound.line:
+            known = snap.line if line_key(inbound.line) == line_key(named) else None
+            line = _line_for(inbound.line, organisation, known)
+            call.line = line
+            call.organisation_id = line.organisation_id or (
+                organisation.pk if organisation else None
+            )
+        elif call.organisation_id is None and organisation is not None:
+            call.organisation_id = organisation.pk
+        caller = (inbound.external_number, inbound.caller_region, inbound.caller_token)
+        if any(caller) and (not call.caller_known or inbound.summary is not None):
+            # The same number on the same line again (a batch's summary after its events)
+            # gives the same key and region: not worked out twice.
+            if (caller, call.line_id) != caller_set:
+                _set_caller(call, inbound, line or call.line)
+                caller_set = (caller, call.line_id)
+        elif line is not None:
+            _region_from_new_line(call, line)
+            caller_set = None
+        kind, leg_id, seq = inbound.key
+        ev = inbound.event
+        events.append(
+            store.NewEvent(
+                kind=kind,
+                leg_id=leg_id,
+                seq=seq,
+                state=ev.state if ev else merge.DISCONNECTED,
+                location=ev.location if ev else "",
+                at=_dt(ev.at if ev else inbound.summary.ended),  # type: ignore[union-attr]
+            )
+        )
+    if not events:
+        return _Merged(statuses, call, old_key, old_created, old_direction)
     _apply_derived(call, agg)
     if call.answered_by_id is None and call.operator_extension not in ("", old_ext):
         call.answered_by_id = (
@@ -267,20 +318,102 @@ def _ingest_once(inbound: adapters.Inbound, organisation: Organisation | None):
             if call.operator_extension == hint
             else store.extension_user(call.operator_extension)
         )
-    kind, leg_id, seq = inbound.key
-    ev = inbound.event
-    event = CallEvent(
-        kind=kind,
-        leg_id=leg_id,
-        seq=seq,
-        state=ev.state if ev else merge.DISCONNECTED,
-        location=ev.location if ev else "",
-        at=_dt(ev.at if ev else inbound.summary.ended),  # type: ignore[union-attr]
-    )
-    call.event_count += 1
-    if not store.write(call, event, version=version):
+    call.event_count += len(events)
+    if not store.write(call, events, version=version):
         return None
-    return IngestResult("recorded", call), old_key, old_created, old_direction
+    return _Merged(statuses, call, old_key, old_created, old_direction)
+
+
+# --- batched ingest (docs/decisions.md) ------------------------------------------------------
+
+_PENDING = "hotline-pending"
+
+
+def pending_dumps(inbound: adapters.Inbound) -> str:
+    """An accepted event as the text kept until it is merged; the caller's number sealed."""
+    # Not dataclasses.asdict: its deep copy was most of the webhook's own CPU (profiled).
+    data = dict(vars(inbound))
+    data["event"] = vars(inbound.event) if inbound.event else None
+    data["summary"] = vars(inbound.summary) if inbound.summary else None
+    if inbound.external_number:
+        data["external_number"] = crypto.seal_network(
+            inbound.external_number, purpose=_PENDING, aad=inbound.entry_id.encode()
+        )
+    return json.dumps(data, separators=(",", ":"))
+
+
+def pending_loads(text: str) -> adapters.Inbound:
+    data = json.loads(text)
+    event, summary = data.pop("event"), data.pop("summary")
+    if data["external_number"]:
+        data["external_number"] = crypto.unseal_network(
+            data["external_number"], purpose=_PENDING, aad=data["entry_id"].encode()
+        )
+    return adapters.Inbound(
+        **data,
+        event=merge.Event(**event) if event else None,
+        summary=merge.Summary(**summary) if summary else None,
+    )
+
+
+def event_accept(*, inbound: adapters.Inbound) -> None:
+    """Keep a signed, parsed Mango or Twilio event for the merger: one INSERT, committed
+    before the PBX is answered. `pending_merge` folds it into its call."""
+    store.pending_add(pending_dumps(inbound), timezone.now())
+
+
+def pending_merge(*, limit: int = 2000) -> int:
+    """Fold up to ``limit`` pending events into their calls, in one transaction that also
+    deletes them (each is merged exactly once; a crash merges none of the batch, and the next
+    run takes them again). One merger at a time (PostgreSQL: an advisory lock, SQLite: the
+    write lock); a second caller finds the lock taken and returns 0 at once. Returns how many
+    events were taken.
+
+    If the batch fails, it is rolled back and taken again call by call, each in a savepoint:
+    the events of a call that still fails go back to the end of the pending list (logged), so
+    one event the code cannot merge never holds up the others."""
+    try:
+        return _pending_merge(limit, careful=False)
+    except Exception:
+        log.exception("a batch of PBX events failed to merge; merging it call by call")
+        return _pending_merge(limit, careful=True)
+
+
+def _pending_merge(limit: int, *, careful: bool) -> int:
+    with transaction.atomic():
+        if not store.merge_lock():
+            return 0
+        rows = store.pending_take(limit)
+        groups: dict[tuple[str, str], list[tuple[str, adapters.Inbound]]] = {}
+        kept: list[str] = []
+        for text in rows:
+            try:
+                inbound = pending_loads(text)
+            except Exception:
+                if not careful:
+                    raise
+                log.exception("a pending PBX event could not be read; kept pending")
+                kept.append(text)
+                continue
+            groups.setdefault((inbound.provider, inbound.entry_id), []).append((text, inbound))
+        merged = []
+        for group in groups.values():
+            inbounds = [inbound for _text, inbound in group]
+            if not careful:
+                merged.append(_ingest_retrying(inbounds, None))
+                continue
+            try:
+                with transaction.atomic():
+                    merged.append(_ingest_retrying(inbounds, None))
+            except Exception:
+                log.exception("PBX events of one call could not be merged; kept pending")
+                kept += [text for text, _inbound in group]
+        if kept:
+            store.pending_add_many(kept, timezone.now())
+    # Repeat flags in their own short transactions, after the events' (as call_event_ingest).
+    for done in merged:
+        _repeats_after(done)
+    return len(rows) - len(kept)
 
 
 def _repeat_changes(rows, lo: datetime, hi: datetime, window: timedelta):

@@ -35,7 +35,7 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from .models import Call, CallEvent, Line, OperatorExtension
+from .models import Call, CallEvent, Line, OperatorExtension, PendingEvent
 
 # Columns the hot path reads and writes (the rest only change through the ORM).
 _WRITE = [
@@ -282,14 +282,31 @@ def read(provider: str, entry_id: str, line_key: str, identity: str) -> Snapshot
     return Snapshot(call, named, row[-1])
 
 
-def write(call: Call, event: CallEvent, *, version: int | None) -> bool:
-    """Store the call and its new event. ``version`` is the ``event_count`` the call had when
+@dataclass(slots=True)
+class NewEvent:
+    """A CallEvent row to insert: its columns as attributes (a model instance cost more to
+    make than the rest of merging the event, profiled)."""
+
+    kind: str
+    leg_id: str
+    seq: int
+    state: str
+    location: str
+    at: datetime
+    received_at: datetime | None = None
+
+
+def write(call: Call, events: list[NewEvent], *, version: int | None) -> bool:
+    """Store the call and its new events. ``version`` is the ``event_count`` the call had when
     it was read (None: a new call). False if another event of the call got there first (read
-    again); on SQLite, inside its IMMEDIATE transaction, always True."""
+    again); on SQLite, inside its IMMEDIATE transaction, always True. The first event goes in
+    with the call's statement; any more (a batch, inside the merger's transaction) after it."""
     sql = _sql(connection.vendor)
     now = timezone.now()
-    call.updated_at = event.received_at = now
-    event_values = _prep(CallEvent, _EVENT[1:], event)
+    call.updated_at = now
+    for event in events:
+        event.received_at = now
+    first = _prep(CallEvent, _EVENT[1:], events[0])
     with _cursor() as cur:
         if connection.vendor != "postgresql":
             if version is None:
@@ -298,21 +315,89 @@ def write(call: Call, event: CallEvent, *, version: int | None) -> bool:
                 call.pk = cur.lastrowid
             else:
                 cur.execute(sql["update"], [*_prep(Call, _WRITE, call), call.pk])
-            cur.execute(sql["event"], [call.pk, *event_values])
-            return True
-        if version is None:
+            row: Any = (call.pk,)
+        elif version is None:
             call.received_at = now
-            cur.execute(sql["insert_new"], [*_prep(Call, _INSERT, call), *event_values])
+            cur.execute(sql["insert_new"], [*_prep(Call, _INSERT, call), *first])
+            row = cur.fetchone()
         else:
             cur.execute(
                 sql["update_versioned"],
-                [*_prep(Call, _WRITE, call), call.pk, version, *event_values],
+                [*_prep(Call, _WRITE, call), call.pk, version, *first],
             )
-        row = cur.fetchone()
-    if row is None:
-        return False
-    call.pk = row[0]
+            row = cur.fetchone()
+        if row is None:
+            return False
+        call.pk = row[0]
+        rest = events if connection.vendor != "postgresql" else events[1:]
+        if rest:  # psycopg sends these in one pipeline
+            cur.executemany(
+                sql["event"], [[call.pk, *_prep(CallEvent, _EVENT[1:], e)] for e in rest]
+            )
     return True
+
+
+# --- batched ingest: the pending events (services.event_accept, services.pending_merge) ----
+
+_MERGE_LOCK = 0x68_6F_74_6C  # "hotl": PostgreSQL advisory lock key of the one merger
+
+
+def pending_add(payload: str, at: datetime) -> None:
+    with _cursor() as cur:
+        cur.execute(
+            f"INSERT INTO {_q(PendingEvent._meta.db_table)} ({_q('payload')}, "
+            f"{_q('received_at')}) VALUES (%s, %s)",
+            [payload, at if connection.vendor == "postgresql" else _sqlite_time(at)],
+        )
+
+
+def pending_add_many(payloads: list[str], at: datetime) -> None:
+    """Events that could not be merged, back at the end of the list."""
+    for payload in payloads:
+        pending_add(payload, at)
+
+
+def _sqlite_time(at: datetime) -> Any:
+    return connection.ops.adapt_datetimefield_value(at)
+
+
+def merge_lock() -> bool:
+    """Inside the merger's transaction: True if no other merger is running (PostgreSQL's
+    advisory lock, released at commit). SQLite's IMMEDIATE transaction already holds the
+    database's one write lock."""
+    if connection.vendor != "postgresql":
+        return True
+    with _cursor() as cur:
+        cur.execute("SELECT pg_try_advisory_xact_lock(%s)", [_MERGE_LOCK])
+        return bool(cur.fetchone()[0])
+
+
+def pending_take(limit: int) -> list[str]:
+    """The oldest ``limit`` pending events, deleted in the caller's transaction."""
+    table = _q(PendingEvent._meta.db_table)
+    with _cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute(
+                f"DELETE FROM {table} WHERE {_q('id')} IN (SELECT {_q('id')} FROM {table} "
+                f"ORDER BY {_q('id')} LIMIT %s) RETURNING {_q('id')}, {_q('payload')}",
+                [limit],
+            )
+            rows = sorted(cur.fetchall())
+        else:
+            cur.execute(
+                f"SELECT {_q('id')}, {_q('payload')} FROM {table} ORDER BY {_q('id')} LIMIT %s",
+                [limit],
+            )
+            rows = cur.fetchall()
+            if rows:
+                cur.execute(f"DELETE FROM {table} WHERE {_q('id')} <= %s", [rows[-1][0]])
+    return [payload for _id, payload in rows]
+
+
+def pending_count() -> int:
+    with _cursor() as cur:
+        cur.execute(f"SELECT count(*) FROM {_q(PendingEvent._meta.db_table)}")
+        return cur.fetchone()[0]
 
 
 def line(key: str) -> Line | None:

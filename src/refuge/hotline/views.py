@@ -6,6 +6,7 @@ she can take another call (the queue, taking a call, entering a call by hand, ca
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 from django.contrib import messages
@@ -38,6 +39,8 @@ from .forms import (
 )
 from .models import Callback, CallbackStatus, CallState, Line, OperatorExtension, WrapUp
 
+log = logging.getLogger("refuge.hotline")
+
 
 def _wrapup_first(p: Principal):
     """The call she must wrap up before anything else, if any."""
@@ -66,6 +69,14 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 
 def _queue_context(p: Principal) -> dict:
+    if conf.batched_ingest():
+        # What the PBX said up to now, before the queue is read (the merger may be between
+        # two polls); skipped at once while the merger itself is at it. A batch that cannot
+        # be merged stays pending (the merger logs it) and must not take the queue down.
+        try:
+            services.pending_merge(limit=500)
+        except Exception:
+            log.exception("merging pending PBX events before the live queue failed")
     return {
         "q": selectors.live_queue(p),
         "now": timezone.now(),

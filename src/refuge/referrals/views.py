@@ -363,6 +363,8 @@ def act(request: HttpRequest, referral_id, action: str) -> HttpResponse:
         elif action == "put_right":
             _put_right_and_accept(request, p, referral)
         elif action == "withdraw":
+            if request.POST.get("sure") != "1":
+                raise ServiceError(_("Tick the box to confirm."), "confirm_required")
             services.referral_withdraw(by=p, referral=referral)
         elif action == "arrive":
             services.referral_arrive(by=p, referral=referral)

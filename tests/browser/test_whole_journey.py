@@ -222,6 +222,7 @@ def _journey(base, w, lang, people, op, yar, vla):
 
     # 10. Weeks later: discharge to her own flat.
     yar.select_option("#outcome", "independent_housing")
+    yar.check("input[name=sure]")
     submit(yar, "button[name=discharge]")
     stay.refresh_from_db()
     assert stay.discharged_at is not None and stay.outcome == "independent_housing"

@@ -79,7 +79,7 @@ def test_discharge_frees_the_bed_and_records_the_outcome(personas, rooms, as_per
     stay = services.stay_admit(by=p, client=client, room_id=dorm.pk)
     r = as_persona("caseworker_a").post(
         reverse("cases:stays", args=[client.case_code]),
-        {"discharge": "1", "outcome": "independent_housing"},
+        {"discharge": "1", "outcome": "independent_housing", "sure": "1"},
     )
     assert r.status_code == 302 and reverse("cases:aftercare", args=[client.case_code]) in r.url
     stay.refresh_from_db()
@@ -147,3 +147,32 @@ def test_the_last_bed_goes_to_exactly_one_of_many_concurrent_admissions(orgs):
         t.join()
     assert results.count("ok") == 1 and results.count("room_full") == len(clients) - 1
     assert Stay.objects.filter(room=room, discharged_at__isnull=True).count() == 1
+
+
+def test_discharge_without_the_tick_does_nothing_and_says_why(personas, rooms, as_persona):
+    p = personas["caseworker_a"].principal
+    client = _client(p)
+    stay = services.stay_admit(by=p, client=client, room_id=rooms[1].pk)
+    url = reverse("cases:stays", args=[client.case_code])
+    c = as_persona("caseworker_a")
+    assert 'name="sure"' in c.get(url).content.decode()
+    r = c.post(url, {"discharge": "1", "outcome": "independent_housing"})
+    assert r.status_code == 200 and "Tick the box to confirm." in r.content.decode()
+    c.cookies["django_language"] = "ru"
+    r = c.post(url, {"discharge": "1", "outcome": "independent_housing"})
+    assert "Отметьте флажок, чтобы подтвердить." in r.content.decode()
+    stay.refresh_from_db()
+    assert stay.discharged_at is None and stay.outcome == ""
+
+
+def test_another_organisation_cannot_discharge_even_with_the_tick(personas, rooms, as_persona):
+    p = personas["caseworker_a"].principal
+    client = _client(p)
+    stay = services.stay_admit(by=p, client=client, room_id=rooms[1].pk)
+    r = as_persona("caseworker_b").post(
+        reverse("cases:stays", args=[client.case_code]),
+        {"discharge": "1", "outcome": "independent_housing", "sure": "1"},
+    )
+    assert r.status_code in (403, 404)
+    stay.refresh_from_db()
+    assert stay.discharged_at is None

@@ -131,7 +131,8 @@ def test_a_user_without_membership_cannot_sign_in(db):
 
 def test_a_deactivated_member_cannot_sign_in(personas, as_persona):
     as_persona("manager_a").post(
-        reverse("core:staff_action", args=[personas["caseworker_a"].user.pk, "deactivate"])
+        reverse("core:staff_action", args=[personas["caseworker_a"].user.pk, "deactivate"]),
+        {"reason": "left", "sure": "1"},
     )
     assert NEUTRAL in password_step(HttpClient(), "caseworker-a").content.decode()
 

@@ -173,7 +173,9 @@ def test_an_admin_cannot_reset_case_staff_but_can_still_deactivate_and_unlock(pe
     cw.refresh_from_db()
     assert not cw.must_change_password
     admin.post(reverse("core:staff_action", args=[cw.pk, "unlock"]))
-    admin.post(reverse("core:staff_action", args=[cw.pk, "deactivate"]))
+    admin.post(
+        reverse("core:staff_action", args=[cw.pk, "deactivate"]), {"reason": "left", "sure": "1"}
+    )
     cw.refresh_from_db()
     assert not cw.is_active
 

@@ -65,9 +65,51 @@ def test_resetting_the_second_factor_removes_the_device(personas, as_persona):
 
 def test_a_manager_cannot_deactivate_themself(personas, as_persona):
     me = personas["manager_a"].user
-    as_persona("manager_a").post(reverse("core:staff_action", args=[me.pk, "deactivate"]))
+    as_persona("manager_a").post(
+        reverse("core:staff_action", args=[me.pk, "deactivate"]), {"reason": "left", "sure": "1"}
+    )
     me.refresh_from_db()
     assert me.is_active
+
+
+def test_deactivating_asks_why_and_for_the_tick_and_audits_the_reason(personas, as_persona):
+    cw = personas["caseworker_a"].user
+    url = reverse("core:staff_action", args=[cw.pk, "deactivate"])
+    c = as_persona("manager_a")
+    page = c.get(reverse("core:staff_list")).content.decode()
+    assert f'id="deactivate-reason-{cw.pk}"' in page and 'name="sure"' in page
+    for data, why in (
+        ({"sure": "1"}, "Choose why the account is deactivated."),
+        ({"reason": "nonsense", "sure": "1"}, "Choose why the account is deactivated."),
+        ({"reason": "left"}, "Tick the box to confirm."),
+    ):
+        r = c.post(url, data, follow=True)
+        cw.refresh_from_db()
+        assert cw.is_active and why in r.content.decode()
+    c.cookies["django_language"] = "ru"
+    r = c.post(url, {"reason": "left"}, follow=True)
+    assert "Отметьте флажок, чтобы подтвердить." in r.content.decode()
+    r = c.post(url, {"sure": "1"}, follow=True)
+    assert "Выберите, почему учётная запись отключается." in r.content.decode()
+    assert not AuditEvent.objects.filter(action="staff.deactivate").exists()
+    c.post(url, {"reason": "exposed", "sure": "1"})
+    cw.refresh_from_db()
+    assert not cw.is_active
+    event = AuditEvent.objects.get(action="staff.deactivate", target_id=str(cw.pk))
+    assert event.details == {"reason": "exposed"}
+
+
+@pytest.mark.parametrize("persona", ["caseworker_a", "manager_b"])
+def test_deactivating_is_refused_to_others_even_with_a_reason_and_the_tick(
+    personas, as_persona, persona
+):
+    cw = personas["caseworker_a"].user
+    r = as_persona(persona).post(
+        reverse("core:staff_action", args=[cw.pk, "deactivate"]), {"reason": "left", "sure": "1"}
+    )
+    assert r.status_code in (403, 404)
+    cw.refresh_from_db()
+    assert cw.is_active
 
 
 def test_an_admin_creates_an_organisation_and_its_first_manager(personas, as_persona):

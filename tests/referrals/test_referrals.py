@@ -279,3 +279,41 @@ def test_many_facilities_accepting_at_once_yield_one_winner(orgs):
     assert results.count("ok") == 1 and results.count("conflict") == len(facilities) - 1
     assert ReferralTarget.objects.filter(referral=ref, status="accepted").count() == 1
     assert ReferralTarget.objects.filter(referral=ref, hold_active=True).count() == 1
+
+
+def test_withdrawing_on_the_page_asks_for_the_tick(personas, network, client_a, as_persona):
+    from django.urls import reverse
+
+    p = personas["operator_a"].principal
+    ref = services.referral_create(
+        by=p, client=client_a, household=FAMILY, facility_ids=[network["vla"].pk]
+    )
+    url = reverse("referrals:act", args=[ref.pk, "withdraw"])
+    c = as_persona("operator_a")
+    assert 'name="sure"' in c.get(reverse("referrals:detail", args=[ref.pk])).content.decode()
+    r = c.post(url, {}, follow=True)
+    ref.refresh_from_db()
+    assert ref.status == "open" and "Tick the box to confirm." in r.content.decode()
+    c.cookies["django_language"] = "ru"
+    r = c.post(url, {}, follow=True)
+    ref.refresh_from_db()
+    assert ref.status == "open" and "Отметьте флажок, чтобы подтвердить." in r.content.decode()
+    c.post(url, {"sure": "1"})
+    ref.refresh_from_db()
+    assert ref.status == "withdrawn"
+
+
+def test_a_receiving_shelter_cannot_withdraw_even_with_the_tick(
+    personas, network, client_a, as_persona
+):
+    from django.urls import reverse
+
+    p = personas["operator_a"].principal
+    ref = services.referral_create(
+        by=p, client=client_a, household=FAMILY, facility_ids=[network["vla"].pk]
+    )
+    r = as_persona("caseworker_b").post(
+        reverse("referrals:act", args=[ref.pk, "withdraw"]), {"sure": "1"}, follow=True
+    )
+    ref.refresh_from_db()
+    assert ref.status == "open" and "Only the sender can withdraw" in r.content.decode()

@@ -103,7 +103,92 @@ def test_a_posted_carrier_outside_case_work_is_refused(personas, accepted, as_pe
     r = as_persona("operator_a").post(
         url, {"mode": "train", "carriers": [personas["facilitator_a"].user.pk]}
     )
+    assert r.status_code == 200 and r.context["relocation_form"].errors["carriers"]
+    assert not Relocation.objects.exists()
+
+
+# --- travel dates that make sense (issue 16) ---------------------------------------------------
+
+
+def _local(when) -> str:
+    from django.utils import timezone
+
+    return timezone.localtime(when).strftime("%Y-%m-%dT%H:%M")
+
+
+@pytest.mark.parametrize("field", ["departs_at", "arrives_at"])
+@pytest.mark.parametrize("year", ["1900", "9999"])
+def test_a_date_out_of_the_coming_year_is_refused_beside_its_field_keeping_what_was_typed(
+    personas, accepted, as_persona, field, year
+):
+    url = reverse("referrals:act", args=[accepted.pk, "relocation"])
+    typed = f"{year}-03-04T10:30"
+    r = as_persona("operator_a").post(
+        url, {"mode": "bus", "escort": "Her sister", "paid_by": "Fund X", field: typed}
+    )
+    assert r.status_code == 200
+    form = r.context["relocation_form"]
+    assert form.errors[field] == ["Give a date between yesterday and a year from now."]
+    assert set(form.errors) == {field}
+    html = r.content.decode()
+    assert f'value="{typed}"' in html and 'value="Her sister"' in html
+    assert 'value="Fund X"' in html and 'value="bus" selected' in html
+    assert "Give a date between yesterday and a year from now." in html
+    assert not Relocation.objects.exists()
+
+
+def test_the_date_refusal_is_in_russian(personas, accepted, as_persona):
+    c = as_persona("operator_a")
+    c.cookies["django_language"] = "ru"
+    r = c.post(reverse("referrals:act", args=[accepted.pk, "relocation"]),
+               {"mode": "bus", "departs_at": "1900-03-04T10:30"})  # fmt: skip
+    assert "Укажите дату не раньше вчерашней и не позже чем через год." in r.content.decode()
+
+
+def test_an_arrival_before_the_departure_is_refused_on_the_arrival(personas, accepted, as_persona):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    soon = timezone.now() + timedelta(days=2)
+    data = {"mode": "train", "departs_at": _local(soon),
+            "arrives_at": _local(soon - timedelta(hours=5))}  # fmt: skip
+    r = as_persona("operator_a").post(
+        reverse("referrals:act", args=[accepted.pk, "relocation"]), data
+    )
+    form = r.context["relocation_form"]
+    assert r.status_code == 200 and set(form.errors) == {"arrives_at"}
+    assert form.errors["arrives_at"] == ["The expected arrival cannot be before the departure."]
+    assert f'value="{data["departs_at"]}"' in r.content.decode()
+    assert not Relocation.objects.exists()
+
+
+def test_a_sane_plan_is_saved(personas, accepted, as_persona):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    soon = timezone.now() + timedelta(days=2)
+    r = as_persona("operator_a").post(
+        reverse("referrals:act", args=[accepted.pk, "relocation"]),
+        {
+            "mode": "train",
+            "departs_at": _local(soon),
+            "arrives_at": _local(soon + timedelta(hours=9)),
+            "carriers": [personas["operator_a"].user.pk],
+        },  # fmt: skip
+    )
     assert r.status_code == 302
+    reloc = Relocation.objects.get(referral=accepted)
+    assert reloc.mode == "train" and reloc.arrives_at - reloc.departs_at == timedelta(hours=9)
+
+
+@pytest.mark.parametrize("who", ["facilitator_a", "analyst_b"])
+def test_roles_outside_case_work_still_cannot_plan(personas, accepted, as_persona, who):
+    r = as_persona(who).post(
+        reverse("referrals:act", args=[accepted.pk, "relocation"]), {"mode": "train"}
+    )
+    assert r.status_code in (403, 404)
     assert not Relocation.objects.exists()
 
 

@@ -605,6 +605,8 @@ def stays(request: HttpRequest, code: str) -> HttpResponse:
             services.stay_admit(by=p, client=client, room_id=request.POST.get("room"))
             return _saved(request, "cases:stays", code)
         if "discharge" in request.POST and current is not None:
+            if request.POST.get("sure") != "1":
+                raise ServiceError(_("Tick the box to confirm."), "confirm_required")
             services.stay_discharge(by=p, stay=current, outcome=request.POST.get("outcome", ""))
             messages.info(request, _("Discharged. Plan the follow-ups she agreed to."))
             return redirect("cases:aftercare", code=code)

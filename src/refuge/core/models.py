@@ -98,6 +98,15 @@ class RevokeReason(models.TextChoices):
     ENDED = "ended", _("The work it was for has ended")
 
 
+class DeactivateReason(models.TextChoices):
+    """Why a member of staff is deactivated: a choice, so nothing personal is typed here."""
+
+    LEFT = "left", _("Left the organisation")
+    LEAVE = "leave", _("On long leave")
+    EXPOSED = "exposed", _("Someone else may know the sign-in")
+    OTHER = "other", _("Another reason")
+
+
 class ApiKey(models.Model):
     """A machine client's key. Only a SHA-256 of the secret is kept; the key is shown once.
 

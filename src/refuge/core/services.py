@@ -24,6 +24,7 @@ from refuge.core.models import (
     ApiKey,
     BreakGlass,
     DataKey,
+    DeactivateReason,
     KnownBrowser,
     Membership,
     Organisation,
@@ -371,10 +372,14 @@ def staff_unlock(*, by: Principal, member: User) -> None:
         )
 
 
-def staff_set_active(*, by: Principal, member: User, active: bool) -> None:
+def staff_set_active(*, by: Principal, member: User, active: bool, reason: str = "") -> None:
+    """``reason`` (a DeactivateReason, optional for callers other than the staff page) goes
+    into the audit event of a deactivation."""
     m, _graded = _managed(by, member, gives_access=False)
     if by.user is not None and by.user.pk == member.pk:
         raise ServiceError(_("You cannot deactivate yourself."))
+    if reason and (active or reason not in DeactivateReason.values):
+        raise ServiceError(_("Choose why the account is deactivated."), "invalid_reason")
     with transaction.atomic():
         member.is_active = active
         member.save(update_fields=["is_active"])
@@ -386,6 +391,7 @@ def staff_set_active(*, by: Principal, member: User, active: bool) -> None:
             target_type="core.user",
             target_id=member.pk,
             target_org_slug=m.organisation.slug,
+            details={"reason": reason} if reason else None,
         )
 
 

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from refuge.cases.forms import LANGUAGE_CHOICES
@@ -139,6 +141,21 @@ class RelocationForm(forms.Form):
     def __init__(self, *args, staff=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["carriers"].queryset = staff
+
+    def clean(self):
+        """Dates that make sense: a typo in the year (1900, 9999) would keep the address
+        visible to the carriers for years, or hide it before she travels."""
+        data = super().clean()
+        now = timezone.now()
+        earliest, latest = now - timedelta(days=1), now + timedelta(days=366)
+        for name in ("departs_at", "arrives_at"):
+            when = data.get(name)
+            if when and not earliest <= when <= latest:
+                self.add_error(name, _("Give a date between yesterday and a year from now."))
+        departs, arrives = data.get("departs_at"), data.get("arrives_at")
+        if departs and arrives and arrives < departs:
+            self.add_error("arrives_at", _("The expected arrival cannot be before the departure."))
+        return data
 
 
 class ThreatRegionsForm(forms.Form):

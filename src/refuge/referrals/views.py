@@ -238,10 +238,16 @@ def _plan_initial(relocation) -> dict:
 def detail(request: HttpRequest, referral_id) -> HttpResponse:
     p = principal(request)
     referral = selectors.referral_for_principal(p, referral_id)
+    if referral.from_org_id != p.org_id:
+        services.referral_opened(by=p, referral=referral)
+    return _detail_page(request, p, referral)
+
+
+def _detail_page(request: HttpRequest, p, referral, relocation_form=None) -> HttpResponse:
+    """The referral page; ``relocation_form`` is a travel plan sent back with its errors."""
     sender = referral.from_org_id == p.org_id
     targets = referral.targets.select_related("facility", "hold_room")
     if not sender:
-        services.referral_opened(by=p, referral=referral)
         targets = targets.filter(facility__organisation_id=p.org_id)
     now = timezone.now()
     rows = []
@@ -274,7 +280,8 @@ def detail(request: HttpRequest, referral_id) -> HttpResponse:
             "address": address,
             "relocation": relocation,
             "decline_form": DeclineForm(),
-            "relocation_form": RelocationForm(staff=staff, initial=_plan_initial(relocation)),
+            "relocation_form": relocation_form
+            or RelocationForm(staff=staff, initial=_plan_initial(relocation)),
             "receiving": accepted is not None and accepted.facility.organisation_id == p.org_id,
             "household": referral.household,
             "children": children_text(referral.household.get("children") or []),
@@ -363,16 +370,24 @@ def act(request: HttpRequest, referral_id, action: str) -> HttpResponse:
         elif action == "put_right":
             _put_right_and_accept(request, p, referral)
         elif action == "withdraw":
+            if request.POST.get("sure") != "1":
+                raise ServiceError(_("Tick the box to confirm."), "confirm_required")
             services.referral_withdraw(by=p, referral=referral)
         elif action == "arrive":
             services.referral_arrive(by=p, referral=referral)
             messages.success(request, _("Welcome: her stay has started and her case is now yours."))
             return redirect("cases:stays", code=referral.client.case_code)
         elif action == "relocation":
+            # A plan that is refused comes back with what was typed and the reason beside the
+            # field, instead of a redirect that loses it.
             form = RelocationForm(request.POST, staff=_carriers(referral))
+            if form.is_valid():
+                try:
+                    services.relocation_plan(by=p, referral=referral, **form.cleaned_data)
+                except ServiceError as exc:
+                    form.add_error(None, exc.message)
             if not form.is_valid():
-                raise ServiceError(_("Check the travel plan."))
-            services.relocation_plan(by=p, referral=referral, **form.cleaned_data)
+                return _detail_page(request, p, referral, relocation_form=form)
         else:
             raise Http404
     except (ServiceError, Facility.DoesNotExist, ValidationError, ValueError) as exc:

@@ -32,7 +32,7 @@ from refuge.core.forms import (
     RevokeForm,
     StaffForm,
 )
-from refuge.core.models import Organisation
+from refuge.core.models import DeactivateReason, Organisation
 from refuge.core.once import once
 from refuge.core.roles import ADMIN_GRANTABLE, Role, grantable_by
 
@@ -86,7 +86,11 @@ def staff_list(request: HttpRequest) -> HttpResponse:
         {"member": m, "actions": services.staff_actions(p, m), "lock": locks[m.username]}
         for m in members
     ]
-    return render(request, "core/staff_list.html", {"rows": rows})
+    return render(
+        request,
+        "core/staff_list.html",
+        {"rows": rows, "deactivate_reasons": DeactivateReason.choices},
+    )
 
 
 def _temporary_password_page(request: HttpRequest, member, password: str) -> HttpResponse:
@@ -154,7 +158,18 @@ def staff_action(request: HttpRequest, user_id: int, action: str) -> HttpRespons
             services.staff_unlock(by=p, member=member)
             messages.success(request, _("%(user)s can sign in again.") % {"user": member.username})
         else:
-            services.staff_set_active(by=p, member=member, active=action == "activate")
+            reason = ""
+            if action == "deactivate":
+                reason = request.POST.get("reason", "")
+                if reason not in DeactivateReason.values:
+                    raise services.ServiceError(
+                        _("Choose why the account is deactivated."), "reason_required"
+                    )
+                if request.POST.get("sure") != "1":
+                    raise services.ServiceError(_("Tick the box to confirm."), "confirm_required")
+            services.staff_set_active(
+                by=p, member=member, active=action == "activate", reason=reason
+            )
             messages.success(request, _("Saved."))
     except services.ServiceError as exc:
         messages.error(request, exc.message)

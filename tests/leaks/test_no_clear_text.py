@@ -127,6 +127,7 @@ ALLOWED: dict[str, str] = {
     # cases
     "cases.Client.case_code": "the pseudonymous case code staff say and write",
     "cases.Client.phone_index": HASH,
+    "cases.Client.name_index": HASH,
     "cases.Client.age_band": CODE,
     "cases.Client.citizenship": CODE,
     "cases.Client.residence_region": REGION,
@@ -166,6 +167,9 @@ ALLOWED: dict[str, str] = {
     "hotline.Line.service_area": ORG,
     "hotline.OperatorExtension.identity": "a staff member's PBX extension",
     "hotline.Call.provider": CODE,
+    "hotline.PendingEvent.payload": "a parsed PBX event waiting for the merger: ids, leg states, "
+    "times, the line and the operator's extension; the caller's number sealed "
+    "(hotline.services.pending_dumps)",
     "hotline.Call.entry_id": "the PBX's call id",
     "hotline.Call.direction": CODE,
     "hotline.Call.state": CODE,
@@ -235,6 +239,7 @@ ALLOWED: dict[str, str] = {
     "referrals.Referral.status": CODE,
     "referrals.ReferralTarget.status": CODE,
     "referrals.ReferralTarget.decline_reason": CODE,
+    "referrals.ReferralTarget.no_hold_reason": CODE,
     "referrals.ReferralTarget.decided_by": STAFF,
     "referrals.Relocation.from_region": REGION,
     "referrals.Relocation.to_region": REGION,

@@ -20,6 +20,11 @@ from tests.conftest import sign_in
 
 MAX_PAGES = 150
 HREF = re.compile(r'href="([^"#]+)"')
+# Random tokens (CSRF, one-time form tokens, CSP nonces, ids) are long runs of letters, digits,
+# "-" and "_": a four-letter name turns up inside one now and then (a demo partner "Zoya" in a
+# masked CSRF token failed a clean run). They are blanked before the search; no secret is such a
+# run, and a name or an address shown on a page is never glued to one.
+RANDOM_RUN = re.compile(r"[A-Za-z0-9_\-]{20,}")
 SKIP = ("/static/", "/logout/", "/i18n/", "mailto:", "tel:", "/help/")
 
 
@@ -126,6 +131,15 @@ PERSONAS = [
 ]
 
 
+def test_random_tokens_are_blanked_but_text_is_not():
+    page = (
+        '<input name="csrfmiddlewaretoken" value="aB3xZoyaQ9mN2pL7kR4tW8vY1cD6fG0h"> Zoya, 56.1234'
+    )
+    blanked = RANDOM_RUN.sub(" ", page)
+    assert blanked.count("Zoya") == 1 and "56.1234" in blanked
+    assert "Zoya" not in RANDOM_RUN.sub(" ", page.split(">")[0])
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("username", PERSONAS)
 def test_no_persona_sees_what_it_must_not(demo, username):
@@ -136,7 +150,7 @@ def test_no_persona_sees_what_it_must_not(demo, username):
     assert len(pages) >= 3, f"{username} reached too few pages: {list(pages)}"
     leaks = [
         (kind, value, url)
-        for url, body in pages.items()
+        for url, body in ((u, RANDOM_RUN.sub(" ", b)) for u, b in pages.items())
         for kind, values in secrets.items()
         for value in values
         if value in body

@@ -69,6 +69,8 @@ CASES = [
     Case("cases:tasks", allowed=CASE_ROLES),
     Case("cases:detail", setup=_code, allowed=CASE_ROLES),
     Case("cases:household", setup=_code, allowed=CASE_ROLES),
+    Case("cases:intake_her", setup=_code, allowed=CASE_ROLES),
+    Case("cases:intake_household", setup=_code, allowed=CASE_ROLES),
     Case("cases:household_remove", method="post", setup=_member, allowed=CASE_ROLES, ok=302),
     Case("cases:risk", setup=_code, allowed=CASE_ROLES),
     Case("cases:risk_form", setup=_instrument, allowed=CASE_ROLES),

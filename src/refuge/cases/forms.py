@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -31,6 +33,40 @@ LANGUAGE_CHOICES = [
     ("fr", "français"),
     ("es", "español"),
 ]
+
+
+CHILD = re.compile(r"^\s*([mfмж])\s*(\d{1,2})\s*$", re.IGNORECASE)
+MAX_CHILDREN = 20
+
+
+def children_text(children: list[dict]) -> str:
+    """Children as typed in one line: ``m15, f9`` (the inverse of `ChildrenField`)."""
+    return ", ".join(("m" if c["sex"] == "male" else "f") + str(c["age"]) for c in children)
+
+
+class ChildrenField(forms.CharField):
+    """Her children in one line, sex and age each: ``m15, f9`` (Russian ``м``/``ж`` too)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("Children (sex and age, e.g. m15, f9)"))
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("max_length", 200)
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        out = []
+        for part in filter(None, (p.strip() for p in (super().clean(value) or "").split(","))):
+            m = CHILD.match(part)
+            if not m:
+                raise forms.ValidationError(
+                    _("Write each child as m or f and the age, e.g. m15, f9.")
+                )
+            out.append(
+                {"sex": "male" if m.group(1).lower() in "mм" else "female", "age": int(m.group(2))}
+            )
+        if len(out) > MAX_CHILDREN:
+            raise forms.ValidationError(_("At most 20 children."))
+        return out
 
 
 def _sensible_birth_date(value):
@@ -76,6 +112,33 @@ class ClientForm(forms.Form):
     age_band = forms.ChoiceField(
         label=_("Age band (if the date is not known)"), choices=AgeBand.choices, required=False
     )
+
+    residence_region = RegionField(label=_("Region where she lives"))
+    languages = forms.MultipleChoiceField(
+        label=_("Languages she speaks"),
+        choices=LANGUAGE_CHOICES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    citizenship = CountryField(label=_("Citizenship"))
+    documents = forms.MultipleChoiceField(
+        label=_("Documents she has"),
+        choices=Document.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    needs = forms.MultipleChoiceField(
+        label=_("Needs"), choices=Need.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    # What the search needs to know about her; the rest of her profile is on the case's tab.
+    PROFILE = ("residence_region", "languages", "citizenship", "documents", "needs")
+
+    @classmethod
+    def initial_for(cls, client) -> dict:
+        initial = {f: getattr(client, f) for f in ("name", "age_band", *cls.PROFILE)}
+        initial["birth_date"] = client.birth_date or None
+        return initial
 
     def clean_birth_date(self):
         return _sensible_birth_date(self.cleaned_data.get("birth_date"))
@@ -154,6 +217,37 @@ class OtherPartyForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     region = RegionField(label=_("Region where he is"))
+
+
+class IntakeHouseholdForm(forms.Form):
+    """The intake's second step: who comes with her, and who and where she must avoid."""
+
+    children = ChildrenField(
+        help_text=_("Everyone coming with her who is under 18; leave empty if nobody.")
+    )
+    pets = forms.IntegerField(label=_("Pets"), min_value=0, max_value=10, required=False)
+    avoid_relation = forms.CharField(
+        label=_("Who he is to her (partner, ex-partner, relative…)"),
+        max_length=60,
+        required=False,
+    )
+    avoid_region = RegionField(label=_("Region where he is"))
+    keep_avoid = forms.BooleanField(
+        label=_("She agrees that we keep who and where she must avoid in her case file"),
+        required=False,
+        help_text=_(
+            "Without her agreement, the region is used for this placement search only and not "
+            "stored."
+        ),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("keep_avoid") and not data.get("avoid_region"):
+            self.add_error("avoid_region", _("Choose the region where he is, or untick the box."))
+        if data.get("keep_avoid") and not data.get("avoid_relation"):
+            self.add_error("avoid_relation", _("Say who he is to her, or untick the box."))
+        return data
 
 
 class NoteForm(forms.Form):

@@ -37,6 +37,7 @@ from .models import (
     RiskAssessment,
     SafetyPlan,
     ServiceDelivery,
+    Sex,
     Stay,
 )
 from .risk import engine
@@ -88,9 +89,13 @@ def client_create(
     birth_date: date | None = None,
     age_band: str = "",
     phone_region: str = "RU",
+    **profile: Any,
 ) -> Client:
+    """Open her case. Besides who she is, the intake may give any profile field (languages,
+    documents, region…), checked as `client_update` checks them."""
     require(by, can_create_cases)
     e164 = normalise_phone(phone, phone_region) if phone else ""
+    profile = _checked_profile(profile)
     with transaction.atomic():
         client = Client(
             case_code=new_case_code(),
@@ -104,6 +109,8 @@ def client_create(
             age_band=age_band,
             created_by=by.name,
         )
+        for key, value in profile.items():
+            setattr(client, key, "" if value is None else value)
         client.save()
         audit.record(
             actor=by,
@@ -204,6 +211,24 @@ PROFILE_FIELDS = {
 }
 
 
+def _checked_profile(fields: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(fields) - PROFILE_FIELDS
+    if unknown:
+        raise ServiceError(
+            _("Unknown fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))}
+        )
+    fields = dict(fields)
+    if "documents" in fields:
+        fields["documents"] = _check_choices(
+            fields["documents"], Document, _("Unknown documents: %(values)s.")
+        )
+    if "needs" in fields:
+        fields["needs"] = _check_choices(fields["needs"], Need, _("Unknown needs: %(values)s."))
+    if isinstance(fields.get("birth_date"), date):
+        fields["birth_date"] = fields["birth_date"].isoformat()
+    return fields
+
+
 def client_update(
     *,
     by: Principal,
@@ -213,19 +238,7 @@ def client_update(
     **fields: Any,
 ) -> Client:
     _writable(by, client)
-    unknown = set(fields) - PROFILE_FIELDS
-    if unknown:
-        raise ServiceError(
-            _("Unknown fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))}
-        )
-    if "documents" in fields:
-        fields["documents"] = _check_choices(
-            fields["documents"], Document, _("Unknown documents: %(values)s.")
-        )
-    if "needs" in fields:
-        fields["needs"] = _check_choices(fields["needs"], Need, _("Unknown needs: %(values)s."))
-    if isinstance(fields.get("birth_date"), date):
-        fields["birth_date"] = fields["birth_date"].isoformat()
+    fields = _checked_profile(fields)
     with transaction.atomic():
         for key, value in fields.items():
             setattr(client, key, "" if value is None else value)
@@ -272,6 +285,41 @@ def household_member_add(
         )
         _event(by, "household.add", client, member)
     return member
+
+
+def household_children_set(*, by: Principal, client: Client, children: list[dict]) -> None:
+    """Her children as the intake gives them (``m15, f9``): the ones already recorded that
+    match by sex and age stay as they are (with any name given on the household tab); the
+    others are added or removed. Going back to the step and saving again changes nothing."""
+    _writable(by, client)
+    for child in children:
+        if not 0 <= int(child["age"]) <= 120 or child["sex"] not in Sex.values:
+            raise ServiceError(_("Age must be between 0 and 120."))
+    with transaction.atomic():
+        kept = list(client.household.select_for_update().filter(relation="child"))
+        wanted = sorted((int(c["age"]), c["sex"]) for c in children)
+        others = client.household.exclude(relation="child").count()
+        if others + len(wanted) > 20:
+            raise ServiceError(
+                _("A household of more than 20 people cannot be recorded here; call the hub.")
+            )
+        for member in kept:
+            key = (member.age, member.sex)
+            if key in wanted:
+                wanted.remove(key)
+            else:
+                _event(by, "household.remove", client, member)
+                member.delete()
+        for age, sex in wanted:
+            member = HouseholdMember.objects.create(
+                client=client,
+                data_key_id=client.data_key_id,
+                age=age,
+                sex=sex,
+                relation=HouseholdMember.Relation.CHILD,
+                created_by=by.name,
+            )
+            _event(by, "household.add", client, member)
 
 
 def household_member_remove(*, by: Principal, member: HouseholdMember) -> None:

@@ -9,6 +9,8 @@ urlpatterns = [
     path("follow-ups/", views.tasks, name="tasks"),
     path("<str:code>/", views.client_detail, name="detail"),
     path("<str:code>/household/", views.household, name="household"),
+    path("<str:code>/intake/her/", views.intake_her, name="intake_her"),
+    path("<str:code>/intake/household/", views.intake_household, name="intake_household"),
     path(
         "<str:code>/household/<uuid:member_id>/remove/",
         views.household_remove,

@@ -16,7 +16,7 @@ from refuge.core.access import principal, reauth_required, role_required
 from refuge.core.once import once
 from refuge.core.services import ServiceError
 
-from . import instruments, retention, selectors, services
+from . import instruments, intake, retention, selectors, services
 from .forms import (
     AftercareForm,
     CaseSearchForm,
@@ -25,6 +25,7 @@ from .forms import (
     EraseForm,
     HouseholdMemberForm,
     IncidentForm,
+    IntakeHouseholdForm,
     JudgementForm,
     NoteForm,
     OtherPartyForm,
@@ -102,15 +103,89 @@ def client_list(request: HttpRequest) -> HttpResponse:
 @role_required(roles.can_create_cases)
 @once
 def client_new(request: HttpRequest) -> HttpResponse:
+    """The guided intake's first step: her, as much as the search needs (SPEC C5, issue 16)."""
     form = ClientForm(request.POST or None)
+    call = intake.call_from(request)
     if request.method == "POST" and form.is_valid():
         try:
             client = services.client_create(by=principal(request), **form.cleaned_data)
         except ServiceError as exc:
             form.add_error("phone" if exc.code == "invalid_phone" else None, exc.message)
         else:
-            return redirect("cases:detail", code=client.case_code)
-    return render(request, "cases/new.html", {"form": form})
+            if call is not None:
+                intake.started_from_call(request, call)
+            return redirect("cases:intake_household", code=client.case_code)
+    return render(
+        request,
+        "cases/new.html",
+        {"form": form, "steps": intake.steps(None, "her"), "call": call},
+    )
+
+
+# --- the guided intake ---------------------------------------------------------------------
+
+
+@login_required
+@case_view
+@once
+def intake_her(request: HttpRequest, code: str) -> HttpResponse:
+    """Step 1 again, for a case already opened (back from a later step): nothing is lost."""
+    p, client = _case(request, code, "profile")
+    initial = ClientForm.initial_for(client)
+    initial["phone"] = client.phone
+    form = ClientForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        phone = data.pop("phone")
+        try:
+            services.client_update(by=p, client=client, phone=phone, **data)
+        except ServiceError as exc:
+            form.add_error("phone" if exc.code == "invalid_phone" else None, exc.message)
+        else:
+            return redirect("cases:intake_household", code=code)
+    return render(
+        request,
+        "cases/new.html",
+        {"form": form, "client": client, "steps": intake.steps(client, "her")},
+    )
+
+
+@login_required
+@case_view
+@once
+def intake_household(request: HttpRequest, code: str) -> HttpResponse:
+    """Step 2: who comes with her, and who and where she must avoid (kept only with her
+    agreement; otherwise carried to this search only)."""
+    p, client = _case(request, code, "household")
+    form = IntakeHouseholdForm(request.POST or None, initial=intake.household_initial(client))
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.household_children_set(by=p, client=client, children=d["children"])
+            if (d.get("pets") or 0) != client.pets:
+                services.client_update(by=p, client=client, pets=d.get("pets") or 0)
+            if (
+                d["keep_avoid"]
+                and not client.other_parties.filter(region=d["avoid_region"]).exists()
+            ):
+                services.other_party_add(
+                    by=p, client=client, relation=d["avoid_relation"], region=d["avoid_region"]
+                )
+        except ServiceError as exc:
+            form.add_error(None, exc.message)
+        else:
+            avoid = "" if d["keep_avoid"] else d.get("avoid_region") or ""
+            return redirect(intake.screening_url(client, avoid=avoid))
+    return render(
+        request,
+        "cases/intake_household.html",
+        {
+            "form": form,
+            "client": client,
+            "parties": client.other_parties.all(),
+            "steps": intake.steps(client, "household"),
+        },
+    )
 
 
 @login_required
@@ -271,13 +346,18 @@ def risk_form(request: HttpRequest, code: str, instrument: str, version: int) ->
         except ServiceError as exc:
             error = exc.message
         else:
+            guided = intake.query(request)
             if "finish" in request.POST and not result.complete:
                 messages.warning(
                     request,
                     _("Saved as a draft: %(n)s questions still need an answer.")
                     % {"n": len(result.missing)},
                 )
-                return redirect(f"{request.path}?draft={a.pk}")
+                return redirect(f"{request.path}?draft={a.pk}{'&' + guided if guided else ''}")
+            if guided and "finish" in request.POST:
+                # The guided intake goes on to the search, prefilled from all she said.
+                messages.success(request, intake.screened_message(a))
+                return redirect(intake.search_url(client, request))
             return redirect("cases:risk_detail", code=code, assessment_id=a.pk)
     live = (
         engine.score(inst, {k: v for k, v in answers.items() if v not in ("", None)})
@@ -295,6 +375,12 @@ def risk_form(request: HttpRequest, code: str, instrument: str, version: int) ->
         draft=draft,
         error=error,
         live=live,
+        steps=(
+            intake.steps(client, "screening", avoid=intake.avoid_of(request))
+            if intake.query(request)
+            else None
+        ),
+        skip_url=intake.search_url(client, request) if intake.query(request) else "",
     )
 
 

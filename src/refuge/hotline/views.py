@@ -26,7 +26,7 @@ from refuge.core.ids import int_or_none
 from refuge.core.once import once
 from refuge.core.services import ServiceError
 
-from . import charts, conf, figures, selectors, services, windows
+from . import charts, conf, figures, selectors, services, windows, wrapup_hints
 from .forms import (
     AttemptForm,
     CallbackForm,
@@ -145,7 +145,13 @@ def wrapup(request: HttpRequest, pk: int) -> HttpResponse:
     p = principal(request)
     call = selectors.call_for_principal(p, pk)
     existing = WrapUp.objects.filter(call=call).prefetch_related("needs").first()
-    form = WrapUpForm(request.POST or None, initial=WrapUpForm.initial_from(existing))
+    # Saved before: as saved. Not yet: what her intake, started from this call, recorded.
+    initial = (
+        WrapUpForm.initial_from(existing)
+        if existing
+        else wrapup_hints.initial_for(request, call.pk)
+    )
+    form = WrapUpForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.wrapup_data()
         try:
@@ -153,6 +159,7 @@ def wrapup(request: HttpRequest, pk: int) -> HttpResponse:
         except ServiceError as exc:
             form.add_error(None, exc.message)
         else:
+            wrapup_hints.forget(request, call.pk)
             messages.success(request, _("Wrap-up saved."))
             if "callback" in data.outcomes and not call.callbacks.exists():
                 return redirect(f"{reverse('hotline:callback_new')}?call={call.pk}")
@@ -163,7 +170,13 @@ def wrapup(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "hotline/wrapup.html",
-        {"call": call, "form": form, "existing": existing, "now": timezone.now()},
+        {
+            "call": call,
+            "form": form,
+            "existing": existing,
+            "prefilled": bool(initial) and not existing,
+            "now": timezone.now(),
+        },
     )
 
 

@@ -1,27 +1,22 @@
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from refuge.cases.forms import LANGUAGE_CHOICES
+from refuge.cases.forms import LANGUAGE_CHOICES, ChildrenField
 from refuge.cases.models import Document, Need
 from refuge.directory.models import ServiceKind
 from refuge.directory.pickers import CountryField, RegionField, RegionsField
 
 from .models import DeclineReason, Relocation, TurnAwayReason
 
-CHILD = re.compile(r"^\s*([mfмж])\s*(\d{1,2})\s*$", re.IGNORECASE)
-
 
 class SearchForm(forms.Form):
     woman_age = forms.IntegerField(label=_("Her age"), min_value=10, max_value=120)
-    children = forms.CharField(
-        label=_("Children (sex and age, e.g. m15, f9)"), required=False, max_length=200
-    )
+    children = ChildrenField()
     other_adults = forms.IntegerField(
         label=_("Other adults"), min_value=0, max_value=10, initial=0, required=False
     )
@@ -63,21 +58,6 @@ class SearchForm(forms.Form):
         label=_("Days she needs"), min_value=1, max_value=3650, required=False
     )
 
-    def clean_children(self):
-        out = []
-        for part in filter(None, (p.strip() for p in self.cleaned_data["children"].split(","))):
-            m = CHILD.match(part)
-            if not m:
-                raise forms.ValidationError(
-                    _("Write each child as m or f and the age, e.g. m15, f9.")
-                )
-            out.append(
-                {"sex": "male" if m.group(1).lower() in "mм" else "female", "age": int(m.group(2))}
-            )
-        if len(out) > 20:
-            raise forms.ValidationError(_("At most 20 children."))
-        return out
-
     def household(self) -> dict:
         d = self.cleaned_data
         return {
@@ -95,10 +75,6 @@ class SearchForm(forms.Form):
             "min_distance_km": d.get("min_distance_km") or 0,
             "stay_days": d.get("stay_days"),
         }
-
-
-def children_text(children: list[dict]) -> str:
-    return ", ".join(("m" if c["sex"] == "male" else "f") + str(c["age"]) for c in children)
 
 
 class DeclineForm(forms.Form):
@@ -167,17 +143,13 @@ class ThreatRegionsForm(forms.Form):
 class PartnerRequestForm(forms.Form):
     region = RegionField(label=_("Region where she is"), required=True)
     woman_age = forms.IntegerField(label=_("Her age"), min_value=10, max_value=120)
-    children = forms.CharField(
-        label=_("Children (sex and age, e.g. m15, f9)"), required=False, max_length=200
-    )
+    children = ChildrenField()
     contact = forms.CharField(label=_("How the shelter can reach her safely"), max_length=300)
     details = forms.CharField(
         label=_("What the shelter needs to know (no address)"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-
-    clean_children = SearchForm.clean_children
 
     def request_kwargs(self) -> dict:
         d = self.cleaned_data

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,7 +13,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from refuge.cases import intake as case_intake
 from refuge.cases import selectors as case_selectors
+from refuge.cases.forms import children_text
 from refuge.core import limits, roles
 from refuge.core.access import audited_read, principal, role_required
 from refuge.core.ids import uuid_or_none
@@ -21,6 +25,7 @@ from refuge.core.services import ServiceError
 from refuge.directory import services as directory_services
 from refuge.directory.models import Facility
 from refuge.directory.selectors import address_for_display
+from refuge.hotline import wrapup_hints
 from refuge.vacancies.availability import NO_ROOMS
 from refuge.vacancies.forms import ReportForm
 from refuge.vacancies.models import Room, RoomKind
@@ -33,7 +38,6 @@ from .forms import (
     SearchForm,
     ThreatRegionsForm,
     TurnAwayForm,
-    children_text,
 )
 from .models import NoHoldReason
 
@@ -55,6 +59,15 @@ def search_page(request: HttpRequest) -> HttpResponse:
     """Who can take this household now, best first, and who cannot and why."""
     p = principal(request)
     code = request.GET.get("case", "")
+    if code and request.GET.get("go") == "1" and "woman_age" not in request.GET:
+        # From the guided intake: search at once with everything her case file says, as an
+        # ordinary search (so the page's address holds the household, as when typed).
+        initial = _initial_from_case(p, code)
+        avoid = case_intake.avoid_of(request)
+        if avoid and avoid not in initial["avoid_regions"]:
+            initial["avoid_regions"] = [*initial["avoid_regions"], avoid]
+        query = {k: v for k, v in initial.items() if v not in ("", None, [])}
+        return redirect(f"{request.path}?{urlencode({'case': code, **query}, doseq=True)}")
     data = request.GET if "woman_age" in request.GET else None
     form = SearchForm(data, initial=_initial_from_case(p, code) if code and data is None else None)
     result, household, error, retry_after = None, None, None, None
@@ -89,6 +102,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
             "form": form,
             "result": result,
             "case": code,
+            "steps": case_intake.steps(code, "search") if code else None,
             "error": error,
             "turn_away_form": TurnAwayForm(),
             "hold_default": services.DEFAULT_HOLD_MINUTES,
@@ -150,6 +164,7 @@ def send(request: HttpRequest) -> HttpResponse:
         )
     else:
         messages.success(request, _held_message(referral))
+    wrapup_hints.referral_sent(request)
     return redirect("referrals:detail", referral_id=referral.pk)
 
 

@@ -4,6 +4,18 @@ document.addEventListener("DOMContentLoaded", function () {
   document.querySelectorAll("select[data-autosubmit]").forEach(function (el) {
     el.addEventListener("change", function () { el.form.requestSubmit(); });
   });
+  // Screening: "no" to every shown question not answered yet (she was asked them all and
+  // said no); the answers stay visible and can be changed before finishing.
+  document.querySelectorAll("button[data-rest-no]").forEach(function (btn) {
+    btn.hidden = false;
+    btn.addEventListener("click", function () {
+      btn.form.querySelectorAll("fieldset[data-item]:not([hidden])").forEach(function (fs) {
+        var no = fs.querySelector("input[type=radio][value=no]");
+        if (no && !fs.querySelector("input[type=radio]:checked")) { no.checked = true; }
+      });
+      btn.form.dispatchEvent(new Event("change", { bubbles: true }));
+    });
+  });
   // Copy buttons: data-copy="#id" copies the text of that element.
   document.querySelectorAll("button[data-copy]").forEach(function (btn) {
     btn.addEventListener("click", function () {

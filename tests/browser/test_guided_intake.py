@@ -85,7 +85,10 @@ def _intake(base, lang, people, page):
     op = Counted(page)
 
     # From the call card: her intake, while she is on the line.
-    op.go(f"section[aria-labelledby=hl-h-mine] a[href='/cases/new/?call={call.pk}']", "start the intake")
+    op.go(
+        f"section[aria-labelledby=hl-h-mine] a[href='/cases/new/?call={call.pk}']",
+        "start the intake",
+    )
     assert page.locator("nav.steps li.current").count() == 1
     op.fill("#id_name", "Irina S." if lang == "en" else "Ирина С.")
     op.fill("#id_phone", "+7 916 000 11 22")

@@ -358,6 +358,17 @@ def main() -> None:
             f"p95 ratio {p95(srv) / p95(rw):.2f}"
         )
     print(f"CPU per whole-network request and its replay: {cpu_whole * 1000:.1f} ms")
+    if "--profile" in sys.argv:  # where the one-region request's time goes
+        import cProfile
+        import pstats
+
+        profile = cProfile.Profile(time.process_time)
+        profile.enable()
+        for _ in range(10):
+            serve(client, REGION_URL)
+        profile.disable()
+        pstats.Stats(profile).sort_stats("cumulative").print_stats(45)
+        pstats.Stats(profile).sort_stats("tottime").print_stats(25)
     constant = len(small) == len(statements)
     result(
         target="Vacancy board, 1,000 facilities: a constant number of queries; server time "

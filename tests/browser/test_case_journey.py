@@ -30,8 +30,9 @@ def test_intake_risk_screen_and_safety_plan(live_server, page, caseworker, lang)
     page.fill("#id_phone", "+7 916 000 11 22")
     page.select_option("#id_age_band", "25-34")  # an intake needs at least her age band
     page.click("main button[type=submit]")
-    page.wait_for_url("**/cases/RF-*/")
-    code = page.url.rstrip("/").split("/")[-1]
+    page.wait_for_url("**/cases/RF-*/intake/household/")  # the guided intake goes on
+    code = page.url.rstrip("/").split("/")[-3]
+    page.goto(f"{base}/cases/{code}/")
     shot(page, f"10-case-profile-{lang}")
 
     page.goto(f"{base}/cases/{code}/risk/new/refuge-screen@1/")

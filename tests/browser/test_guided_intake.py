@@ -106,6 +106,10 @@ def _intake(base, lang, people, page):
     op.choose("#id_avoid_region", "RU-MOW")
     op.check("#id_keep_avoid")
     snap(2, "household")
+    page.set_viewport_size({"width": 390, "height": 844})  # and on a phone
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    snap(2, "household-phone")
+    page.set_viewport_size({"width": 1200, "height": 900})
     op.go("main form button[type=submit]", "save the household")
     assert HouseholdMember.objects.filter(client=client).count() == 2
     assert OtherParty.objects.filter(client=client, region="RU-MOW").exists()

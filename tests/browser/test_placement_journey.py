@@ -46,8 +46,8 @@ def test_from_intake_to_a_stay(live_server, browser, transactional_db):
     page.fill("#id_name", "Irina")
     page.select_option("#id_age_band", "25-34")  # an intake needs at least her age band
     page.click("main button[type=submit]")
-    page.wait_for_url("**/cases/RF-*/")
-    code = page.url.rstrip("/").split("/")[-1]
+    page.wait_for_url("**/cases/RF-*/intake/household/")  # the guided intake goes on
+    code = page.url.rstrip("/").split("/")[-3]
     page.goto(f"{base}/referrals/search/?case={code}")
     page.fill("#id_woman_age", "34")
     page.fill("#id_children", "m15, f9")

@@ -209,6 +209,11 @@ def _bdi(name: str) -> SafeString:
     return format_html("<bdi>{}</bdi>", name)
 
 
+def _code(code: str) -> SafeString:
+    """A case code, kept on one line (a sentence may otherwise break it at a hyphen)."""
+    return format_html('<bdi class="code">{}</bdi>', code)
+
+
 def _short(value: Any) -> str:
     return str(value)[:8]
 
@@ -317,8 +322,8 @@ class _Names:
         if self.reader_org is not None and row["organisation__slug"] != self.reader_org:
             return _fill(_("a case of another organisation"))
         if row["data_key__destroyed_at"] is not None:
-            return _fill(_("case %(code)s, since erased"), code=_bdi(row["case_code"]))
-        return _fill(_("case %(code)s"), code=_bdi(row["case_code"]))
+            return _fill(_("case %(code)s, since erased"), code=_code(row["case_code"]))
+        return _fill(_("case %(code)s"), code=_code(row["case_code"]))
 
     def target(self, e: AuditEvent) -> SafeString:
         kind, pk = e.target_type, e.target_id
@@ -406,8 +411,8 @@ class _Names:
         if self.reader_org is not None and row["organisation__slug"] != self.reader_org:
             return _fill(_("a case of another organisation"))
         if row["data_key__destroyed_at"] is not None:
-            return _fill(_("%(code)s (since erased)"), code=_bdi(row["case_code"]))
-        return _bdi(row["case_code"])
+            return _fill(_("%(code)s (since erased)"), code=_code(row["case_code"]))
+        return _code(row["case_code"])
 
     def action(self, e: AuditEvent) -> SafeString:
         if e.action == "read_list":

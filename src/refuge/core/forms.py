@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from refuge.core.models import Organisation, RevokeReason
 from refuge.core.roles import ADMIN_GRANT_NEEDS_REASON, MANAGER_GRANTABLE, OrgKind, Role
@@ -186,7 +187,9 @@ class OrganisationForm(forms.Form):
 
 
 class AuditFilterForm(forms.Form):
-    target = forms.CharField(label=_("Record"), required=False, max_length=64)
+    target = forms.CharField(
+        label=pgettext_lazy("audit log", "Record"), required=False, max_length=64
+    )
     actor = forms.CharField(label=_("Member of staff"), required=False, max_length=150)
     organisation = forms.ModelChoiceField(
         label=_("Organisation"), required=False, queryset=Organisation.objects.all()

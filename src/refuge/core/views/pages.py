@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from refuge.core import lockout, roles, selectors, services
+from refuge.core import audit_words, lockout, roles, selectors, services
 from refuge.core.access import (
     BREAK_GLASS_SESSION_KEY,
     principal,
@@ -366,6 +366,8 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         if form.cleaned_data["break_glass"]:
             events = events.filter(details__break_glass=str(form.cleaned_data["break_glass"]))
     page = Paginator(events, 50).get_page(request.GET.get("page"))
+    # The page's own list, so the template iterates the events that were given their sentences.
+    page.object_list = audit_words.describe(page.object_list, reader=p)
     return render(
         request,
         "core/audit_log.html",

@@ -369,6 +369,11 @@ REFUGE_PUBLIC_URL = (
 REFUGE_HOTLINE_REPEAT_WINDOW_DAYS = int(_read_env("REFUGE_HOTLINE_REPEAT_WINDOW_DAYS") or 30)
 REFUGE_HOTLINE_SHORT_ABANDON_SECONDS = int(_read_env("REFUGE_HOTLINE_SHORT_ABANDON_SECONDS") or 5)
 REFUGE_HOTLINE_MAX_EVENT_BYTES = int(_read_env("REFUGE_HOTLINE_MAX_EVENT_BYTES") or 64 * 1024)
+# "direct" (each Mango/Twilio event merged in its own request) or "batched" (kept as received,
+# merged by `refuge hotline-merge`; docs/decisions.md, docs/deployment.md).
+REFUGE_HOTLINE_INGEST = _read_env("REFUGE_HOTLINE_INGEST") or "direct"
+if REFUGE_HOTLINE_INGEST not in ("direct", "batched"):
+    raise ImproperlyConfigured("REFUGE_HOTLINE_INGEST must be 'direct' or 'batched'.")
 REFUGE_SMALL_CELL_THRESHOLD = int(_read_env("REFUGE_SMALL_CELL_THRESHOLD") or 5)
 # The carriers of a relocation see the confidential destination until this long after the
 # expected arrival (else the departure, else the plan), even if she never arrives (issue 14).

@@ -7,6 +7,8 @@ the live queue reads what the PBX said up to now."""
 
 from __future__ import annotations
 
+import io
+
 import itertools
 import json
 import random
@@ -163,6 +165,48 @@ def test_a_call_that_cannot_be_merged_stays_pending_and_holds_up_no_other(client
     assert services.pending_merge() == len(b.steps)
     assert _figures(Call.objects.get(entry_id=b.entry)) == b.expect
     assert CallEvent.objects.count() == len(a.steps) + len(b.steps)
+
+
+def test_a_call_that_never_merges_is_set_aside_after_five_tries_and_can_be_retried(
+    client, monkeypatch, as_persona
+):
+    from django.core.management import call_command
+
+    from refuge.hotline import store
+
+    a, b = fixtures.ALL[0]("-aside-a"), fixtures.ALL[1]("-aside-b")
+    for step in b.steps:
+        _send(client, step)
+    real, tries = services._ingest_group, []
+
+    def b_fails(inbounds, organisation):
+        if inbounds[0].entry_id == b.entry:
+            tries.append(1)
+            raise RuntimeError("a bug for this call only")
+        return real(inbounds, organisation)
+
+    monkeypatch.setattr(services, "_ingest_group", b_fails)
+    for attempt in range(1, store.MAX_MERGE_ATTEMPTS + 1):
+        assert services.pending_merge() == 0
+        stuck = services.pending_stuck_count()
+        assert stuck == (len(b.steps) if attempt == store.MAX_MERGE_ATTEMPTS else 0)
+    # Set aside: kept, no longer taken (so no batch pays for it again), nothing else held up.
+    assert PendingEvent.objects.count() == len(b.steps) and store.pending_count() == 0
+    n = len(tries)
+    for step in a.steps:
+        _send(client, step)
+    assert services.pending_merge() == len(a.steps) and len(tries) == n
+    assert _figures(Call.objects.get(entry_id=a.entry)) == a.expect
+    # Managers see how many, in words, on the quarantine page.
+    page = as_persona("manager_a").get("/hotline/set-up/unreadable-events/").content.decode()
+    assert 'id="hl-stuck-count"' in page and "--retry-stuck" in page
+    # Fixed: put back, merged once, with the call's documented figures.
+    monkeypatch.setattr(services, "_ingest_group", real)
+    call_command("hotline_merge", "--retry-stuck", stdout=io.StringIO())
+    assert services.pending_stuck_count() == 0
+    assert services.pending_merge() == len(b.steps)
+    assert _figures(Call.objects.get(entry_id=b.entry)) == b.expect
+    assert not PendingEvent.objects.exists()
 
 
 def test_an_unreadable_signed_event_is_still_quarantined_not_pending(client):

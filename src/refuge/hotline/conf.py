@@ -6,7 +6,6 @@ environment (see the report of issue 4 for the names).
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 
 from django.conf import settings
@@ -38,9 +37,6 @@ def max_event_bytes() -> int:
 def batched_ingest() -> bool:
     """Mango and Twilio events are kept as received and merged into calls in batches by
     `refuge hotline-merge` (docs/decisions.md), instead of each in its own request. Off
-    unless ``REFUGE_HOTLINE_INGEST=batched`` (the setting, or the environment): it needs the
-    merger running."""
-    mode = getattr(settings, "REFUGE_HOTLINE_INGEST", None) or os.environ.get(
-        "REFUGE_HOTLINE_INGEST", "direct"
-    )
-    return mode == "batched"
+    unless ``REFUGE_HOTLINE_INGEST=batched`` (settings.py reads it from the environment): it
+    needs the merger running."""
+    return getattr(settings, "REFUGE_HOTLINE_INGEST", "direct") == "batched"

@@ -228,6 +228,12 @@ class PendingEvent(models.Model):
     id = models.BigAutoField(primary_key=True)
     payload = models.TextField()  # the Inbound as JSON text: no jsonb parsing on the hot path
     received_at = models.DateTimeField()
+    # Failed merges of this event (an error in Refuge, logged each time). After
+    # `store.MAX_MERGE_ATTEMPTS` it is set aside (`stuck_at`): kept, counted on the quarantine
+    # page, no longer retried, so it cannot slow every batch; `refuge hotline-merge
+    # --retry-stuck` puts it back once the code is fixed.
+    attempts = models.PositiveSmallIntegerField(default=0)
+    stuck_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"pending event {self.pk}"

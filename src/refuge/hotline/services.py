@@ -46,6 +46,7 @@ from .models import (
     Line,
     Need,
     OperatorExtension,
+    PendingEvent,
     Provider,
     QuarantinedEvent,
     RegionSource,
@@ -384,21 +385,21 @@ def _pending_merge(limit: int, *, careful: bool) -> int:
         if not store.merge_lock():
             return 0
         rows = store.pending_take(limit)
-        groups: dict[tuple[str, str], list[tuple[str, adapters.Inbound]]] = {}
-        kept: list[str] = []
-        for text in rows:
+        groups: dict[tuple[str, str], list[tuple[tuple[str, int], adapters.Inbound]]] = {}
+        kept: list[tuple[str, int]] = []
+        for row in rows:
             try:
-                inbound = pending_loads(text)
+                inbound = pending_loads(row[0])
             except Exception:
                 if not careful:
                     raise
                 log.exception("a pending PBX event could not be read; kept pending")
-                kept.append(text)
+                kept.append(row)
                 continue
-            groups.setdefault((inbound.provider, inbound.entry_id), []).append((text, inbound))
+            groups.setdefault((inbound.provider, inbound.entry_id), []).append((row, inbound))
         merged = []
         for group in groups.values():
-            inbounds = [inbound for _text, inbound in group]
+            inbounds = [inbound for _row, inbound in group]
             if not careful:
                 merged.append(_ingest_retrying(inbounds, None))
                 continue
@@ -407,13 +408,28 @@ def _pending_merge(limit: int, *, careful: bool) -> int:
                     merged.append(_ingest_retrying(inbounds, None))
             except Exception:
                 log.exception("PBX events of one call could not be merged; kept pending")
-                kept += [text for text, _inbound in group]
-        if kept:
-            store.pending_add_many(kept, timezone.now())
+                kept += [row for row, _inbound in group]
+        if kept and store.pending_add_many(kept, timezone.now()):
+            log.error(
+                "PBX events set aside after %s failed merges: see the quarantine page; "
+                "`refuge hotline-merge --retry-stuck` once fixed",
+                store.MAX_MERGE_ATTEMPTS,
+            )
     # Repeat flags in their own short transactions, after the events' (as call_event_ingest).
     for done in merged:
         _repeats_after(done)
     return len(rows) - len(kept)
+
+
+def pending_stuck_count() -> int:
+    """Accepted events set aside after failing to merge `store.MAX_MERGE_ATTEMPTS` times."""
+    return PendingEvent.objects.filter(stuck_at__isnull=False).count()
+
+
+def pending_retry_stuck() -> int:
+    """Put the events set aside back in the list, with their attempts counted from zero (for
+    after the error that stopped them is fixed). Returns how many."""
+    return PendingEvent.objects.filter(stuck_at__isnull=False).update(stuck_at=None, attempts=0)
 
 
 def _repeat_changes(rows, lo: datetime, hi: datetime, window: timedelta):

@@ -342,19 +342,38 @@ def write(call: Call, events: list[NewEvent], *, version: int | None) -> bool:
 _MERGE_LOCK = 0x68_6F_74_6C  # "hotl": PostgreSQL advisory lock key of the one merger
 
 
+MAX_MERGE_ATTEMPTS = 5
+
+
 def pending_add(payload: str, at: datetime) -> None:
     with _cursor() as cur:
         cur.execute(
             f"INSERT INTO {_q(PendingEvent._meta.db_table)} ({_q('payload')}, "
-            f"{_q('received_at')}) VALUES (%s, %s)",
-            [payload, at if connection.vendor == "postgresql" else _sqlite_time(at)],
+            f"{_q('received_at')}, {_q('attempts')}) VALUES (%s, %s, 0)",
+            [payload, _time(at)],
         )
 
 
-def pending_add_many(payloads: list[str], at: datetime) -> None:
-    """Events that could not be merged, back at the end of the list."""
-    for payload in payloads:
-        pending_add(payload, at)
+def pending_add_many(rows: list[tuple[str, int]], at: datetime) -> int:
+    """Events that could not be merged, back at the end of the list with one more failed
+    attempt; set aside (``stuck_at``) after `MAX_MERGE_ATTEMPTS`. Returns how many were."""
+    stuck = 0
+    with _cursor() as cur:
+        for payload, attempts in rows:
+            attempts += 1
+            set_aside = attempts >= MAX_MERGE_ATTEMPTS
+            stuck += set_aside
+            cur.execute(
+                f"INSERT INTO {_q(PendingEvent._meta.db_table)} ({_q('payload')}, "
+                f"{_q('received_at')}, {_q('attempts')}, {_q('stuck_at')}) "
+                "VALUES (%s, %s, %s, %s)",
+                [payload, _time(at), attempts, _time(at) if set_aside else None],
+            )
+    return stuck
+
+
+def _time(at: datetime) -> Any:
+    return at if connection.vendor == "postgresql" else _sqlite_time(at)
 
 
 def _sqlite_time(at: datetime) -> Any:
@@ -372,31 +391,41 @@ def merge_lock() -> bool:
         return bool(cur.fetchone()[0])
 
 
-def pending_take(limit: int) -> list[str]:
-    """The oldest ``limit`` pending events, deleted in the caller's transaction."""
+def pending_take(limit: int) -> list[tuple[str, int]]:
+    """The oldest ``limit`` pending events not set aside, as (payload, failed attempts),
+    deleted in the caller's transaction."""
     table = _q(PendingEvent._meta.db_table)
+    waiting = f"{_q('stuck_at')} IS NULL"
     with _cursor() as cur:
         if connection.vendor == "postgresql":
             cur.execute(
                 f"DELETE FROM {table} WHERE {_q('id')} IN (SELECT {_q('id')} FROM {table} "
-                f"ORDER BY {_q('id')} LIMIT %s) RETURNING {_q('id')}, {_q('payload')}",
+                f"WHERE {waiting} ORDER BY {_q('id')} LIMIT %s) "
+                f"RETURNING {_q('id')}, {_q('payload')}, {_q('attempts')}",
                 [limit],
             )
             rows = sorted(cur.fetchall())
         else:
             cur.execute(
-                f"SELECT {_q('id')}, {_q('payload')} FROM {table} ORDER BY {_q('id')} LIMIT %s",
+                f"SELECT {_q('id')}, {_q('payload')}, {_q('attempts')} FROM {table} "
+                f"WHERE {waiting} ORDER BY {_q('id')} LIMIT %s",
                 [limit],
             )
             rows = cur.fetchall()
             if rows:
-                cur.execute(f"DELETE FROM {table} WHERE {_q('id')} <= %s", [rows[-1][0]])
-    return [payload for _id, payload in rows]
+                cur.execute(
+                    f"DELETE FROM {table} WHERE {_q('id')} <= %s AND {waiting}", [rows[-1][0]]
+                )
+    return [(payload, attempts) for _id, payload, attempts in rows]
 
 
 def pending_count() -> int:
+    """Events waiting to be merged (not those set aside)."""
     with _cursor() as cur:
-        cur.execute(f"SELECT count(*) FROM {_q(PendingEvent._meta.db_table)}")
+        cur.execute(
+            f"SELECT count(*) FROM {_q(PendingEvent._meta.db_table)} "
+            f"WHERE {_q('stuck_at')} IS NULL"
+        )
         return cur.fetchone()[0]
 
 

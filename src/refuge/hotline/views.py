@@ -506,5 +506,11 @@ def quarantine(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "hotline/quarantine.html",
-        {"rows": listed, "waiting": waiting, "shown": len(listed), "total": rows.count()},
+        {
+            "rows": listed,
+            "waiting": waiting,
+            "shown": len(listed),
+            "total": rows.count(),
+            "stuck": services.pending_stuck_count(),
+        },
     )

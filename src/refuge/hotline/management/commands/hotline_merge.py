@@ -5,6 +5,10 @@ It merges whatever is pending, then waits ``--interval`` seconds (0.2 by default
 less than a full batch, so the live queue is at most about a second behind (the queue's own
 read merges first, too). Any number may run: one merges at a time, the others find the lock
 taken and wait. ``--once`` merges what is pending and exits.
+
+An event that fails to merge five times (an error in Refuge, logged each time) is set aside:
+kept, counted on the quarantine page, no longer retried. ``--retry-stuck`` puts the events set
+aside back in the list (after the fix), and exits.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import threading
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
-from refuge.hotline.services import pending_merge
+from refuge.hotline.services import pending_merge, pending_retry_stuck
 
 log = logging.getLogger("refuge.hotline")
 
@@ -28,8 +32,16 @@ class Command(BaseCommand):
         parser.add_argument("--interval", type=float, default=0.2, help="seconds between polls")
         parser.add_argument("--batch", type=int, default=2000, help="events per transaction")
         parser.add_argument("--once", action="store_true", help="merge what is pending, then exit")
+        parser.add_argument(
+            "--retry-stuck",
+            action="store_true",
+            help="put the events set aside after failed merges back in the list, then exit",
+        )
 
     def handle(self, *args, interval: float, batch: int, once: bool, **options):
+        if options["retry_stuck"]:
+            self.stdout.write(f"{pending_retry_stuck()} events set aside are pending again")
+            return
         stop = threading.Event()
         if not once:
             for sig in (signal.SIGTERM, signal.SIGINT):

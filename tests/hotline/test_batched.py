@@ -7,8 +7,6 @@ the live queue reads what the PBX said up to now."""
 
 from __future__ import annotations
 
-import io
-
 import itertools
 import json
 import random
@@ -170,8 +168,6 @@ def test_a_call_that_cannot_be_merged_stays_pending_and_holds_up_no_other(client
 def test_a_call_that_never_merges_is_set_aside_after_five_tries_and_can_be_retried(
     client, monkeypatch, as_persona
 ):
-    from django.core.management import call_command
-
     from refuge.hotline import store
 
     a, b = fixtures.ALL[0]("-aside-a"), fixtures.ALL[1]("-aside-b")
@@ -202,7 +198,7 @@ def test_a_call_that_never_merges_is_set_aside_after_five_tries_and_can_be_retri
     assert 'id="hl-stuck-count"' in page and "--retry-stuck" in page
     # Fixed: put back, merged once, with the call's documented figures.
     monkeypatch.setattr(services, "_ingest_group", real)
-    call_command("hotline_merge", "--retry-stuck", stdout=io.StringIO())
+    call_command("hotline_merge", "--retry-stuck", stdout=StringIO())
     assert services.pending_stuck_count() == 0
     assert services.pending_merge() == len(b.steps)
     assert _figures(Call.objects.get(entry_id=b.entry)) == b.expect

@@ -423,8 +423,7 @@ def pending_count() -> int:
     """Events waiting to be merged (not those set aside)."""
     with _cursor() as cur:
         cur.execute(
-            f"SELECT count(*) FROM {_q(PendingEvent._meta.db_table)} "
-            f"WHERE {_q('stuck_at')} IS NULL"
+            f"SELECT count(*) FROM {_q(PendingEvent._meta.db_table)} WHERE {_q('stuck_at')} IS NULL"
         )
         return cur.fetchone()[0]
 

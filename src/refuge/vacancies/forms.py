@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from refuge.core.widgets import QuickSelect
 from refuge.directory.forms import region_choices
@@ -205,7 +206,10 @@ class ReportForm(forms.Form):
                 self.fields[name] = forms.TypedChoiceField(
                     label=_("%(room)s (family room, %(beds)s beds)")
                     % {"room": room.name, "beds": room.beds},
-                    choices=[(str(room.beds), _("Free")), ("0", _("Taken"))],
+                    choices=[
+                        (str(room.beds), pgettext_lazy("room", "Free")),
+                        ("0", pgettext_lazy("room", "Taken")),
+                    ],
                     coerce=int,
                     initial=str(room.beds if now and now >= room.beds else 0),
                     widget=forms.RadioSelect,

@@ -93,3 +93,10 @@ def light_label(light: str) -> str:
         "amber": _("May take her: availability unknown"),
         "red": _("Cannot take her"),
     }.get(light, light)
+
+
+@register.filter
+def reporter(name: str) -> str:
+    """Who gave a figure: a person's name, or, for a figure no person gave (the demo loader, an
+    import, a command), words instead of the internal "system"."""
+    return _("Refuge itself (no person)") if name == "system" else name

@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 # xdist workers; the suite parallelises per test file.
 WORKERS ?= auto
 
-.PHONY: demo test install messages chromium redocly lint check bench clean
+.PHONY: demo test install messages chromium haproxy cluster redocly lint check bench clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,15 @@ messages: $(STAMP)
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; }
 
+# The multi-server test (tests/cluster/) and `make cluster` put Debian's HAProxy in front.
+haproxy:
+	@command -v haproxy >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null; }
+
+# Two app servers, two task workers and HAProxy on loopback, on DATABASE_URL's PostgreSQL, in
+# production mode with throw-away keys (deploy/cluster.py); the demo network loaded. Ctrl-C stops.
+cluster: messages haproxy
+	$(PY) deploy/cluster.py
+
 # Redocly lint for the OpenAPI document (tests/test_openapi_lint.py): the npm registry's package,
 # pinned, installed with the machine's npm into a git-ignored folder, and only when missing.
 REDOCLY_VERSION := 2.77.0
@@ -41,8 +50,8 @@ demo: messages
 	REFUGE_MODE=demo $(BIN)/refuge demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench deploy
+	$(BIN)/ruff format --check src tests bench deploy
 
 check: $(STAMP)
 	REFUGE_MODE=test $(BIN)/refuge makemigrations --check --dry-run
@@ -53,7 +62,7 @@ check: $(STAMP)
 # clone elsewhere (REFUGE_HSDS_DIR set by the caller wins).
 HSDS_DIR ?= $(firstword $(REFUGE_HSDS_DIR) $(wildcard ../shared/hsds-3.0 /work/shared/hsds-3.0))
 
-test: messages chromium redocly lint check
+test: messages chromium haproxy redocly lint check
 	REFUGE_MODE=test REFUGE_HSDS_DIR=$(HSDS_DIR) $(BIN)/pytest -n $(WORKERS) --dist loadfile -q
 
 bench: $(STAMP)

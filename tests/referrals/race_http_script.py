@@ -34,16 +34,12 @@ FACILITIES = 6
 SENDERS = 2
 
 
-def main(threads: int, ops: int) -> dict:
-    call_command("migrate", verbosity=0)
-    from django.utils import timezone
-
-    from refuge.cases.models import Client, Stay
+def build_world() -> dict:
+    """Two hubs that send (their operators' API keys) and six shelters that receive (their
+    caseworkers' keys, by facility id), each with three family rooms and two shared rooms."""
     from refuge.core.roles import OrgKind
     from refuge.core.services import api_key_create, organisation_create
     from refuge.directory.services import facility_create
-    from refuge.referrals.models import Referral, ReferralTarget
-    from refuge.vacancies.models import Room
     from refuge.vacancies.services import availability_settings_update, room_create
 
     def key(org, role):
@@ -72,30 +68,31 @@ def main(threads: int, ops: int) -> dict:
             room_create(by=None, facility=f, name=f"Shared {n}", kind="dorm", beds=3)
         availability_settings_update(by=None, facility=f, source="system", ttl_hours=24)
         receivers[str(f.pk)] = key(org, "caseworker")
-    facility_ids = list(receivers)
+    return {"senders": senders, "receivers": receivers}
 
+
+def run_traffic(post, world: dict, threads: int, ops: int, *, each_thread=None) -> dict:
+    """The mixed traffic, ``threads`` at once, ``ops`` requests each. ``post(key, path, body)``
+    sends one API request and returns (status, JSON body); ``each_thread`` runs when a thread
+    ends (closing its database connection, for the in-process run)."""
+    senders, receivers = world["senders"], world["receivers"]
+    facility_ids = list(receivers)
     lock = threading.Lock()
     referrals: list[tuple[str, str, list[str]]] = []  # (id, sender key, facility ids)
     statuses: Counter[str] = Counter()
     failures: list[str] = []
 
-    def call(http, op, key_text, path, body=None):
-        response = http.post(
-            f"/api/v1{path}",
-            data=json.dumps(body or {}),
-            content_type="application/json",
-            HTTP_AUTHORIZATION=f"Bearer {key_text}",
-        )
+    def call(op, key_text, path, body=None):
+        status, data = post(key_text, f"/api/v1{path}", body or {})
         with lock:
-            code = response.json().get("code", "") if response.status_code >= 400 else ""
-            statuses[f"{op}:{response.status_code}:{code}".rstrip(":")] += 1
-            if response.status_code >= 500:
-                failures.append(f"{path} {response.status_code} {response.content[:200]!r}")
-        return response
+            code = data.get("code", "") if status >= 400 and isinstance(data, dict) else ""
+            statuses[f"{op}:{status}:{code}".rstrip(":")] += 1
+            if status >= 500:
+                failures.append(f"{path} {status} {str(data)[:200]}")
+        return status, data
 
     def work(n: int, barrier: threading.Barrier) -> None:
         rng = random.Random(n)
-        http = HttpClient(raise_request_exception=False)
         try:
             barrier.wait(timeout=60)
             for _ in range(ops):
@@ -110,41 +107,39 @@ def main(threads: int, ops: int) -> dict:
                         "woman_age": 30,
                         "children": [] if rng.random() < 0.6 else [{"age": 7, "sex": "female"}],
                     }
-                    found = call(http, "search", sender, "/placements/search", household)
+                    status, found = call("search", sender, "/placements/search", household)
                     places = [
                         x["facility_id"]
-                        for x in (
-                            found.json().get("results", []) if found.status_code == 200 else []
-                        )
+                        for x in (found.get("results", []) if status == 200 else [])
                     ] or facility_ids
                     chosen = rng.sample(places, min(len(places), rng.randint(2, 4)))
                     body = {**household, "facility_ids": chosen, "hold_minutes": 60}
-                    r = call(http, "create", sender, "/referrals", body)
-                    if r.status_code == 201:
+                    status, made = call("create", sender, "/referrals", body)
+                    if status == 201:
                         with lock:
-                            referrals.append((r.json()["id"], sender, chosen))
+                            referrals.append((made["id"], sender, chosen))
                     continue
                 rid, sender, chosen = rng.choice(known)
                 fid = rng.choice(chosen)
                 if roll < 0.65:
-                    call(http, "accept", receivers[fid], f"/referrals/{rid}/targets/{fid}/accept")
+                    call("accept", receivers[fid], f"/referrals/{rid}/targets/{fid}/accept")
                 elif roll < 0.80:
                     call(
-                        http,
                         "decline",
                         receivers[fid],
                         f"/referrals/{rid}/targets/{fid}/decline",
                         {"reason": "no_place"},
                     )
                 elif roll < 0.88:
-                    call(http, "arrive", receivers[fid], f"/referrals/{rid}/arrive")
+                    call("arrive", receivers[fid], f"/referrals/{rid}/arrive")
                 else:
-                    call(http, "withdraw", sender, f"/referrals/{rid}/withdraw")
+                    call("withdraw", sender, f"/referrals/{rid}/withdraw")
         except Exception as exc:  # noqa: BLE001 - counted and reported, never silently passed
             with lock:
                 failures.append(f"exception {type(exc).__name__}: {exc}")
         finally:
-            connection.close()
+            if each_thread is not None:
+                each_thread()
 
     barrier = threading.Barrier(threads)
     pool = [threading.Thread(target=work, args=(n, barrier)) for n in range(threads)]
@@ -152,9 +147,24 @@ def main(threads: int, ops: int) -> dict:
         t.start()
     for t in pool:
         t.join(timeout=600)
-    hung = sum(t.is_alive() for t in pool)
+    return {
+        "requests": sum(statuses.values()),
+        "statuses": dict(sorted(statuses.items())),
+        "server_errors": len(failures),
+        "failures": failures[:20],
+        "hung_threads": sum(t.is_alive() for t in pool),
+    }
 
-    # Every claim on a bed now: live holds (held, or accepted until arrival) and current stays.
+
+def check() -> dict:
+    """Every claim on a bed now: live holds (held, or accepted until arrival) and current
+    stays; a bed claimed twice, or a family room shared, is a place promised twice."""
+    from django.utils import timezone
+
+    from refuge.cases.models import Client, Stay
+    from refuge.referrals.models import Referral, ReferralTarget
+    from refuge.vacancies.models import Room
+
     now = timezone.now()
     overbooked = []
     for room in Room.objects.all():
@@ -170,19 +180,34 @@ def main(threads: int, ops: int) -> dict:
         beds_claimed = [b for b, n in claims.items() for _ in range(n)]
         if any(n > 1 for n in claims.values()) or (room.kind == "family" and len(beds_claimed) > 1):
             overbooked.append({"room": room.pk, "claims": dict(claims)})
-    orphans = Client.objects.filter(referrals__isnull=True, stays__isnull=True).count()
     return {
         "vendor": connection.vendor,
-        "requests": sum(statuses.values()),
-        "statuses": dict(sorted(statuses.items())),
-        "server_errors": len(failures),
-        "failures": failures[:20],
         "overbooked": overbooked,
-        "orphan_cases": orphans,
+        "orphan_cases": Client.objects.filter(referrals__isnull=True, stays__isnull=True).count(),
         "referrals": Referral.objects.count(),
         "accepted_or_arrived": Referral.objects.filter(status__in=["accepted", "arrived"]).count(),
-        "hung_threads": hung,
     }
+
+
+def main(threads: int, ops: int) -> dict:
+    call_command("migrate", verbosity=0)
+    world = build_world()
+
+    def post(key_text, path, body):
+        response = HttpClient(raise_request_exception=False).post(
+            path,
+            data=json.dumps(body),
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {key_text}",
+        )
+        try:
+            data = response.json()
+        except ValueError:
+            data = {"body": response.content[:200].decode(errors="replace")}
+        return response.status_code, data
+
+    traffic = run_traffic(post, world, threads, ops, each_thread=connection.close)
+    return {**traffic, **check()}
 
 
 if __name__ == "__main__":

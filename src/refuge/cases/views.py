@@ -209,6 +209,7 @@ def _items_for_display(inst: engine.Instrument, answers: dict):
 
 @login_required
 @case_view
+@once
 def risk(request: HttpRequest, code: str) -> HttpResponse:
     p, client = _case(request, code, "risk")
     incident_form = IncidentForm(request.POST or None)
@@ -414,6 +415,7 @@ def notes(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @case_view
+@once
 def consent(request: HttpRequest, code: str) -> HttpResponse:
     p, client = _case(request, code, "consent")
     form = ConsentForm(request.POST or None)
@@ -441,6 +443,7 @@ def consent_withdraw(request: HttpRequest, code: str, consent_id: int) -> HttpRe
 
 @login_required
 @case_view
+@once
 def aftercare(request: HttpRequest, code: str) -> HttpResponse:
     p, client = _case(request, code, "aftercare")
     form = AftercareForm(request.POST or None)
@@ -552,6 +555,7 @@ def survivor_copy(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @case_view
+@once
 def services_tab(request: HttpRequest, code: str) -> HttpResponse:
     """Consultations, accompaniment and interpretation: one tap for today, or the full form."""
     p, client = _case(request, code, "services")

@@ -16,6 +16,7 @@ from refuge.cases.models import Client
 from refuge.core import roles
 from refuge.core.access import principal, role_required
 from refuge.core.models import Organisation
+from refuge.core.once import once
 from refuge.core.roles import Role
 from refuge.core.services import ServiceError
 
@@ -55,6 +56,7 @@ class ActionForm(forms.Form):
 
 @login_required
 @attendee
+@once
 def meeting_list(request: HttpRequest) -> HttpResponse:
     p = principal(request)
     areas = (

@@ -238,6 +238,7 @@ def _answers_from(request: HttpRequest, inst: engine.Instrument) -> dict:
 
 @login_required
 @case_view
+@once
 def risk_form(request: HttpRequest, code: str, instrument: str, version: int) -> HttpResponse:
     """New assessment (or continue a draft with ?draft=<id>): save as draft or finish."""
     p, client = _case(request, code, "risk")

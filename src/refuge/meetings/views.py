@@ -171,6 +171,7 @@ def item_conclude(request: HttpRequest, item_id: str) -> HttpResponse:
 @login_required
 @role_required(roles.can_coordinate_meetings)
 @require_POST
+@once
 def action_new(request: HttpRequest, item_id: str) -> HttpResponse:
     p = principal(request)
     item = selectors.item_for_principal(p, item_id)

@@ -29,7 +29,8 @@ SKIP_ACTIONS = ("/logout", "/i18n/", "/account/", "/login", "/confirm")
 
 
 class Forms(HTMLParser):
-    """Every <form> of a page: its method, action and fields with a value a browser would send."""
+    """Every <form> of a page: its method, action, role and fields with a value a browser would
+    send (``f``), and each field's kind (``t``: an input's type, "textarea", "select" or "button")."""
 
     def __init__(self):
         super().__init__()
@@ -40,12 +41,19 @@ class Forms(HTMLParser):
         a = dict(attrs)
         if tag == "form":
             self.forms.append(
-                {"method": (a.get("method") or "get").lower(), "action": a.get("action"), "f": {}}
+                {
+                    "method": (a.get("method") or "get").lower(),
+                    "action": a.get("action"),
+                    "role": a.get("role"),
+                    "f": {},
+                    "t": {},
+                }
             )
         elif not self.forms:
             return
         elif tag in ("input", "textarea") and a.get("name"):
-            kind = (a.get("type") or "text").lower()
+            kind = "textarea" if tag == "textarea" else (a.get("type") or "text").lower()
+            self.forms[-1]["t"].setdefault(a["name"], kind)
             if kind in ("checkbox", "radio") and "checked" not in a:
                 self.forms[-1]["f"].setdefault(a["name"], a.get("value") or "on")
                 return
@@ -53,8 +61,10 @@ class Forms(HTMLParser):
                 self.forms[-1]["f"][a["name"]] = a.get("value") or ""
         elif tag == "button" and a.get("name"):
             self.forms[-1]["f"].setdefault(a["name"], a.get("value") or "")
+            self.forms[-1]["t"].setdefault(a["name"], "button")
         elif tag == "select" and a.get("name"):
             self._select = a["name"]
+            self.forms[-1]["t"].setdefault(a["name"], "select")
         elif tag == "option" and self._select:
             self.forms[-1]["f"].setdefault(self._select, a.get("value") or "")
 
@@ -93,7 +103,9 @@ def _mutated_paths(urls) -> list[str]:
     return out
 
 
-def _form_requests(pages: dict[str, str]) -> list[tuple[str, str, dict]]:
+def shown_forms(pages: dict[str, str]) -> list[tuple[str, dict]]:
+    """(action, form) for each form of the crawled pages, once per shape (method, action with
+    its ids blanked, field names), leaving out those that would end the session."""
     out, seen = [], set()
     for url, body in pages.items():
         if not body.lstrip().startswith(("<!doctype", "<!DOCTYPE", "<html")):
@@ -108,13 +120,20 @@ def _form_requests(pages: dict[str, str]) -> list[tuple[str, str, dict]]:
             if key in seen:
                 continue
             seen.add(key)
-            fields = form["f"]
-            out.append((form["method"], action, dict(fields)))  # as shown (and again: twice)
-            out.append((form["method"], action, dict(fields)))
-            for bad in BAD_VALUES:
-                out.append((form["method"], action, {k: bad for k in fields}))
-            for name in [n for n in fields if n not in ("csrfmiddlewaretoken", "form_token")]:
-                out.append((form["method"], action, {**fields, name: "no-such-choice"}))
+            out.append((action, form))
+    return out
+
+
+def _form_requests(pages: dict[str, str]) -> list[tuple[str, str, dict]]:
+    out = []
+    for action, form in shown_forms(pages):
+        fields = form["f"]
+        out.append((form["method"], action, dict(fields)))  # as shown (and again: twice)
+        out.append((form["method"], action, dict(fields)))
+        for bad in BAD_VALUES:
+            out.append((form["method"], action, {k: bad for k in fields}))
+        for name in [n for n in fields if n not in ("csrfmiddlewaretoken", "form_token")]:
+            out.append((form["method"], action, {**fields, name: "no-such-choice"}))
     return out
 
 

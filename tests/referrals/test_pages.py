@@ -22,6 +22,18 @@ def test_the_waiting_list_shows_who_can_take_her_now(personas, network, as_perso
     assert c.case_code in body and "Vladimir refuge" in body
 
 
+def test_she_is_put_on_the_waiting_list_once(personas, network, as_persona):
+    from refuge.referrals.models import WaitlistEntry
+
+    p = personas["operator_a"].principal
+    c = cases.client_create(by=p, name="W")
+    page = as_persona("operator_a")
+    for _ in range(2):  # a double submit, or a colleague adding her too
+        r = page.post(reverse("referrals:waitlist"), {"add": "1", "case": c.case_code}, follow=True)
+    assert WaitlistEntry.objects.filter(client=c).count() == 1
+    assert "She is already on the waiting list." in r.content.decode()
+
+
 def test_partners_see_only_the_status_of_their_own_requests(personas, orgs, as_persona):
     partner = as_persona("partner_b")
     r = partner.post(

@@ -284,6 +284,7 @@ def _items_for_display(inst: engine.Instrument, answers: dict):
 
 @login_required
 @case_view
+@once
 def risk(request: HttpRequest, code: str) -> HttpResponse:
     p, client = _case(request, code, "risk")
     incident_form = IncidentForm(request.POST or None)
@@ -312,6 +313,7 @@ def _answers_from(request: HttpRequest, inst: engine.Instrument) -> dict:
 
 @login_required
 @case_view
+@once
 def risk_form(request: HttpRequest, code: str, instrument: str, version: int) -> HttpResponse:
     """New assessment (or continue a draft with ?draft=<id>): save as draft or finish."""
     p, client = _case(request, code, "risk")
@@ -500,6 +502,7 @@ def notes(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @case_view
+@once
 def consent(request: HttpRequest, code: str) -> HttpResponse:
     p, client = _case(request, code, "consent")
     form = ConsentForm(request.POST or None)
@@ -527,6 +530,7 @@ def consent_withdraw(request: HttpRequest, code: str, consent_id: int) -> HttpRe
 
 @login_required
 @case_view
+@once
 def aftercare(request: HttpRequest, code: str) -> HttpResponse:
     p, client = _case(request, code, "aftercare")
     form = AftercareForm(request.POST or None)
@@ -638,6 +642,7 @@ def survivor_copy(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @case_view
+@once
 def services_tab(request: HttpRequest, code: str) -> HttpResponse:
     """Consultations, accompaniment and interpretation: one tap for today, or the full form."""
     p, client = _case(request, code, "services")

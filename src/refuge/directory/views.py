@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from refuge.core import roles
 from refuge.core.access import principal, role_required
+from refuge.core.once import once
 from refuge.core.services import ServiceError
 
 from . import hours, selectors, services
@@ -114,6 +115,7 @@ def _facility_values(form: FacilityForm) -> tuple[dict, list[str]]:
 
 @login_required
 @role_required(roles.can_manage_facility)
+@once
 def facility_new(request: HttpRequest) -> HttpResponse:
     p = principal(request)
     form = FacilityForm(request.POST or None, instance=Facility(organisation=p.organisation))

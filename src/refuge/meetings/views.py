@@ -16,6 +16,7 @@ from refuge.cases.models import Client
 from refuge.core import roles
 from refuge.core.access import principal, role_required
 from refuge.core.models import Organisation
+from refuge.core.once import once
 from refuge.core.roles import Role
 from refuge.core.services import ServiceError
 
@@ -55,6 +56,7 @@ class ActionForm(forms.Form):
 
 @login_required
 @attendee
+@once
 def meeting_list(request: HttpRequest) -> HttpResponse:
     p = principal(request)
     areas = (
@@ -169,6 +171,7 @@ def item_conclude(request: HttpRequest, item_id: str) -> HttpResponse:
 @login_required
 @role_required(roles.can_coordinate_meetings)
 @require_POST
+@once
 def action_new(request: HttpRequest, item_id: str) -> HttpResponse:
     p = principal(request)
     item = selectors.item_for_principal(p, item_id)

@@ -11,11 +11,14 @@ from django.views.decorators.http import require_POST
 
 from refuge.core import crypto, roles
 from refuge.core.access import principal, role_required
+from refuge.core.once import once
 from refuge.core.services import ServiceError
 
 from . import selectors, services, surveys
 from .forms import ConcernForm, EndForm, EnrolForm, SupportForm, outcome_form
-from .models import Attendance, OutcomeResponse, Session
+from .models import Attendance, OutcomeResponse, Participant, Session
+
+ENDED = (Participant.Status.COMPLETED, Participant.Status.EXITED)
 
 facilitator = role_required(roles.can_run_programmes)
 victim_side = role_required(roles.can_view_cases)
@@ -57,6 +60,7 @@ def group(request: HttpRequest, group_id: int) -> HttpResponse:
 
 @login_required
 @facilitator
+@once
 def enrol(request: HttpRequest, group_id: int) -> HttpResponse:
     p = principal(request)
     g = selectors.group_for_principal(p, group_id)
@@ -136,6 +140,7 @@ def register(request: HttpRequest, group_id: int, number: int) -> HttpResponse:
 
 @login_required
 @facilitator
+@once
 def participant(request: HttpRequest, code: str) -> HttpResponse:
     p = principal(request)
     pp = selectors.participant_for_principal(p, code)
@@ -150,7 +155,9 @@ def participant(request: HttpRequest, code: str) -> HttpResponse:
             services.risk_concern_raise(by=p, participant=pp, **concern_form.cleaned_data)
             messages.success(request, _("Delivered to the partner's support worker."))
             return redirect("programmes:participant", code=code)
-        if "end" in request.POST and end_form.is_valid():
+        if "end" in request.POST and pp.status in ENDED:  # the form is no longer shown
+            messages.error(request, _("He has already left the programme."))
+        elif "end" in request.POST and end_form.is_valid():
             services.participant_end(by=p, participant=pp, **end_form.cleaned_data)
             return redirect("programmes:participant", code=code)
         if "measure" in request.POST and measure.is_valid():

@@ -670,6 +670,10 @@ def waitlist_add(*, by: Principal, client: Client, household: Mapping[str, Any])
         )
     search.household_from(household)
     with transaction.atomic():
+        # Once on the list is enough: a double submit, or a colleague adding her too, would
+        # have her called back twice and counted twice.
+        if WaitlistEntry.objects.filter(client=client, closed_at__isnull=True).exists():
+            raise ServiceError(_("She is already on the waiting list."), "duplicate")
         entry = WaitlistEntry.objects.create(
             client=client,
             data_key_id=client.data_key_id,

@@ -224,6 +224,12 @@ TEMPLATES = [
 DATABASE_URL = _read_env("DATABASE_URL")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    if _read_env("REFUGE_DB_TRANSACTION_POOLING") == "1":
+        # Behind PgBouncer in transaction mode: `.iterator()` must not open server-side
+        # cursors (a named cursor needs the same server connection across statements), and
+        # Django's own persistent connections are PgBouncer's job (docs/deployment.md).
+        DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
 else:
     if MODE != "test":
         from refuge.core import private_files

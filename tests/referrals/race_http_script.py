@@ -20,15 +20,10 @@ import sys
 import threading
 from collections import Counter
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "refuge.settings")
-
-import django  # noqa: E402
-
-django.setup()
-
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.test import Client as HttpClient  # noqa: E402
+import django
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client as HttpClient
 
 FACILITIES = 6
 SENDERS = 2
@@ -211,4 +206,8 @@ def main(threads: int, ops: int) -> dict:
 
 
 if __name__ == "__main__":
+    # Run as a script (test_races.py): Django is set up here. Imported (the cluster test and
+    # bench), the importer has set it up, or needs only `run_traffic`, which does not use it.
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "refuge.settings")
+    django.setup()
     print(json.dumps(main(int(sys.argv[1]), int(sys.argv[2]))))

@@ -31,8 +31,8 @@ from refuge.directory.models import Facility
 from refuge.notifications.services import notify
 from refuge.vacancies import beds
 from refuge.vacancies.availability import NO_ROOMS
-from refuge.vacancies.free import FreePlaces, free_places
-from refuge.vacancies.models import Room, RoomKind
+from refuge.vacancies.free import FreePlaces, free_places, room_can_take
+from refuge.vacancies.models import Room
 
 from . import search
 from .models import (
@@ -114,7 +114,7 @@ def _candidate_rooms(facility_ids: Iterable[Any], size: int) -> dict[str, list[A
         .values_list("pk", "facility_id", "kind", "beds")
     )
     for pk, facility_id, kind, n in rows:
-        if (kind == RoomKind.FAMILY and n >= size) or (kind != RoomKind.FAMILY and size == 1):
+        if room_can_take(kind, n, size):
             out[str(facility_id)].append(pk)
     return out
 

@@ -28,7 +28,7 @@ from refuge.directory.selectors import address_for_display
 from refuge.hotline import wrapup_hints
 from refuge.vacancies.availability import NO_ROOMS
 from refuge.vacancies.forms import ReportForm
-from refuge.vacancies.models import Room, RoomKind
+from refuge.vacancies.models import Room
 from refuge.vacancies.reasons import reason_text, unverified_text
 
 from . import patterns, search, selectors, services, wording
@@ -311,7 +311,7 @@ def _put_right(p, referral, target, now) -> dict | None:
     why, with the means to put the figures right on this page and accept (issue 15, item 3)."""
     if target.status not in ("holding", "pending") or not roles.can_manage_facility(p.role):
         return None
-    from refuge.vacancies.free import free_places
+    from refuge.vacancies.free import free_places, room_can_take
 
     size = services.household_size(referral.household)
     places = free_places([target.facility_id], now)[str(target.facility_id)]
@@ -323,10 +323,7 @@ def _put_right(p, referral, target, now) -> dict | None:
         why = NoHoldReason.NO_ROOMS
     elif not a.known:
         why = NoHoldReason.UNKNOWN
-    elif not any(
-        (r.kind == RoomKind.FAMILY and r.beds >= size) or (r.kind != RoomKind.FAMILY and size == 1)
-        for r in rooms
-    ):
+    elif not any(room_can_take(r.kind, r.beds, size) for r in rooms):
         why = NoHoldReason.NO_FIT
     else:
         why = NoHoldReason.TAKEN

@@ -19,6 +19,13 @@ from .availability import Availability, Derivation, FacilityClock, asks_sources
 from .models import FacilityAvailability, Room
 
 
+def room_can_take(kind: str, beds: int, household_size: int) -> bool:
+    """Whether a room of this kind and size could take the household when empty: a family room
+    takes one household that fits in it, a shared room one woman alone (the rule of holds, of
+    the accept step and of the "put right" panel)."""
+    return beds >= household_size if kind == "family" else household_size == 1
+
+
 @dataclass(frozen=True, slots=True)
 class FreePlaces:
     availability: Availability

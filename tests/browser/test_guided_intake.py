@@ -21,6 +21,7 @@ from refuge.hotline.models import Call, WrapUp
 from refuge.referrals.models import Referral
 from tests.browser.conftest import shot, sign_in, submit
 from tests.browser.test_whole_journey import CALLER, LINE, _pbx, network  # noqa: F401
+from tests.browser.test_worklist import _axe
 from tests.hotline.helpers import MANGO_CALL, MANGO_SUMMARY, mango_event, mango_summary
 
 pytestmark = pytest.mark.browser
@@ -71,6 +72,7 @@ def test_from_the_call_card_to_a_sent_referral(live_server, browser, network, la
 
 def _intake(base, lang, people, page):
     def snap(n: int, step: str) -> None:
+        assert _axe(page) == [], step  # every step, as it is at that moment
         shot(page, f"intake-{lang}-{n:02d}-{step}")
 
     sign_in(page, base, people["olga"], lang=lang)

@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 # xdist workers; the suite parallelises per test file.
 WORKERS ?= auto
 
-.PHONY: demo test install messages chromium haproxy cluster redocly lint check bench clean
+.PHONY: demo test install messages chromium haproxy pgbouncer cluster redocly lint check bench clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -27,9 +27,12 @@ messages: $(STAMP)
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; }
 
-# The multi-server test (tests/cluster/) and `make cluster` put Debian's HAProxy in front.
+# The multi-server test (tests/cluster/) and `make cluster`: Debian's HAProxy in front, and
+# (in the test) Debian's PgBouncer in transaction mode before PostgreSQL.
 haproxy:
 	@command -v haproxy >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null; }
+pgbouncer:
+	@command -v pgbouncer >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer >/dev/null; }
 
 # Two app servers, two task workers and HAProxy on loopback, on DATABASE_URL's PostgreSQL, in
 # production mode with throw-away keys (deploy/cluster.py); the demo network loaded. Ctrl-C stops.
@@ -62,7 +65,7 @@ check: $(STAMP)
 # clone elsewhere (REFUGE_HSDS_DIR set by the caller wins).
 HSDS_DIR ?= $(firstword $(REFUGE_HSDS_DIR) $(wildcard ../shared/hsds-3.0 /work/shared/hsds-3.0))
 
-test: messages chromium haproxy redocly lint check
+test: messages chromium haproxy pgbouncer redocly lint check
 	REFUGE_MODE=test REFUGE_HSDS_DIR=$(HSDS_DIR) $(BIN)/pytest -n $(WORKERS) --dist loadfile -q
 
 bench: $(STAMP)

@@ -4,6 +4,7 @@
       ├── app server 1: gunicorn, sync workers          ┐
       └── app server 2: gunicorn, sync workers          ├── one PostgreSQL (a database of its own)
     task worker 1 (`refuge worker`), task worker 2      ┘
+    (with ``pgbouncer=True``, PgBouncer in transaction mode between them and PostgreSQL)
 
 Everything runs in production mode (secure cookies, HTTPS redirect, the proxy's header trusted,
 static files collected), with throw-away keys and a self-signed certificate made for the run.
@@ -114,6 +115,7 @@ class Cluster:
         app_servers: int = 2,
         workers_per_server: int = 2,
         task_workers: int = 2,
+        pgbouncer: bool = False,
         extra_env: dict[str, str] | None = None,
     ) -> None:
         base, _slash, _name = database_url.rpartition("/")
@@ -127,6 +129,7 @@ class Cluster:
         self.workers_per_server = workers_per_server
         self.task_workers = task_workers
         self.extra_env = extra_env or {}
+        self.pgbouncer = pgbouncer
         self.procs: list[tuple[str, subprocess.Popen]] = []
         self.url = f"https://127.0.0.1:{self.port}"
         self.env: dict[str, str] = {}
@@ -149,6 +152,9 @@ class Cluster:
         self.manage("collectstatic", "--no-input", "-v", "0")
         log = self.home / "logs"
         log.mkdir()
+        if self.pgbouncer:
+            # Everything after the migration goes through PgBouncer in transaction mode.
+            self.env.update(DATABASE_URL=self._start_pgbouncer(), REFUGE_DB_TRANSACTION_POOLING="1")
         for i, port in enumerate(self.app_ports, start=1):
             self._spawn(
                 f"app{i}",
@@ -189,6 +195,8 @@ class Cluster:
         self.procs.clear()
         self._drop_database()
         shutil.rmtree(self.home, ignore_errors=True)
+        if getattr(self, "pgbouncer_dir", None):
+            shutil.rmtree(self.pgbouncer_dir, ignore_errors=True)
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -270,6 +278,45 @@ class Cluster:
         raise RuntimeError(
             f"the cluster did not come up (answered: {sorted(seen)}):\n" + self.logs("haproxy")
         )
+
+    def _start_pgbouncer(self) -> str:
+        """PgBouncer in transaction mode before the cluster's database; its URL. PgBouncer
+        will not run as root: it is started as ``nobody`` from a directory that user can
+        read, with PostgreSQL's own authentication passed through (trust on loopback here)."""
+        from urllib.parse import urlparse
+
+        if not shutil.which("pgbouncer"):
+            raise RuntimeError("pgbouncer is missing: run `make pgbouncer` (Debian's package).")
+        db = urlparse(self.database_url)
+        port = free_port()
+        here = Path(tempfile.mkdtemp(prefix="refuge-pgbouncer-"))
+        here.chmod(0o755)
+        user = db.username or "postgres"
+        (here / "userlist.txt").write_text(f'"{user}" ""\n')
+        (here / "pgbouncer.ini").write_text(
+            "[databases]\n"
+            f"{self.database} = host={db.hostname} port={db.port or 5432} dbname={self.database}"
+            f" user={user}\n"
+            "[pgbouncer]\n"
+            f"listen_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n"
+            f"auth_type = trust\nauth_file = {here / 'userlist.txt'}\n"
+            "pool_mode = transaction\nmax_client_conn = 200\ndefault_pool_size = 8\n"
+            "ignore_startup_parameters = extra_float_digits,options\n"
+        )
+        for f in here.iterdir():
+            f.chmod(0o644)
+        self.pgbouncer_dir = here
+        argv = ["pgbouncer", str(here / "pgbouncer.ini")]
+        if os.geteuid() == 0:
+            argv[1:1] = ["-u", "nobody"]
+        self._spawn("pgbouncer", argv)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.2)
+        return f"postgres://{user}@127.0.0.1:{port}/{self.database}"
 
     def _create_database(self) -> None:
         import psycopg

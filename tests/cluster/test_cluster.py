@@ -1,6 +1,6 @@
 """Issue 18, item 5: more than one server, tested. `deploy/cluster.py` starts, on loopback, the
 production topology: HAProxy (TLS, round robin) in front of two gunicorn app servers, two task
-workers and one PostgreSQL, in production mode. Through the balancer, so that consecutive
+workers and one PostgreSQL behind PgBouncer in transaction mode, in production mode. Through the balancer, so that consecutive
 requests land on different app servers:
 
 - a person signs in (password, then her second factor) and works on, her session moving from
@@ -57,10 +57,12 @@ def smtp():
 
 @pytest.fixture(scope="module")
 def cluster(smtp):
-    if not shutil.which("haproxy"):
-        pytest.fail("haproxy is missing: run `make haproxy` (Debian's package).")
+    for tool in ("haproxy", "pgbouncer"):
+        if not shutil.which(tool):
+            pytest.fail(f"{tool} is missing: run `make {tool}` (Debian's package).")
     with Cluster(
         os.environ["DATABASE_URL"],
+        pgbouncer=True,  # the app servers and workers reach PostgreSQL through PgBouncer
         extra_env={
             "REFUGE_MANGO_API_KEY": MANGO_KEY,
             "REFUGE_MANGO_API_SALT": MANGO_SALT,
@@ -127,6 +129,13 @@ print(json.dumps({{"key": device.key}}))
         assert status == 200 and url == f"{base}/hotline/" and b"cluster-op" in body
         servers.add(headers["X-Refuge-Server"])
     assert servers == {"app1", "app2"}  # the same session on both app servers
+    # ... and both reached PostgreSQL through PgBouncer, in transaction mode.
+    db = json.loads(cluster.python(
+        "import json; from django.conf import settings; d = settings.DATABASES['default']\n"
+        "print(json.dumps([d['PORT'], d['DISABLE_SERVER_SIDE_CURSORS']]))"
+    ))  # fmt: skip
+    assert str(db[0]) == cluster.env["DATABASE_URL"].rsplit(":", 1)[1].split("/")[0]
+    assert db[1] is True
     # Plain HTTP to the balancer is not served; an app server redirects plain HTTP to HTTPS.
     status, _b, _h, _u = _send(_opener(cluster), f"{base}/nowhere-{random.random()}/")
     assert status == 404
@@ -235,6 +244,20 @@ print(json.dumps(out))
 """))  # fmt: skip
     for s in scenarios:
         assert got[s.entry] == [s.expect], s.name
+    # The calls' list of the API streams its rows (`.iterator()`): through PgBouncer in
+    # transaction mode only without server-side cursors (REFUGE_DB_TRANSACTION_POOLING).
+    key = cluster.python(SETUP + """
+from refuge.core.services import api_key_create, organisation_create
+org = organisation_create(by=None, slug="cluster-coord", name="Coordination", kind="hub")
+print(api_key_create(by=None, organisation=org, role="coordinator", name="figures")[1])
+""").strip()  # fmt: skip
+    status, body, _h, _u = _send(
+        _opener(cluster), f"{base}/api/v1/hotline/calls?from=2025-03-01&to=2025-03-31",
+        headers={"Authorization": f"Bearer {key}"},
+    )  # fmt: skip
+    listed = {c["entry_id"] for c in json.loads(body)} if status == 200 else set()
+    assert status == 200 and listed, (status, body[:300])
+    assert listed <= {s.entry for s in scenarios}
 
 
 # --- notifications with two task workers ------------------------------------------------------------

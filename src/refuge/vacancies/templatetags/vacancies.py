@@ -93,3 +93,15 @@ def light_label(light: str) -> str:
         "amber": _("May take her: availability unknown"),
         "red": _("Cannot take her"),
     }.get(light, light)
+
+
+@register.simple_tag(takes_context=True)
+def board_rows(context, board, querystring: str = ""):
+    """The board's rows, written in Python (see refuge.vacancies.rows)."""
+    from refuge.vacancies.rows import RowWriter
+
+    token = str(context.get("csrf_token") or "")
+    if token == "NOTPROVIDED":  # noqa: S105 (Django's word for no token, as {% csrf_token %})
+        token = ""
+    writer = RowWriter(at=board.at, querystring=querystring, csrf_token=token)
+    return writer.rows(board.rows)

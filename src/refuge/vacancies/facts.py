@@ -178,12 +178,45 @@ def _text(raw: Any) -> str:
     return str(_uuid(raw))
 
 
-def _each_raw_row(qs: QuerySet) -> Iterator[tuple]:
-    """raw_rows one row at a time (the cursor is open until the last row is read)."""
-    sql, params = qs.query.sql_with_params()
-    with connections[qs.db].cursor() as cursor:
+def _each_raw_row(db: str, sql: str, params: tuple) -> Iterator[tuple]:
+    """A statement's rows one at a time (the cursor is open until the last row is read)."""
+    with connections[db].cursor() as cursor:
         cursor.execute(sql, params)
         yield from cursor
+
+
+# The facts' two statements (facilities with their rules, region and clock; their rooms) for a
+# queryset of facilities, by that queryset's own SQL and parameters: the ORM takes several times
+# longer to write them (sixty columns over five joins) than SQLite to run them for one region,
+# and they follow from the queryset alone. A few selections (the whole network, the regions a
+# hotline keeps open, her own facilities) are most of the requests.
+_STATEMENTS: dict[tuple, tuple[tuple[str, tuple], tuple[str, tuple]]] = {}
+_STATEMENTS_KEPT = 64
+
+
+def _statements(facilities: QuerySet[Facility]) -> tuple[tuple[str, tuple], tuple[str, tuple]]:
+    sql, params = facilities.query.sql_with_params()
+    key: tuple | None = (facilities.db, sql, tuple(params))
+    try:
+        found = _STATEMENTS.get(key)  # type: ignore[arg-type]
+    except TypeError:  # an unhashable parameter: written every time
+        found, key = None, None
+    if found is not None:
+        return found
+    interpretation = FacilityService.objects.filter(
+        facility=OuterRef("pk"), kind=ServiceKind.INTERPRETATION
+    )
+    rows = facilities.annotate(interpretation=Exists(interpretation)).values_list(*COLUMNS)
+    rooms = Room.objects.filter(facility__in=facilities.values("pk"), in_service=True)
+    rooms = rooms.values_list("id", "facility_id", "kind", "beds", "reported_free_beds")
+    made = tuple(
+        (q, tuple(p)) for q, p in (rows.query.sql_with_params(), rooms.query.sql_with_params())
+    )
+    if key is not None:
+        if len(_STATEMENTS) >= _STATEMENTS_KEPT:
+            _STATEMENTS.pop(next(iter(_STATEMENTS)), None)
+        _STATEMENTS[key] = made  # type: ignore[assignment]
+    return made  # type: ignore[return-value]
 
 
 class FactSheet:
@@ -199,19 +232,14 @@ class FactSheet:
     """
 
     def __init__(self, facilities: QuerySet[Facility], *, at: datetime, viewer: Principal):
-        interpretation = FacilityService.objects.filter(
-            facility=OuterRef("pk"), kind=ServiceKind.INTERPRETATION
-        )
-        rows = raw_rows(
-            facilities.annotate(interpretation=Exists(interpretation)).values_list(*COLUMNS)
-        )
-        rooms = Room.objects.filter(facility__in=facilities.values("pk"), in_service=True)
+        (facility_sql, facility_params), rooms_statement = _statements(facilities)
+        with connections[facilities.db].cursor() as cursor:
+            cursor.execute(facility_sql, facility_params)
+            rows = cursor.fetchall()
         # Rooms are the bulk (twenty a facility is common): read one row at a time, as the
         # database returns them (keyed by the raw id), into the derivation's plain lists.
         self._derivation = Derivation(
-            _each_raw_row(
-                rooms.values_list("id", "facility_id", "kind", "beds", "reported_free_beds")
-            ),
+            _each_raw_row(facilities.db, *rooms_statement),
             at,
             [_uuid(raw[_ID]) for raw in rows if asks_sources(raw[_SOURCE], raw[_REPORTED])],
         )
@@ -238,11 +266,9 @@ class FactSheet:
 
     @cached_property
     def availability(self) -> list[Availability]:
-        # Derived again from the same rows and rooms (and occupancy, as read): the same figures
-        # and the same Capacity objects as the fit facilities'.
+        # The fields derived in _read: the same figures and Capacity objects as fit's.
         return [
-            Availability(pk, *self._derive(raw))
-            for pk, raw in zip(self.ids, self._rows, strict=True)
+            Availability(pk, *fields) for pk, fields in zip(self.ids, self._fields, strict=True)
         ]
 
     def _derive(self, raw: tuple) -> tuple:
@@ -285,6 +311,8 @@ class FactSheet:
         self.shown_points: list[Point | None] = []  # for distances shown to this viewer
         self.hidden: list[bool] = []  # whether the own point is hidden from this viewer
         self._rule_values: list[tuple] = []
+        self._fields: list[tuple] = []  # each facility's Availability fields, less its id
+        fields = self._fields
         raw_ids, names, statuses = self.raw_ids, self.names, self.statuses
         shown, hidden = self.shown_points, self.hidden
         confidential_points = self._confidential_points
@@ -295,6 +323,7 @@ class FactSheet:
             raw_ids.append(raw_id)
             names.append(raw[NAME])
             availability = derive(raw)  # status, source, capacity, ...
+            fields.append(availability)
             statuses.append(availability[0])
             capacity = availability[2]
             visibility = raw[VISIBILITY]

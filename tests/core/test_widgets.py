@@ -6,7 +6,13 @@ from django import forms
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from refuge.core.widgets import QuickSelect, QuickSelectMultiple
+from refuge.core.widgets import (
+    QuickCheckboxInput,
+    QuickNumberInput,
+    QuickSelect,
+    QuickSelectMultiple,
+    QuickTextInput,
+)
 
 
 def _norm(html: str) -> str:
@@ -47,3 +53,27 @@ def test_a_quick_multiple_select_is_django_s(choices, values):
 def test_labels_and_values_are_escaped():
     html = QuickSelect(choices=[('"><script>', "<b>x</b>")]).render("w", None)
     assert "<script>" not in html and "<b>" not in html
+
+
+attr_values = st.one_of(text, st.booleans(), st.none(), st.integers(-5, 500))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    kind=st.sampled_from(
+        [
+            (QuickTextInput, forms.TextInput),
+            (QuickNumberInput, forms.NumberInput),
+            (QuickCheckboxInput, forms.CheckboxInput),
+        ]
+    ),
+    value=st.one_of(st.none(), text, st.booleans(), st.integers(-5, 500)),
+    attrs=st.dictionaries(
+        st.sampled_from(["id", "class", "required", "min", "data-x"]), attr_values
+    ),
+)
+def test_a_quick_input_is_django_s_input(kind, value, attrs):
+    ours, django = kind
+    assert str(ours().render("age", value, attrs=attrs)) == str(
+        django().render("age", value, attrs=attrs)
+    )

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from refuge.core.widgets import (
     QuickCheckboxInput,
+    QuickLabels,
     QuickNumberInput,
     QuickSelect,
     QuickSelectMultiple,
@@ -76,4 +77,26 @@ def test_a_quick_input_is_django_s_input(kind, value, attrs):
     ours, django = kind
     assert str(ours().render("age", value, attrs=attrs)) == str(
         django().render("age", value, attrs=attrs)
+    )
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    label=text,
+    required=st.booleans(),
+    auto_id=st.sampled_from(["id_%s", False]),
+    css=st.sampled_from([None, "required", '"x"']),
+    suffix=st.sampled_from([None, "", ":", " →"]),
+)
+def test_quick_labels_are_django_s_labels(label, required, auto_id, css, suffix):
+    def form(*bases):
+        attrs = {"age": forms.CharField(label=label, required=required)}
+        if css is not None:
+            attrs["required_css_class"] = css
+        return type("F", bases, attrs)(auto_id=auto_id, label_suffix=suffix)
+
+    ours, django = form(QuickLabels, forms.Form)["age"], form(forms.Form)["age"]
+    assert str(ours.label_tag()) == str(django.label_tag())
+    assert str(ours.label_tag(attrs={"class": "c"}, tag="legend")) == str(
+        django.label_tag(attrs={"class": "c"}, tag="legend")
     )

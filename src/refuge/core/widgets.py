@@ -1,5 +1,5 @@
 """Select widgets that write their options in Python rather than through a template per option;
-input widgets that write their one tag in Python too.
+input widgets that write their one tag in Python too, and a form mixin that writes its labels so.
 
 A region picker has some 150 options, grouped by country; Django renders each option, and each
 of its attributes, through its own template, which cost the vacancy board about half of its
@@ -14,7 +14,7 @@ board's filter has eight of them, each a template and an include.
 from __future__ import annotations
 
 from django import forms
-from django.utils.html import escape
+from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeString, mark_safe
 
 
@@ -84,3 +84,18 @@ class QuickNumberInput(_QuickInput, forms.NumberInput):
 
 class QuickCheckboxInput(_QuickInput, forms.CheckboxInput):
     pass
+
+
+class QuickLabels:
+    """A form mixin: labels written in Python, as Django's `label.html` writes them (the same
+    context, built by BoundField.label_tag); every other template is Django's."""
+
+    def render(self, template_name=None, context=None, renderer=None):
+        if context is not None and template_name == self.template_name_label:  # type: ignore[attr-defined]
+            label = conditional_escape(context["label"])
+            if not context["use_tag"]:
+                return label
+            tag = escape(context["tag"])
+            attrs = _input_attrs(context["attrs"] or {})
+            return mark_safe(f"<{tag}{attrs}>{label}</{tag}>")  # noqa: S308 (escaped above)
+        return super().render(template_name, context, renderer)  # type: ignore[misc]

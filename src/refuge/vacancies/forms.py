@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from refuge.core.widgets import (
     QuickCheckboxInput,
+    QuickLabels,
     QuickNumberInput,
     QuickSelect,
     QuickTextInput,
@@ -43,7 +44,7 @@ def parse_ages(text: str) -> list[int]:
     return ages
 
 
-class BoardForm(forms.Form):
+class BoardForm(QuickLabels, forms.Form):
     region = forms.ChoiceField(label=_("Where"), required=False, widget=QuickSelect)
     woman_age = forms.IntegerField(
         label=_("Her age"), min_value=10, max_value=110, required=False, widget=QuickNumberInput

@@ -185,16 +185,17 @@ def _each_raw_row(db: str, sql: str, params: tuple) -> Iterator[tuple]:
         yield from cursor
 
 
-# The facts' two statements (facilities with their rules, region and clock; their rooms) for a
-# queryset of facilities, by that queryset's own SQL and parameters: the ORM takes several times
-# longer to write them (sixty columns over five joins) than SQLite to run them for one region,
-# and they follow from the queryset alone. A few selections (the whole network, the regions a
+# The facts' statements (facilities with their rules, region and clock; their rooms; the
+# confidential ones' points) for a queryset of facilities, kept by that queryset's own SQL and
+# parameters: the ORM takes longer to write them (sixty columns over five joins) than SQLite to
+# run them for one region, and they follow from the queryset alone. A few selections (the whole network, the regions a
 # hotline keeps open, her own facilities) are most of the requests.
-_STATEMENTS: dict[tuple, tuple[tuple[str, tuple], tuple[str, tuple]]] = {}
+Statement = tuple[str, tuple]
+_STATEMENTS: dict[tuple, tuple[Statement, Statement, Statement]] = {}
 _STATEMENTS_KEPT = 64
 
 
-def _statements(facilities: QuerySet[Facility]) -> tuple[tuple[str, tuple], tuple[str, tuple]]:
+def _statements(facilities: QuerySet[Facility]) -> tuple[Statement, Statement, Statement]:
     sql, params = facilities.query.sql_with_params()
     key: tuple | None = (facilities.db, sql, tuple(params))
     try:
@@ -209,8 +210,14 @@ def _statements(facilities: QuerySet[Facility]) -> tuple[tuple[str, tuple], tupl
     rows = facilities.annotate(interpretation=Exists(interpretation)).values_list(*COLUMNS)
     rooms = Room.objects.filter(facility__in=facilities.values("pk"), in_service=True)
     rooms = rooms.values_list("id", "facility_id", "kind", "beds", "reported_free_beds")
+    confidential = Facility.objects.filter(
+        pk__in=facilities.values("pk"),
+        address_visibility=AddressVisibility.CONFIDENTIAL,
+        latitude__isnull=False,
+        longitude__isnull=False,
+    ).values_list("id", "latitude", "longitude")
     made = tuple(
-        (q, tuple(p)) for q, p in (rows.query.sql_with_params(), rooms.query.sql_with_params())
+        (q, tuple(p)) for q, p in (s.query.sql_with_params() for s in (rows, rooms, confidential))
     )
     if key is not None:
         if len(_STATEMENTS) >= _STATEMENTS_KEPT:
@@ -232,7 +239,9 @@ class FactSheet:
     """
 
     def __init__(self, facilities: QuerySet[Facility], *, at: datetime, viewer: Principal):
-        (facility_sql, facility_params), rooms_statement = _statements(facilities)
+        (facility_sql, facility_params), rooms_statement, confidential_statement = _statements(
+            facilities
+        )
         with connections[facilities.db].cursor() as cursor:
             cursor.execute(facility_sql, facility_params)
             rows = cursor.fetchall()
@@ -244,17 +253,17 @@ class FactSheet:
             [_uuid(raw[_ID]) for raw in rows if asks_sources(raw[_SOURCE], raw[_REPORTED])],
         )
         self._rows = rows
-        # Confidential points through the model's fields (converters applied): one query.
-        self._confidential_points = {
-            str(pk): (lat, lon)
-            for pk, lat, lon in Facility.objects.filter(
-                pk__in=facilities.values("pk"),
-                address_visibility=AddressVisibility.CONFIDENTIAL,
-                latitude__isnull=False,
-                longitude__isnull=False,
-            ).values_list("id", "latitude", "longitude")
-            if valid_point(lat, lon)
-        }
+        # Confidential points through the model's fields (their from_db_value: unsealed as the
+        # model gives them), one query; its statement kept with the others.
+        latitude, longitude = (Facility._meta.get_field(c) for c in ("latitude", "longitude"))
+        connection = connections[facilities.db]
+        points = {}
+        for pk, lat, lon in _each_raw_row(facilities.db, *confidential_statement):
+            lat = latitude.from_db_value(lat, None, connection)  # type: ignore[attr-defined]
+            lon = longitude.from_db_value(lon, None, connection)  # type: ignore[attr-defined]
+            if valid_point(lat, lon):
+                points[_text(pk)] = (lat, lon)
+        self._confidential_points = points
         self._professional = viewer.role in ADDRESS_ROLES
         self._language = (get_language() or "en")[:2]  # for the region's name
         self._read()

@@ -6,7 +6,14 @@ from django import forms
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from refuge.core.widgets import QuickSelect, QuickSelectMultiple
+from refuge.core.widgets import (
+    QuickCheckboxInput,
+    QuickLabels,
+    QuickNumberInput,
+    QuickSelect,
+    QuickSelectMultiple,
+    QuickTextInput,
+)
 
 
 def _norm(html: str) -> str:
@@ -47,3 +54,49 @@ def test_a_quick_multiple_select_is_django_s(choices, values):
 def test_labels_and_values_are_escaped():
     html = QuickSelect(choices=[('"><script>', "<b>x</b>")]).render("w", None)
     assert "<script>" not in html and "<b>" not in html
+
+
+attr_values = st.one_of(text, st.booleans(), st.none(), st.integers(-5, 500))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    kind=st.sampled_from(
+        [
+            (QuickTextInput, forms.TextInput),
+            (QuickNumberInput, forms.NumberInput),
+            (QuickCheckboxInput, forms.CheckboxInput),
+        ]
+    ),
+    value=st.one_of(st.none(), text, st.booleans(), st.integers(-5, 500)),
+    attrs=st.dictionaries(
+        st.sampled_from(["id", "class", "required", "min", "data-x"]), attr_values
+    ),
+)
+def test_a_quick_input_is_django_s_input(kind, value, attrs):
+    ours, django = kind
+    assert str(ours().render("age", value, attrs=attrs)) == str(
+        django().render("age", value, attrs=attrs)
+    )
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    label=text,
+    required=st.booleans(),
+    auto_id=st.sampled_from(["id_%s", False]),
+    css=st.sampled_from([None, "required", '"x"']),
+    suffix=st.sampled_from([None, "", ":", " →"]),
+)
+def test_quick_labels_are_django_s_labels(label, required, auto_id, css, suffix):
+    def form(*bases):
+        attrs = {"age": forms.CharField(label=label, required=required)}
+        if css is not None:
+            attrs["required_css_class"] = css
+        return type("F", bases, attrs)(auto_id=auto_id, label_suffix=suffix)
+
+    ours, django = form(QuickLabels, forms.Form)["age"], form(forms.Form)["age"]
+    assert str(ours.label_tag()) == str(django.label_tag())
+    assert str(ours.label_tag(attrs={"class": "c"}, tag="legend")) == str(
+        django.label_tag(attrs={"class": "c"}, tag="legend")
+    )

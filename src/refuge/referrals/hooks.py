@@ -24,6 +24,8 @@ def holds_occupancy(facility_ids: Sequence[Any], at: datetime) -> Mapping[Any, R
     """Per room: the holds that count at ``at``, and those of them placed since the facility's
     last hand report (a hold that lapsed or ended in an arrival no longer counts: the arrival is
     a stay)."""
+    from refuge.vacancies.facts import raw_rows
+
     from .models import ReferralTarget
 
     rows = (
@@ -34,7 +36,8 @@ def holds_occupancy(facility_ids: Sequence[Any], at: datetime) -> Mapping[Any, R
             taken=Count("id", filter=Q(held_at__gt=F("facility__availability__reported_at"))),
         )
     )
-    return {r["hold_room_id"]: RoomUse(r["now"], r["taken"], 0) for r in rows}
+    rows = rows.values_list("hold_room_id", "now", "taken")  # as the database returns them
+    return {room: RoomUse(now, taken, 0) for room, now, taken in raw_rows(rows)}
 
 
 holds_occupancy.kind = "holds"  # type: ignore[attr-defined]

@@ -178,12 +178,52 @@ def _text(raw: Any) -> str:
     return str(_uuid(raw))
 
 
-def _each_raw_row(qs: QuerySet) -> Iterator[tuple]:
-    """raw_rows one row at a time (the cursor is open until the last row is read)."""
-    sql, params = qs.query.sql_with_params()
-    with connections[qs.db].cursor() as cursor:
+def _each_raw_row(db: str, sql: str, params: tuple) -> Iterator[tuple]:
+    """A statement's rows one at a time (the cursor is open until the last row is read)."""
+    with connections[db].cursor() as cursor:
         cursor.execute(sql, params)
         yield from cursor
+
+
+# The facts' statements (facilities with their rules, region and clock; their rooms; the
+# confidential ones' points) for a queryset of facilities, kept by that queryset's own SQL and
+# parameters: the ORM takes longer to write them (sixty columns over five joins) than SQLite to
+# run them for one region, and they follow from the queryset alone. A few selections (the whole network, the regions a
+# hotline keeps open, her own facilities) are most of the requests.
+Statement = tuple[str, tuple]
+_STATEMENTS: dict[tuple, tuple[Statement, Statement, Statement]] = {}
+_STATEMENTS_KEPT = 64
+
+
+def _statements(facilities: QuerySet[Facility]) -> tuple[Statement, Statement, Statement]:
+    sql, params = facilities.query.sql_with_params()
+    key: tuple | None = (facilities.db, sql, tuple(params))
+    try:
+        found = _STATEMENTS.get(key)  # type: ignore[arg-type]
+    except TypeError:  # an unhashable parameter: written every time
+        found, key = None, None
+    if found is not None:
+        return found
+    interpretation = FacilityService.objects.filter(
+        facility=OuterRef("pk"), kind=ServiceKind.INTERPRETATION
+    )
+    rows = facilities.annotate(interpretation=Exists(interpretation)).values_list(*COLUMNS)
+    rooms = Room.objects.filter(facility__in=facilities.values("pk"), in_service=True)
+    rooms = rooms.values_list("id", "facility_id", "kind", "beds", "reported_free_beds")
+    confidential = Facility.objects.filter(
+        pk__in=facilities.values("pk"),
+        address_visibility=AddressVisibility.CONFIDENTIAL,
+        latitude__isnull=False,
+        longitude__isnull=False,
+    ).values_list("id", "latitude", "longitude")
+    made = tuple(
+        (q, tuple(p)) for q, p in (s.query.sql_with_params() for s in (rows, rooms, confidential))
+    )
+    if key is not None:
+        if len(_STATEMENTS) >= _STATEMENTS_KEPT:
+            _STATEMENTS.pop(next(iter(_STATEMENTS)), None)
+        _STATEMENTS[key] = made  # type: ignore[assignment]
+    return made  # type: ignore[return-value]
 
 
 class FactSheet:
@@ -199,34 +239,31 @@ class FactSheet:
     """
 
     def __init__(self, facilities: QuerySet[Facility], *, at: datetime, viewer: Principal):
-        interpretation = FacilityService.objects.filter(
-            facility=OuterRef("pk"), kind=ServiceKind.INTERPRETATION
+        (facility_sql, facility_params), rooms_statement, confidential_statement = _statements(
+            facilities
         )
-        rows = raw_rows(
-            facilities.annotate(interpretation=Exists(interpretation)).values_list(*COLUMNS)
-        )
-        rooms = Room.objects.filter(facility__in=facilities.values("pk"), in_service=True)
+        with connections[facilities.db].cursor() as cursor:
+            cursor.execute(facility_sql, facility_params)
+            rows = cursor.fetchall()
         # Rooms are the bulk (twenty a facility is common): read one row at a time, as the
         # database returns them (keyed by the raw id), into the derivation's plain lists.
         self._derivation = Derivation(
-            _each_raw_row(
-                rooms.values_list("id", "facility_id", "kind", "beds", "reported_free_beds")
-            ),
+            _each_raw_row(facilities.db, *rooms_statement),
             at,
             [_uuid(raw[_ID]) for raw in rows if asks_sources(raw[_SOURCE], raw[_REPORTED])],
         )
         self._rows = rows
-        # Confidential points through the model's fields (converters applied): one query.
-        self._confidential_points = {
-            str(pk): (lat, lon)
-            for pk, lat, lon in Facility.objects.filter(
-                pk__in=facilities.values("pk"),
-                address_visibility=AddressVisibility.CONFIDENTIAL,
-                latitude__isnull=False,
-                longitude__isnull=False,
-            ).values_list("id", "latitude", "longitude")
-            if valid_point(lat, lon)
-        }
+        # Confidential points through the model's fields (their from_db_value: unsealed as the
+        # model gives them), one query; its statement kept with the others.
+        latitude, longitude = (Facility._meta.get_field(c) for c in ("latitude", "longitude"))
+        connection = connections[facilities.db]
+        points = {}
+        for pk, lat, lon in _each_raw_row(facilities.db, *confidential_statement):
+            lat = latitude.from_db_value(lat, None, connection)  # type: ignore[attr-defined]
+            lon = longitude.from_db_value(lon, None, connection)  # type: ignore[attr-defined]
+            if valid_point(lat, lon):
+                points[_text(pk)] = (lat, lon)
+        self._confidential_points = points
         self._professional = viewer.role in ADDRESS_ROLES
         self._language = (get_language() or "en")[:2]  # for the region's name
         self._read()
@@ -238,11 +275,9 @@ class FactSheet:
 
     @cached_property
     def availability(self) -> list[Availability]:
-        # Derived again from the same rows and rooms (and occupancy, as read): the same figures
-        # and the same Capacity objects as the fit facilities'.
+        # The fields derived in _read: the same figures and Capacity objects as fit's.
         return [
-            Availability(pk, *self._derive(raw))
-            for pk, raw in zip(self.ids, self._rows, strict=True)
+            Availability(pk, *fields) for pk, fields in zip(self.ids, self._fields, strict=True)
         ]
 
     def _derive(self, raw: tuple) -> tuple:
@@ -285,6 +320,8 @@ class FactSheet:
         self.shown_points: list[Point | None] = []  # for distances shown to this viewer
         self.hidden: list[bool] = []  # whether the own point is hidden from this viewer
         self._rule_values: list[tuple] = []
+        self._fields: list[tuple] = []  # each facility's Availability fields, less its id
+        fields = self._fields
         raw_ids, names, statuses = self.raw_ids, self.names, self.statuses
         shown, hidden = self.shown_points, self.hidden
         confidential_points = self._confidential_points
@@ -295,6 +332,7 @@ class FactSheet:
             raw_ids.append(raw_id)
             names.append(raw[NAME])
             availability = derive(raw)  # status, source, capacity, ...
+            fields.append(availability)
             statuses.append(availability[0])
             capacity = availability[2]
             visibility = raw[VISIBILITY]

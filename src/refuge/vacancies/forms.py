@@ -8,7 +8,13 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from refuge.core.widgets import QuickSelect
+from refuge.core.widgets import (
+    QuickCheckboxInput,
+    QuickLabels,
+    QuickNumberInput,
+    QuickSelect,
+    QuickTextInput,
+)
 from refuge.directory.forms import region_choices
 from refuge.directory.regions import region_centre
 from refuge.placement import fit
@@ -39,33 +45,52 @@ def parse_ages(text: str) -> list[int]:
     return ages
 
 
-class BoardForm(forms.Form):
+class BoardForm(QuickLabels, forms.Form):
     region = forms.ChoiceField(label=_("Where"), required=False, widget=QuickSelect)
-    woman_age = forms.IntegerField(label=_("Her age"), min_value=10, max_value=110, required=False)
+    woman_age = forms.IntegerField(
+        label=_("Her age"), min_value=10, max_value=110, required=False, widget=QuickNumberInput
+    )
     boys = forms.CharField(
         label=_("Sons' ages"),
         required=False,
         max_length=60,
         help_text=_("For example: 15, 9"),
+        widget=QuickTextInput,
     )
-    girls = forms.CharField(label=_("Daughters' ages"), required=False, max_length=60)
+    girls = forms.CharField(
+        label=_("Daughters' ages"), required=False, max_length=60, widget=QuickTextInput
+    )
     other_adults = forms.IntegerField(
-        label=_("Other adults with her"), min_value=0, max_value=6, required=False
+        label=_("Other adults with her"),
+        min_value=0,
+        max_value=6,
+        required=False,
+        widget=QuickNumberInput,
     )
-    pets = forms.BooleanField(label=_("Has a pet"), required=False)
+    pets = forms.BooleanField(label=_("Has a pet"), required=False, widget=QuickCheckboxInput)
     needs = forms.MultipleChoiceField(
         label=_("Needs"), choices=NEED_CHOICES, required=False, widget=forms.CheckboxSelectMultiple
     )
     stay_days = forms.IntegerField(
-        label=_("Days she needs"), min_value=1, max_value=3650, required=False
+        label=_("Days she needs"),
+        min_value=1,
+        max_value=3650,
+        required=False,
+        widget=QuickNumberInput,
     )
     from_region = forms.ChoiceField(
         label=_("Her home region (for distances)"), required=False, widget=QuickSelect
     )
     min_km = forms.IntegerField(
-        label=_("At least this far from it (km)"), min_value=1, max_value=5000, required=False
+        label=_("At least this far from it (km)"),
+        min_value=1,
+        max_value=5000,
+        required=False,
+        widget=QuickNumberInput,
     )
-    only_fitting = forms.BooleanField(label=_("Only those that can take her"), required=False)
+    only_fitting = forms.BooleanField(
+        label=_("Only those that can take her"), required=False, widget=QuickCheckboxInput
+    )
     page = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):

@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -24,6 +25,7 @@ from .facts import load_facts
 from .forms import BoardForm, ReportForm, RoomForm, SettingsForm
 from .free import free_places
 from .models import FacilityAvailability, Room
+from .rows import RowWriter
 
 OWN_SHOWN = 12  # her own facilities shown above the board (the directory lists them all)
 
@@ -157,16 +159,10 @@ def confirm(request: HttpRequest, facility_id) -> HttpResponse:
         query = form.query()
         facts = load_facts(Facility.objects.filter(pk=facility.pk), at=timezone.now(), viewer=p)
         row = board_row(p, query, facts[0])
-        response = render(
-            request,
-            "vacancies/_row.html",
-            {
-                "row": row,
-                "board": {"at": timezone.now()},
-                "querystring": request.POST.get("q", ""),
-                "row_error": error,
-            },
+        writer = RowWriter(
+            at=timezone.now(), querystring=request.POST.get("q", ""), csrf_token=get_token(request)
         )
+        response = HttpResponse(writer.row(row, error=error))
         if not error:
             # The rest of the board (her own facilities' box) refreshes at once too.
             response["HX-Trigger"] = "board-changed"

@@ -100,3 +100,15 @@ def reporter(name: str) -> str:
     """Who gave a figure: a person's name, or, for a figure no person gave (the demo loader, an
     import, a command), words instead of the internal "system"."""
     return _("Refuge itself (no person)") if name == "system" else name
+
+
+@register.simple_tag(takes_context=True)
+def board_rows(context, board, querystring: str = ""):
+    """The board's rows, written in Python (see refuge.vacancies.rows)."""
+    from refuge.vacancies.rows import RowWriter
+
+    token = str(context.get("csrf_token") or "")
+    if token == "NOTPROVIDED":  # noqa: S105 (Django's word for no token, as {% csrf_token %})
+        token = ""
+    writer = RowWriter(at=board.at, querystring=querystring, csrf_token=token)
+    return writer.rows(board.rows)

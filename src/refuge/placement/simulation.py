@@ -57,6 +57,9 @@ differences are narrow. Confidence intervals are Student t intervals across repl
 
 The event loop is a merge of the pre-sorted arrivals with a heap of departures: it does what a
 SimPy environment would do for this model, several times faster (see bench/simulation.py).
+On large networks ``network`` and ``network_reserve`` do not look at every facility for each
+arrival: an index of who has a unit for whom, kept up to date on every admission and departure,
+gives the same choice (see ``run_policy``; docs/decisions.md, issue 18).
 """
 
 from __future__ import annotations

@@ -57,6 +57,9 @@ differences are narrow. Confidence intervals are Student t intervals across repl
 
 The event loop is a merge of the pre-sorted arrivals with a heap of departures: it does what a
 SimPy environment would do for this model, several times faster (see bench/simulation.py).
+On large networks ``network`` and ``network_reserve`` do not look at every facility for each
+arrival: an index of who has a unit for whom, kept up to date on every admission and departure,
+gives the same choice (see ``run_policy``; docs/decisions.md, issue 18).
 """
 
 from __future__ import annotations
@@ -65,7 +68,7 @@ import math
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from heapq import heappop, heappush
+from heapq import heapify, heappop, heappush
 from typing import Any
 
 import numpy as np
@@ -276,10 +279,15 @@ class Network:
     reserve_family_rooms: int
     family_demand: list[float]  # [k]: share of arrivals that are families of 2 … k people
     limits: AgeLimits  # the age limits of its facilities' rules
+    # Facilities whose rules give every household the same answer share a rule group (the
+    # rules but max_stay_days, which a household without a stated stay never meets).
+    group_of: list[int]
     _fit_facilities: list[FitFacility]
+    _group_facilities: list[FitFacility]  # one per rule group
     _eligible: dict[tuple[AgeLimits, int], tuple[list[bool], list[list[int]]]] = field(
         default_factory=dict
     )
+    _group_eligible: dict[tuple[AgeLimits, int], list[bool]] = field(default_factory=dict)
 
     def eligibility(self, stream: Stream, klass: int) -> tuple[list[bool], list[list[int]]]:
         """For one household code: may each facility take it by its rules and its largest
@@ -296,6 +304,16 @@ class Network:
                     by_region[self.region_of[f]].append(f)
             hit = (ok, by_region)
             self._eligible[(stream.limits, klass)] = hit
+        return hit
+
+    def group_eligibility(self, stream: Stream, klass: int) -> list[bool]:
+        """For one household code: may each rule group take it by its rules (capacity aside).
+        Cached per network."""
+        hit = self._group_eligible.get((stream.limits, klass))
+        if hit is None:
+            household = _representative(klass, stream.limits)
+            hit = [r.ok for r in fit_many(household, self._group_facilities)]
+            self._group_eligible[(stream.limits, klass)] = hit
         return hit
 
 
@@ -342,6 +360,16 @@ def compile_network(scenario: Scenario, regions: tuple[str, ...] | None = None) 
     demand = [0.0] * (MAX_HOUSEHOLD + 1)
     for k in range(2, MAX_HOUSEHOLD + 1):
         demand[k] = demand[k - 1] + share[k]
+    fit_facilities = [FitFacility(id=f.id, rules=f.rules, region=f.region) for f in facilities]
+    groups: dict[Rules, int] = {}
+    group_of = []
+    group_facilities = []
+    for f, ff in zip(facilities, fit_facilities, strict=True):
+        key = replace(f.rules, max_stay_days=None)
+        if key not in groups:
+            groups[key] = len(groups)
+            group_facilities.append(ff)
+        group_of.append(groups[key])
     return Network(
         regions=regions,
         facilities=facilities,
@@ -368,7 +396,9 @@ def compile_network(scenario: Scenario, regions: tuple[str, ...] | None = None) 
         reserve_family_rooms=scenario.reserve_family_rooms,
         family_demand=demand,
         limits=age_limits(scenario),
-        _fit_facilities=[FitFacility(id=f.id, rules=f.rules, region=f.region) for f in facilities],
+        group_of=group_of,
+        _fit_facilities=fit_facilities,
+        _group_facilities=group_facilities,
     )
 
 
@@ -412,15 +442,29 @@ class ReplicationStats:
         return self.turned_away[d] / n if n else None
 
 
+# Facilities per region (on average) from which the network policies use the index (bench:
+# at 2 a region the scan costs half as much per household, at 22 the index is as fast or
+# faster, at 222 three to twelve times).
+SCAN_BELOW = 16
 POOL, DORM = -1, -2  # units; a room type is its index j ≥ 0 in the facility's room_sizes
 # trace(arrival_index, facility (-1: turned away), unit, departure_time)
 Trace = Callable[[int, int, int, float], None]
 
 
 def run_policy(
-    network: Network, stream: Stream, policy: str, *, trace: Trace | None = None
+    network: Network,
+    stream: Stream,
+    policy: str,
+    *,
+    trace: Trace | None = None,
+    scan: bool | None = None,
 ) -> ReplicationStats:
-    """Replay ``stream`` through ``network`` under ``policy``."""
+    """Replay ``stream`` through ``network`` under ``policy``.
+
+    ``scan``: under ``network`` and ``network_reserve``, look at every facility of a region for
+    each arrival (True) or ask the index (False); both make the same choice every time (the
+    scan is the tests' oracle). By default the scan while regions hold fewer than
+    ``SCAN_BELOW`` facilities on average, where keeping the index costs more than it saves."""
     if policy not in POLICIES:
         raise ValueError(f"unknown policy {policy!r}")
     if stream.regions != network.regions:
@@ -477,6 +521,7 @@ def run_policy(
     u_iso, u_calls = stream.u_isolated, stream.u_calls
     heap: list[tuple[float, int, int, int]] = []
     eligibility = network.eligibility
+    reserve = policy == "network_reserve"
 
     def unit_for(f: int, d: int) -> int | None:
         # The facility's own choice of unit, or None when it has no place for her now.
@@ -541,6 +586,179 @@ def run_policy(
                 best, bf, bu = key, f, u
         return best, bf, bu
 
+    # The index (network policies): for each region, rule group and household size d, a heap
+    # of the facilities that have a unit for d now, ranked as best_in ranks them (its key, then
+    # the facility's number). Keys are packed into one int, so that the heaps compare ints:
+    # ((rank of harm · W + waste) · B + free beds left) · F + facility, where the rank of harm
+    # is its place among the few values harm can take (so ints and floats order alike). A
+    # woman alone's entry for a family room at a facility that takes children has its own heap,
+    # since whether it is reserved depends on its region at the time of asking. Every admission
+    # and departure at a facility rewrites its current keys and pushes them; an entry that is
+    # no longer its facility's current key is dropped when it reaches the top (or when a heap
+    # grows to twice its facilities). An event costs O(d_max log n); an arrival looks at one
+    # heap top per rule group of a region instead of at every facility.
+    if scan is None:
+        scan = n_fac < SCAN_BELOW * n_regions
+    indexed = policy in ("network", "network_reserve") and not scan
+    d_max = min(max_size, MAX_HOUSEHOLD)
+    stride = 2 * (d_max + 1)
+    group_of = network.group_of
+    blocks: dict[tuple[int, int], int] = {}  # (region, rule group) -> its heaps' block
+    block_size: list[int] = []
+    for f in range(n_fac):
+        b = blocks.setdefault((region_of[f], group_of[f]), len(blocks))
+        if b == len(block_size):
+            block_size.append(0)
+        block_size[b] += 1
+    base_of = [blocks[(region_of[f], group_of[f])] * stride for f in range(n_fac)]
+    heap_cap = [2 * block_size[b // stride] + 16 for b in base_of]
+    sizes_of = [min(d_max, network.largest_unit[f], rule_max[f]) for f in range(n_fac)]
+    heaps: list[list[int]] = [[] for _ in range(len(blocks) * stride if indexed else 0)]
+    current = [-1] * (n_fac * stride)  # [f · stride + 2d + reserved]: f's key there, or -1
+    heap_ids: dict[tuple[int, int], list[list[int]]] = {}
+    F = max(n_fac, 1)
+    B = max(total_beds, default=0) + 1
+    W = max((max(rs, default=0) for rs in rsize), default=0) + 1
+    harms = sorted(
+        {0.0} | {demand[x] - demand[y] for x in range(top + 1) for y in range(x) if reserve}
+    )
+    harm_rank = {h: r for r, h in enumerate(harms)}
+    rank_of = [
+        [
+            harm_rank[demand[x] - demand[y] if x > y else 0.0] if reserve else 0
+            for y in range(top + 1)
+        ]
+        for x in range(top + 1)
+    ]
+    reserved_penalty = len(harms) * W * B * F  # above every key: a reserved room comes last
+
+    def reindex(f: int) -> None:
+        # unit_for and harm for every d at once (the same units, the same ranks).
+        n = sizes_of[f]
+        o = f * stride
+        current[o : o + stride] = blank
+        if n == 0:
+            return
+        b = base_of[f]
+        cap = heap_cap[f]
+        free = ffree[f]
+        p = pool[f]
+        m = maxroom[f]
+        rs = rsize[f]
+        fr = rfree[f]
+        limit = rule_max[f] if rule_max[f] < top else top
+        before = p if p > m else m
+        if before > limit:
+            before = limit
+        ranks = rank_of[before]
+        j = 0
+        for d in range(1, n + 1):
+            if d == 1 and (dorm[f] or p):
+                u = DORM if dorm[f] else POOL
+                taken = 1
+            elif m >= d:
+                while rs[j] < d or not fr[j]:
+                    j += 1
+                u = j
+                taken = rs[j]
+            elif p >= d:
+                u = POOL
+                taken = d
+            else:
+                break  # no unit for d, so none for a larger household either
+            slot = 2 * d
+            if not reserve or u == DORM:
+                r = 0
+            else:
+                if u == POOL:
+                    after = p - d if p - d > m else m
+                else:
+                    slot += 1 if d == 1 and family_ok[f] else 0
+                    rest = m
+                    if fr[u] == 1 and rs[u] == m:
+                        rest = max((s for k, s in enumerate(rs) if fr[k] and k != u), default=0)
+                    after = p if p > rest else rest
+                r = ranks[after if after < limit else limit]
+            e = ((r * W + taken - d) * B + free - taken) * F + f
+            current[o + slot] = e
+            h = heaps[b + slot]
+            heappush(h, e)
+            if len(h) > cap:
+                h[:] = {x for x in h if current[(x % F) * stride + slot] == x}
+                heapify(h)
+
+    blank = [-1] * stride
+
+    def ids_for(klass: int, d: int) -> list[list[int]]:
+        # The heaps to look at for this household in each region.
+        hit = heap_ids.get((klass, d))
+        if hit is None:
+            ok = network.group_eligibility(stream, klass)
+            hit = [[] for _ in range(n_regions)]
+            for (g, group), b in blocks.items():
+                if ok[group]:
+                    first = b * stride + 2 * d
+                    hit[g].append(first)
+                    if reserve and d == 1:
+                        hit[g].append(first + 1)
+            heap_ids[(klass, d)] = hit
+        return hit
+
+    def best_indexed(ids: list[int], g: int, d: int, reserve: bool) -> tuple[tuple, int]:
+        # best_in(by_region[g], d, reserve) from the heaps' tops: (blocked, key), facility.
+        blocked = reserve and d == 1 and region_rooms[g] <= reserve_rooms
+        best = -1
+        for hid in ids:
+            h = heaps[hid]
+            slot = hid % stride
+            while h:
+                e = h[0]
+                if current[(e % F) * stride + slot] == e:
+                    break
+                heappop(h)
+            else:
+                continue
+            if blocked and hid & 1:
+                e += reserved_penalty
+            if best < 0 or e < best:
+                best = e
+        if best < 0:
+            return (), -1
+        if best >= reserved_penalty:
+            return (1, (best - reserved_penalty) // F), best % F
+        return (0, best // F), best % F
+
+    def choose_indexed(g: int, klass: int, d: int, reserve: bool) -> tuple[int, int]:
+        # choose_network, with the same order of regions and the same tie-breaking.
+        ids = ids_for(klass, d)
+        key, f = best_indexed(ids[g], g, d, reserve)
+        if f >= 0 and key[0] == 0:
+            return f, unit_for_(f, d)
+        best = (key[0], 0, *key[1:]) if f >= 0 else ()
+        bf = f
+        for g2 in range(n_regions):
+            if g2 == g or region_free[g2] < d or not ids[g2]:
+                continue
+            key2, f2 = best_indexed(ids[g2], g2, d, reserve)
+            if f2 < 0:
+                continue
+            full = (key2[0], 1, *key2[1:])
+            if bf < 0 or full < best:
+                best, bf = full, f2
+        return bf, (unit_for_(bf, d) if bf >= 0 else -1)
+
+    def unit_for_(f: int, d: int) -> int:
+        u = unit_for(f, d)
+        assert u is not None
+        return u
+
+    def anyone_could_indexed(klass: int, d: int) -> bool:
+        ids = ids_for(klass, d)
+        return any(
+            region_free[g2] >= d and best_indexed(ids[g2], g2, d, False)[1] >= 0
+            for g2 in range(n_regions)
+        )
+
     def choose_network(g: int, klass: int, d: int, reserve: bool) -> tuple[int, int]:
         _, by_region = eligibility(stream, klass)
         key, f, u = best_in(by_region[g], d, reserve)
@@ -576,7 +794,11 @@ def run_policy(
 
     isolated = policy == "isolated"
     first_fit = policy == "first_fit"
-    reserve = policy == "network_reserve"
+    if indexed:
+        for f in range(n_fac):
+            reindex(f)
+    choose = choose_indexed if indexed else choose_network
+    could = anyone_could_indexed if indexed else anyone_could
     first_counted = stream.first_counted
     arrivals_c, turned_c, unnecessary_c = stats.arrivals, stats.turned_away, stats.unnecessary
     placed = out_of_region = departures = 0
@@ -605,6 +827,8 @@ def run_policy(
                     maxroom[f] = s
                 if family_ok[f]:
                     region_rooms[g] += 1
+            if indexed:
+                reindex(f)
         d = sizes[i]
         klass = klasses[i]
         g = regions[i]
@@ -641,7 +865,7 @@ def run_policy(
                     f = j
                     break
         else:
-            f, u = choose_network(g, klass, d, reserve)
+            f, u = choose(g, klass, d, reserve)
         counted = i >= first_counted
         if f >= 0:
             assert u is not None
@@ -667,6 +891,8 @@ def run_policy(
                     region_rooms[gf] -= 1
                 if fr[u] == 0 and size_u == maxroom[f]:
                     maxroom[f] = max((s for s, c in zip(rsize[f], fr, strict=True) if c), default=0)
+            if indexed:
+                reindex(f)
             heappush(heap, (dep, f, u, d))
             overlap = (dep if dep < end else end) - (t if t > warm else warm)
             if overlap > 0:
@@ -682,7 +908,7 @@ def run_policy(
             if counted:
                 arrivals_c[d] += 1
                 turned_c[d] += 1
-                if anyone_could(klass, d):
+                if could(klass, d):
                     unnecessary_c[d] += 1
             if trace is not None:
                 trace(i, -1, 0, t)

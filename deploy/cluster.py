@@ -336,6 +336,9 @@ def main() -> None:
     url = os.environ.get("DATABASE_URL")
     if not url:
         sys.exit("Set DATABASE_URL to a PostgreSQL role that may create databases.")
+    # SIGTERM (systemd, `timeout`, a CI runner) stops it as Ctrl-C does: servers, workers and
+    # the balancer stopped, the database dropped, the keys and certificate deleted.
+    signal.signal(signal.SIGTERM, lambda *_a: sys.exit(0))
     with Cluster(url) as cluster:
         cluster.manage("load-demo")
         print(f"Refuge on {len(cluster.app_ports)} app servers behind HAProxy: {cluster.url}")

@@ -216,3 +216,43 @@ def test_marking_compromised_asks_why_and_a_confirmation_and_can_be_lifted(compr
         ("facility.compromised", {"reason": "seen_nearby"}),
         ("facility.safe_again", {"reason": "threat_gone"}),
     ]
+
+
+def test_an_evacuation_plan_stopped_by_the_time_limit_says_so(compromised, as_persona, monkeypatch):
+    from refuge.referrals import views
+
+    monkeypatch.setattr(views, "EVACUATION_TIME_LIMIT_S", 0.0)
+    c = as_persona("coordinator_a")
+    url = reverse("referrals:evacuation")
+    c.post(
+        url, {"facility": compromised.pk, "compromise": "1", "reason": "address_known", "sure": "1"}
+    )
+    page = c.get(url, {"facility": compromised.pk})
+    plan = page.context["plan"]
+    assert plan["c"].optimal.stopped_early  # the family and the woman alone: one decided
+    assert "The planner ran out of time and stopped early" in page.content.decode()
+    assert plan["stopped"]
+
+
+def test_an_evacuation_plan_in_time_says_nothing_of_it(compromised, as_persona):
+    c = as_persona("coordinator_a")
+    url = reverse("referrals:evacuation")
+    c.post(
+        url, {"facility": compromised.pk, "compromise": "1", "reason": "address_known", "sure": "1"}
+    )
+    page = c.get(url, {"facility": compromised.pk})
+    assert not page.context["plan"]["stopped"]
+    assert "stopped early" not in page.content.decode()
+
+
+def test_the_stopped_early_sentence_is_translated():
+    from types import SimpleNamespace
+
+    from django.utils import translation
+
+    from refuge.referrals.views import _stopped_early_text
+
+    plan = SimpleNamespace(stopped_early=True, people_placed=3, bound_people=5)
+    with translation.override("ru"):
+        text = _stopped_early_text(plan)
+    assert "остановился досрочно" in text and "3" in text and "5" in text

@@ -61,6 +61,7 @@ moot as above (tests/placement/test_reasons.py checks this against the brute-for
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -263,7 +264,7 @@ class _Facts:
         "nearest",
     )
 
-    def __init__(self, h: Household) -> None:
+    def __init__(self, h: Household, nearest: dict[Point, float] | None = None) -> None:
         self.h = h
         self.size = h.size
         self.n_children = len(h.children)
@@ -281,7 +282,9 @@ class _Facts:
         self.min_distance = h.min_distance_km if h.avoid_points else 0.0
         self.avoiding = bool(h.avoid_regions) or self.min_distance > 0
         self.any_need = self.wheelchair or self.substance_use or self.mental_health
-        self.nearest: dict[Point, float] = {}  # distance to the nearest point to avoid, by point
+        # Distance to the nearest point to avoid, by facility point; households with the same
+        # points to avoid may share one (`nearest` in fit_many).
+        self.nearest: dict[Point, float] = {} if nearest is None else nearest
 
 
 @lru_cache(maxsize=4096)
@@ -494,10 +497,77 @@ def fitter(household: Household) -> Callable[[Facility], Fit]:
     return lambda facility: _evaluate(x, facility)
 
 
-def fit_many(household: Household, facilities: Iterable[Facility]) -> list[Fit]:
-    """`fit` for many facilities, with the household's facts computed once (same order)."""
-    x = _Facts(household)
+def fit_many(
+    household: Household,
+    facilities: Iterable[Facility],
+    *,
+    nearest: dict[Point, float] | None = None,
+) -> list[Fit]:
+    """`fit` for many facilities, with the household's facts computed once (same order).
+
+    ``nearest``: a cache of the distance from a facility's point to the nearest of
+    ``household.avoid_points``, filled as it goes; pass the same dict for households with the
+    same ``avoid_points`` (and only then) to measure each distance once."""
+    x = _Facts(household, nearest)
     return [_evaluate(x, f) for f in facilities]
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """The distinct number limits of some facilities, sorted: all that `rules_key` needs."""
+
+    min_ages: tuple[int, ...] = ()
+    boys_max_ages: tuple[int, ...] = ()
+    girls_max_ages: tuple[int, ...] = ()
+    max_children: tuple[int, ...] = ()
+    max_stay_days: tuple[int, ...] = ()
+
+
+def limits_of(facilities: Iterable[Facility]) -> Limits:
+    sets: tuple[set[int], ...] = (set(), set(), set(), set(), set())
+    for f in facilities:
+        r = f.rules
+        for values, limit in zip(
+            sets,
+            (r.min_age, r.boys_max_age, r.girls_max_age, r.max_children, r.max_stay_days),
+            strict=True,
+        ):
+            if limit is not None:
+                values.add(limit)
+    return Limits(*(tuple(sorted(v)) for v in sets))
+
+
+def rules_key(h: Household, limits: Limits) -> tuple[Any, ...]:
+    """What `_evaluate` reads of a household, as far as facilities with these `limits` can tell
+    households apart: two households with the same key get the same `Fit` from each such
+    facility. A number compared with a limit is kept only as how many of the limits it passes
+    (a woman of 30 and one of 40 are alike where no house has a minimum age between them).
+
+    This mirrors `_evaluate` rule by rule and must change with it;
+    tests/placement/test_evacuation.py checks it against per-pair evaluation."""
+    x = _Facts(h)
+    return (
+        h.gender != "female",
+        bisect_right(limits.min_ages, h.woman_age),
+        x.n_children > 0,
+        bisect_left(limits.max_children, x.n_children),
+        0 if x.oldest_boy is None else bisect_left(limits.boys_max_ages, x.oldest_boy),
+        0 if x.oldest_girl is None else bisect_left(limits.girls_max_ages, x.oldest_girl),
+        x.size,  # exact: a too-large reason names it, and a room fits it or not
+        h.pets > 0,
+        x.wheelchair,
+        x.substance_use,
+        x.mental_health,
+        x.passport,
+        x.residence_permit,
+        x.local_registration,
+        h.citizenship,
+        x.languages,
+        0 if h.stay_days is None else bisect_left(limits.max_stay_days, h.stay_days),
+        x.avoid_regions,
+        x.avoid_points if x.min_distance > 0 else (),
+        x.min_distance,
+    )
 
 
 def check_household(h: Household) -> list[str]:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -40,6 +41,9 @@ from .forms import (
     TurnAwayForm,
 )
 from .models import NoHoldReason
+
+if TYPE_CHECKING:
+    from refuge.placement.evacuation import Plan
 
 searcher = role_required(roles.can_search_placements)
 case_staff = role_required(roles.can_view_cases)
@@ -593,6 +597,20 @@ def _evacuation_threat(request: HttpRequest, facility: Facility | None) -> tuple
     return threat, threat_form, regions_form, ""
 
 
+# The planner's budget on a page request; past it the plan is the best found so far, flagged.
+EVACUATION_TIME_LIMIT_S = 10.0
+
+
+def _stopped_early_text(plan: Plan) -> str:
+    if not plan.stopped_early:
+        return ""
+    return _(
+        "The planner ran out of time and stopped early: this plan places %(placed)s people, "
+        "and at most %(bound)s could be placed. Check the people left without a place by hand, "
+        "or plan again."
+    ) % {"placed": plan.people_placed, "bound": plan.bound_people}
+
+
 @login_required
 @role_required(lambda role: role == roles.Role.COORDINATOR)
 def evacuation(request: HttpRequest) -> HttpResponse:
@@ -683,7 +701,9 @@ def evacuation(request: HttpRequest) -> HttpResponse:
         ]
         # Travel is measured from where the residents are: the facility's own point.
         origin = threat.points[0] if threat.points else None
-        comparison = plan_evacuation(evacuees, dests, origin=origin)
+        comparison = plan_evacuation(
+            evacuees, dests, origin=origin, time_limit_s=EVACUATION_TIME_LIMIT_S
+        )
         names = {str(f.id): f.name for f in facts}
         hidden = {str(f.id) for f in facts if f.point_hidden}
         codes = {str(s.pk): s.client.case_code for s in stays}
@@ -702,6 +722,7 @@ def evacuation(request: HttpRequest) -> HttpResponse:
                 for a in comparison.optimal.assignments
             ],
             "unplaced": [codes[u] for u in comparison.optimal.unplaced],
+            "stopped": _stopped_early_text(comparison.optimal),
         }
     return render(
         request,

@@ -94,7 +94,9 @@ class QuickLabels:
         if context is not None and template_name == self.template_name_label:  # type: ignore[attr-defined]
             label = conditional_escape(context["label"])
             if not context["use_tag"]:
-                return label
+                # Django's renderer strips what a template wrote (BaseRenderer.render): a
+                # label of spaces and its suffix come out as the suffix alone.
+                return mark_safe(label.strip())  # noqa: S308 (escaped above)
             tag = escape(context["tag"])
             attrs = _input_attrs(context["attrs"] or {})
             return mark_safe(f"<{tag}{attrs}>{label}</{tag}>")  # noqa: S308 (escaped above)

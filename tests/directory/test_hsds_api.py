@@ -4,6 +4,7 @@ readable from any origin. (test_hsds_conformance.py walks it from the official d
 
 import json
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import pytest
 from django.db import connection
@@ -554,3 +555,19 @@ def test_a_page_takes_a_constant_number_of_queries(api, orgs, url):
             services=["psychologist"],
         )
     assert count() == small
+
+
+@pytest.mark.parametrize(
+    ("moment", "everything"),
+    [
+        ("0731-02-17T04:39:14+23:56", True),  # found by schemathesis: PostgreSQL's limit is 15:59
+        ("2000-01-01T00:00:00-23:59", True),
+        ("0001-01-01T00:00:00+23:00", True),  # shifted before the calendar's first day
+        ("9999-12-31T23:00:00-23:00", False),  # and after its last
+    ],
+)
+def test_modified_after_with_any_offset_iso_8601_allows(api, moment, everything):
+    url = f"{HSDS}/service_at_locations?" + urlencode({"modified_after": moment})
+    response = api.get(url)
+    assert response.status_code == 200, response.content[:300]
+    assert bool(response.json()["contents"]) is everything

@@ -14,7 +14,7 @@ Every endpoint and filter of the official HSDS 3.0 OpenAPI document is served an
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC
+from datetime import UTC, datetime
 from functools import wraps
 from typing import Annotated, Any, Literal
 
@@ -118,6 +118,14 @@ class ServiceFilter(Paged):
         after = self.modified_after
         if after is not None and after.tzinfo is None:
             after = after.replace(tzinfo=UTC)
+        if after is not None:
+            # In UTC before it reaches the database: PostgreSQL refuses offsets beyond ±15:59,
+            # which ISO 8601 and Python allow (schemathesis sent +23:56: a 500 before).
+            try:
+                after = after.astimezone(UTC)
+            except OverflowError:  # the first or last moment of the calendar, shifted out
+                first, last = datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)
+                after = first if after.year < 2 else last
         return feed.ServiceFilters(
             search=self.search,
             taxonomy_term_id=self.taxonomy_term_id,

@@ -56,6 +56,20 @@ def test_an_unknown_telephony_path_is_a_json_404(client):
     assert r.status_code == 404 and r.json()["code"] == "not_found"
 
 
+def test_the_lane_remembers_only_urls_that_resolve_and_only_a_few(client, monkeypatch):
+    monkeypatch.setattr(lane, "_RESOLVED", {})
+    for n in range(40):
+        assert client.post(f"/api/v1/telephony/nowhere-{n}", {}).status_code == 404
+    assert lane._RESOLVED == {}
+    calls = []
+    real = lane.resolve
+    monkeypatch.setattr(lane, "resolve", lambda path: calls.append(path) or real(path))
+    for seq in (1, 2):
+        event = mango_event("lane-r", "c1", seq, "Appeared", T0)
+        assert post_mango(client, MANGO_CALL, event).status_code == 200
+    assert len(calls) == 1 and len(lane._RESOLVED) == 1
+
+
 def test_an_error_in_a_view_is_a_500_json_without_detail(client, monkeypatch):
     from refuge.hotline import services
 

@@ -345,13 +345,17 @@ _MERGE_LOCK = 0x68_6F_74_6C  # "hotl": PostgreSQL advisory lock key of the one m
 MAX_MERGE_ATTEMPTS = 5
 
 
+@cache
+def _pending_insert(vendor: str) -> str:
+    return (
+        f"INSERT INTO {_q(PendingEvent._meta.db_table)} ({_q('payload')}, "
+        f"{_q('received_at')}, {_q('attempts')}) VALUES (%s, %s, 0)"
+    )
+
+
 def pending_add(payload: str, at: datetime) -> None:
     with _cursor() as cur:
-        cur.execute(
-            f"INSERT INTO {_q(PendingEvent._meta.db_table)} ({_q('payload')}, "
-            f"{_q('received_at')}, {_q('attempts')}) VALUES (%s, %s, 0)",
-            [payload, _time(at)],
-        )
+        cur.execute(_pending_insert(connection.vendor), [payload, _time(at)])
 
 
 def pending_add_many(rows: list[tuple[str, int]], at: datetime) -> int:

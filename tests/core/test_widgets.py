@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from refuge.core.widgets import (
     QuickCheckboxInput,
+    QuickCheckboxSelectMultiple,
     QuickLabels,
     QuickNumberInput,
     QuickSelect,
@@ -48,6 +49,18 @@ def test_a_quick_multiple_select_is_django_s(choices, values):
     attrs = {"id": "id_avoid", "size": 8, "disabled": False}
     ours = QuickSelectMultiple(choices=choices).render("avoid", values, attrs=attrs)
     django = forms.SelectMultiple(choices=choices).render("avoid", values, attrs=attrs)
+    assert _norm(ours) == _norm(django)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    choices=choices,
+    values=st.lists(text, max_size=3),
+    attrs=st.sampled_from([{}, {"id": "id_needs"}, {"id": "n", "class": "boxes"}, {"id": ""}]),
+)
+def test_quick_boxes_are_django_s_boxes(choices, values, attrs):
+    ours = QuickCheckboxSelectMultiple(choices=choices).render("needs", values, attrs=dict(attrs))
+    django = forms.CheckboxSelectMultiple(choices=choices).render("needs", values, attrs=attrs)
     assert _norm(ours) == _norm(django)
 
 

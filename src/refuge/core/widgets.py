@@ -86,6 +86,38 @@ class QuickCheckboxInput(_QuickInput, forms.CheckboxInput):
     pass
 
 
+class QuickCheckboxSelectMultiple(forms.CheckboxSelectMultiple):
+    """Django's `multiple_input.html` and `input_option.html`, written in Python: a box and its
+    label per option, in a div, groups in their own div with a label."""
+
+    def render(self, name, value, attrs=None, renderer=None) -> SafeString:
+        widget = self.get_context(name, value, attrs)["widget"]
+        div_id, css = widget["attrs"].get("id"), widget["attrs"].get("class")
+        parts = [
+            "<div",
+            f' id="{escape(div_id)}"' if div_id else "",
+            f' class="{escape(css)}"' if css else "",
+            ">",
+        ]
+        for group_name, options, _index in widget["optgroups"]:
+            if group_name:
+                parts.append(f"<div><label>{escape(group_name)}</label>")
+            for o in options:
+                box = f'<input type="{escape(o["type"])}" name="{escape(o["name"])}"'
+                if o["value"] is not None:
+                    box += f' value="{escape(o["value"])}"'
+                box += f"{_input_attrs(o['attrs'])}>"
+                if o["wrap_label"]:
+                    box_id = o["attrs"].get("id")
+                    target = f' for="{escape(box_id)}"' if box_id else ""
+                    box = f"<label{target}>{box} {escape(o['label'])}</label>"
+                parts.append(f"<div>{box}</div>")
+            if group_name:
+                parts.append("</div>")
+        parts.append("</div>")
+        return mark_safe("".join(parts))  # noqa: S308 (every value and label escaped above)
+
+
 class QuickLabels:
     """A form mixin: labels written in Python, as Django's `label.html` writes them (the same
     context, built by BoundField.label_tag); every other template is Django's."""

@@ -10,6 +10,7 @@ from django.utils.translation import pgettext_lazy
 
 from refuge.core.widgets import (
     QuickCheckboxInput,
+    QuickCheckboxSelectMultiple,
     QuickLabels,
     QuickNumberInput,
     QuickSelect,
@@ -69,7 +70,10 @@ class BoardForm(QuickLabels, forms.Form):
     )
     pets = forms.BooleanField(label=_("Has a pet"), required=False, widget=QuickCheckboxInput)
     needs = forms.MultipleChoiceField(
-        label=_("Needs"), choices=NEED_CHOICES, required=False, widget=forms.CheckboxSelectMultiple
+        label=_("Needs"),
+        choices=NEED_CHOICES,
+        required=False,
+        widget=QuickCheckboxSelectMultiple,
     )
     stay_days = forms.IntegerField(
         label=_("Days she needs"),

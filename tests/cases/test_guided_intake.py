@@ -69,6 +69,25 @@ def test_each_step_saves_and_going_back_loses_nothing(as_persona):
     assert Client.objects.count() == 1
 
 
+def test_the_household_step_is_all_or_nothing(as_persona, monkeypatch):
+    from refuge.cases import services
+    from refuge.core.services import ServiceError
+
+    op = as_persona("operator_a")
+    her, code = _start(op)
+
+    def refuse(**_kwargs):
+        raise ServiceError("refused for the test")
+
+    monkeypatch.setattr(services, "other_party_add", refuse)
+    r = op.post(f"/cases/{code}/intake/household/", {**HOUSEHOLD, "pets": "2"})
+    assert r.status_code == 200 and "refused for the test" in r.content.decode()
+    # The children and the pets saved before the refusal are rolled back with it.
+    assert not HouseholdMember.objects.filter(client=her).exists()
+    her.refresh_from_db()
+    assert her.pets == 0 and not OtherParty.objects.filter(client=her).exists()
+
+
 def test_a_region_she_does_not_agree_to_keep_goes_to_this_search_only(as_persona):
     op = as_persona("operator_a")
     her, code = _start(op)

@@ -322,6 +322,26 @@ def household_children_set(*, by: Principal, client: Client, children: list[dict
             _event(by, "household.add", client, member)
 
 
+def intake_household_save(
+    *,
+    by: Principal,
+    client: Client,
+    children: list[dict],
+    pets: int,
+    avoid_relation: str = "",
+    avoid_region: str = "",
+) -> None:
+    """The guided intake's household step, all or nothing: her children (as
+    `household_children_set`), her pets, and, when she agrees to keep it, who she must avoid
+    and his region (once: saving the step again adds no second record)."""
+    with transaction.atomic():
+        household_children_set(by=by, client=client, children=children)
+        if pets != client.pets:
+            client_update(by=by, client=client, pets=pets)
+        if avoid_region and not client.other_parties.filter(region=avoid_region).exists():
+            other_party_add(by=by, client=client, relation=avoid_relation, region=avoid_region)
+
+
 def household_member_remove(*, by: Principal, member: HouseholdMember) -> None:
     _writable(by, member.client)
     with transaction.atomic():

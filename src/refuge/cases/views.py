@@ -161,16 +161,14 @@ def intake_household(request: HttpRequest, code: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            services.household_children_set(by=p, client=client, children=d["children"])
-            if (d.get("pets") or 0) != client.pets:
-                services.client_update(by=p, client=client, pets=d.get("pets") or 0)
-            if (
-                d["keep_avoid"]
-                and not client.other_parties.filter(region=d["avoid_region"]).exists()
-            ):
-                services.other_party_add(
-                    by=p, client=client, relation=d["avoid_relation"], region=d["avoid_region"]
-                )
+            services.intake_household_save(
+                by=p,
+                client=client,
+                children=d["children"],
+                pets=d.get("pets") or 0,
+                avoid_relation=d["avoid_relation"] if d["keep_avoid"] else "",
+                avoid_region=d["avoid_region"] if d["keep_avoid"] else "",
+            )
         except ServiceError as exc:
             form.add_error(None, exc.message)
         else:

@@ -96,24 +96,10 @@ class CaseSearchForm(forms.Form):
     )
 
 
-class ClientForm(forms.Form):
-    name = forms.CharField(
-        label=_("Name or alias"),
-        max_length=200,
-        required=False,
-        help_text=_("Use an alias if she prefers; it is encrypted either way."),
-    )
-    phone = forms.CharField(label=_("Safe phone number"), max_length=40, required=False)
-    birth_date = forms.DateField(
-        label=_("Date of birth"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
-    age_band = forms.ChoiceField(
-        label=_("Age band (if the date is not known)"), choices=AgeBand.choices, required=False
-    )
+class _WhatTheSearchNeeds(forms.Form):
+    """Her languages, citizenship, documents and needs: the same fields on the intake's first
+    step and on her profile tab (each form keeps its own order with ``field_order``)."""
 
-    residence_region = RegionField(label=_("Region where she lives"))
     languages = forms.MultipleChoiceField(
         label=_("Languages she speaks"),
         choices=LANGUAGE_CHOICES,
@@ -131,8 +117,29 @@ class ClientForm(forms.Form):
         label=_("Needs"), choices=Need.choices, required=False, widget=forms.CheckboxSelectMultiple
     )
 
+
+class ClientForm(_WhatTheSearchNeeds):
+    name = forms.CharField(
+        label=_("Name or alias"),
+        max_length=200,
+        required=False,
+        help_text=_("Use an alias if she prefers; it is encrypted either way."),
+    )
+    phone = forms.CharField(label=_("Safe phone number"), max_length=40, required=False)
+    birth_date = forms.DateField(
+        label=_("Date of birth"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    age_band = forms.ChoiceField(
+        label=_("Age band (if the date is not known)"), choices=AgeBand.choices, required=False
+    )
+
+    residence_region = RegionField(label=_("Region where she lives"))
+
     # What the search needs to know about her; the rest of her profile is on the case's tab.
     PROFILE = ("residence_region", "languages", "citizenship", "documents", "needs")
+    field_order = ("name", "phone", "birth_date", "age_band", *PROFILE)
 
     @classmethod
     def initial_for(cls, client) -> dict:
@@ -152,7 +159,7 @@ class ClientForm(forms.Form):
         return data
 
 
-class ProfileForm(forms.Form):
+class ProfileForm(_WhatTheSearchNeeds):
     name = forms.CharField(label=_("Name or alias"), max_length=200, required=False)
     phone = forms.CharField(label=_("Safe phone number"), max_length=40, required=False)
     safe_contact = forms.CharField(
@@ -174,29 +181,17 @@ class ProfileForm(forms.Form):
     def clean_birth_date(self):
         return _sensible_birth_date(self.cleaned_data.get("birth_date"))
 
-    languages = forms.MultipleChoiceField(
-        label=_("Languages she speaks"),
-        choices=LANGUAGE_CHOICES,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    citizenship = CountryField(label=_("Citizenship"))
-    documents = forms.MultipleChoiceField(
-        label=_("Documents she has"),
-        choices=Document.choices,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
     residence_region = RegionField(label=_("Region of residence"))
-    needs = forms.MultipleChoiceField(
-        label=_("Needs"), choices=Need.choices, required=False, widget=forms.CheckboxSelectMultiple
-    )
     health_notes = forms.CharField(
         label=_("Health and disability needs"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     pets = forms.IntegerField(label=_("Pets"), min_value=0, max_value=20, initial=0)
+    field_order = (
+        "name", "phone", "safe_contact", "safe_times", "birth_date", "age_band", "languages",
+        "citizenship", "documents", "residence_region", "needs", "health_notes", "pets",
+    )  # fmt: skip
 
 
 class HouseholdMemberForm(forms.Form):

@@ -110,7 +110,7 @@ def client_new(request: HttpRequest) -> HttpResponse:
         try:
             client = services.client_create(by=principal(request), **form.cleaned_data)
         except ServiceError as exc:
-            form.add_error("phone" if exc.code == "invalid_phone" else None, exc.message)
+            _refused(form, exc)
         else:
             if call is not None:
                 intake.started_from_call(request, call)
@@ -120,6 +120,21 @@ def client_new(request: HttpRequest) -> HttpResponse:
         "cases/new.html",
         {"form": form, "steps": intake.steps(None, "her"), "call": call},
     )
+
+
+def _refused(form, exc: ServiceError) -> None:
+    """A service's refusal on the form: next to the phone when the number is the reason."""
+    form.add_error("phone" if exc.code == "invalid_phone" else None, exc.message)
+
+
+def _profile_saved(p, client, form) -> bool:
+    """Her profile from a valid ClientForm or ProfileForm (the intake's first step, the tab)."""
+    try:
+        services.client_update(by=p, client=client, **form.cleaned_data)
+    except ServiceError as exc:
+        _refused(form, exc)
+        return False
+    return True
 
 
 # --- the guided intake ---------------------------------------------------------------------
@@ -135,13 +150,7 @@ def intake_her(request: HttpRequest, code: str) -> HttpResponse:
     initial["phone"] = client.phone
     form = ClientForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        phone = data.pop("phone")
-        try:
-            services.client_update(by=p, client=client, phone=phone, **data)
-        except ServiceError as exc:
-            form.add_error("phone" if exc.code == "invalid_phone" else None, exc.message)
-        else:
+        if _profile_saved(p, client, form):
             return redirect("cases:intake_household", code=code)
     return render(
         request,
@@ -194,13 +203,7 @@ def client_detail(request: HttpRequest, code: str) -> HttpResponse:
     initial["birth_date"] = client.birth_date or None
     form = ProfileForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        phone = data.pop("phone")
-        try:
-            services.client_update(by=p, client=client, phone=phone, **data)
-        except ServiceError as exc:
-            form.add_error("phone" if exc.code == "invalid_phone" else None, exc.message)
-        else:
+        if _profile_saved(p, client, form):
             return _saved(request, "cases:detail", code)
     latest = client.assessments.filter(status="complete").first()
     return _tab(

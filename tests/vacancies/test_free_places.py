@@ -239,3 +239,30 @@ def test_the_sent_message_says_where_a_place_is_held(orgs, personas, as_persona)
     page = response.content.decode()
     assert "a place is held at 1 of them" in page
     assert "No place held: its rooms are not set up in Refuge." in page
+
+
+def test_the_occupancy_sources_read_a_list_of_ids_and_a_queryset_alike(orgs, personas):
+    """Each source's own statement takes the facilities as ids or as a subquery (placement
+    search passes its selection unevaluated); both give the same rooms and counts."""
+    from refuge.cases.occupancy import stays_occupancy
+    from refuge.referrals.hooks import holds_occupancy
+    from refuge.vacancies.services import availability_report
+
+    cw, op = personas["caseworker_b"].principal, personas["operator_a"].principal
+    f = make_facility(orgs["b"], "Mixed", rooms=[("dorm", 4), ("family", 3)], free=[4, 3])
+    other = make_facility(orgs["b"], "Other", rooms=[("dorm", 2)], free=[2])
+    dorm, family = _rooms(f)
+    stays = [stay_admit(by=cw, client=_resident(personas), room_id=dorm.pk) for _ in range(2)]
+    availability_report(by=cw, facility=f, free_beds={dorm.pk: 2, family.pk: 3})
+    stay_admit(by=cw, client=_resident(personas), room_id=dorm.pk)
+    stay_discharge(by=cw, stay=stays[0], outcome="relatives")
+    services.referral_create(
+        by=op, client=client_create(by=op), household=ALONE, facility_ids=[f.pk, other.pk]
+    )
+    at = timezone.now()
+    ids = [f.pk, other.pk]
+    qs = Facility.objects.filter(pk__in=ids).values_list("pk", flat=True)
+    for source in (stays_occupancy, holds_occupancy):
+        assert source(ids, at) == source(qs, at) and source(ids, at)
+        assert source([], at) == {} == source(Facility.objects.none().values_list("pk"), at)
+    assert stays_occupancy(ids, at)[dorm.pk] == (2, 1, 1)  # now, admitted since, freed since

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from django.db import connection
@@ -12,11 +12,11 @@ from django.db import connection
 from refuge.vacancies.availability import RoomUse
 
 
-@lru_cache(maxsize=64)  # one per number of facilities asked about: bounded
-def _stays_sql(vendor: str, n: int) -> str:
-    """The statement of `stays_occupancy` for ``n`` facilities, written once per size: the ORM
-    took longer to write it (three filtered counts over a join) than a region's board to run
-    it. ``vendor`` keys the cache: quoting differs."""
+@cache
+def _stays_sql(vendor: str) -> tuple[str, str]:
+    """The statement of `stays_occupancy`, before and after the facilities' ``IN (…)``, written
+    once: the ORM took longer to write it (three filtered counts over a join) than a region's
+    board to run it. ``vendor`` keys the cache: quoting differs."""
     from refuge.vacancies.models import FacilityAvailability
 
     from .models import Stay
@@ -29,8 +29,7 @@ def _stays_sql(vendor: str, n: int) -> str:
 
     out, reported = s("discharged_at"), f"a.{q(avail.get_field('reported_at').column)}"
     here = f"({out} IS NULL OR {out} > %s)"
-    ids = ", ".join(["%s"] * n)
-    return (
+    before = (
         f"SELECT {s('room')}, "  # noqa: S608 (names from the models, values as parameters)
         f"SUM(CASE WHEN {here} THEN 1 ELSE 0 END), "
         f"SUM(CASE WHEN {here} AND {s('admitted_at')} > {reported} THEN 1 ELSE 0 END), "
@@ -38,28 +37,31 @@ def _stays_sql(vendor: str, n: int) -> str:
         "THEN 1 ELSE 0 END) "
         f"FROM {q(stay.db_table)} s LEFT OUTER JOIN {q(avail.db_table)} a "
         f"ON a.{q(avail.get_field('facility').column)} = {s('facility')} "
-        f"WHERE {s('facility')} IN ({ids}) AND {s('admitted_at')} <= %s "
-        f"AND ({here} OR {out} > {reported}) "
-        f"GROUP BY {s('room')}"
+        f"WHERE {s('facility')} IN ("
     )
+    after = (
+        f") AND {s('admitted_at')} <= %s AND ({here} OR {out} > {reported}) GROUP BY {s('room')}"
+    )
+    return before, after
 
 
 def stays_occupancy(facility_ids: Sequence[Any], at: datetime) -> Mapping[Any, RoomUse]:
     """Per room: the stays in it at ``at``; those admitted since the facility's last hand
     report (still there); those discharged since it (admitted before it). One query for all
-    facilities. A family room with a stay counts as taken whatever the number, as
-    availability expects. Room ids and counts are read as the database returns them: the
-    ORM's per-row work cost the board more than the query itself."""
+    facilities (a list of ids or a queryset of them). A family room with a stay counts as
+    taken whatever the number, as availability expects. Room ids and counts are read as the
+    database returns them: the ORM's per-row work cost the board more than the query itself."""
+    from refuge.vacancies.facts import ids_in
+
     from .models import Stay
 
-    if not facility_ids:
+    facilities, params = ids_in(Stay._meta.get_field("facility"), facility_ids)
+    if not facilities:
         return {}
-    ids = [Stay._meta.get_field("facility").get_db_prep_value(i, connection) for i in facility_ids]
     when = connection.ops.adapt_datetimefield_value(at)
+    before, after = _stays_sql(connection.vendor)
     with connection.cursor() as cursor:
-        cursor.execute(
-            _stays_sql(connection.vendor, len(ids)), [when, when, when, *ids, when, when]
-        )
+        cursor.execute(before + facilities + after, [when, when, when, *params, when, when])
         rows = cursor.fetchall()
     return {room: RoomUse(int(now), int(taken), int(freed)) for room, now, taken, freed in rows}
 

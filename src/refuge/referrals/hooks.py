@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from django.db import connection
@@ -22,11 +22,11 @@ def active_holds(at: datetime) -> Q:
     )
 
 
-@lru_cache(maxsize=64)  # one per number of facilities asked about: bounded
-def _holds_sql(vendor: str, n: int) -> str:
-    """The statement of `holds_occupancy` for ``n`` facilities (``active_holds`` in SQL),
-    written once per size: the ORM took longer to write it than a region's board to run it.
-    ``vendor`` keys the cache: quoting differs."""
+@cache
+def _holds_sql(vendor: str) -> tuple[str, str]:
+    """The statement of `holds_occupancy` (``active_holds`` in SQL), before and after the
+    facilities' ``IN (…)``, written once: the ORM took longer to write it than a region's board
+    to run it. ``vendor`` keys the cache: quoting differs."""
     from refuge.vacancies.models import FacilityAvailability
 
     from .models import ReferralTarget
@@ -38,35 +38,37 @@ def _holds_sql(vendor: str, n: int) -> str:
         return f"t.{q(target.get_field(name).column)}"
 
     reported = f"a.{q(avail.get_field('reported_at').column)}"
-    ids = ", ".join(["%s"] * n)
-    return (
-        f"SELECT {t('hold_room')}, COUNT(*), "  # noqa: S608 (names from the models, values as parameters)
+    before = (
+        f"SELECT {t('hold_room')}, COUNT(*), "  # noqa: S608 (names from the models; values as parameters)
         f"SUM(CASE WHEN {t('held_at')} > {reported} THEN 1 ELSE 0 END) "
         f"FROM {q(target.db_table)} t LEFT OUTER JOIN {q(avail.db_table)} a "
         f"ON a.{q(avail.get_field('facility').column)} = {t('facility')} "
         f"WHERE {t('hold_active')} = %s AND ({t('status')} = %s "
         f"OR ({t('status')} = %s AND {t('hold_expires_at')} > %s)) "
-        f"AND {t('facility')} IN ({ids}) "
-        f"GROUP BY {t('hold_room')}"
+        f"AND {t('facility')} IN ("
     )
+    return before, f") GROUP BY {t('hold_room')}"
 
 
 def holds_occupancy(facility_ids: Sequence[Any], at: datetime) -> Mapping[Any, RoomUse]:
     """Per room: the holds that count at ``at`` (`active_holds`), and those of them placed
     since the facility's last hand report (a hold that lapsed or ended in an arrival no longer
-    counts: the arrival is a stay). Read as the database returns them."""
+    counts: the arrival is a stay). The facilities as a list of ids or a queryset of them. Read
+    as the database returns them."""
+    from refuge.vacancies.facts import ids_in
+
     from .models import ReferralTarget
 
-    Status = ReferralTarget.Status  # noqa: N806
-    if not facility_ids:
+    status = ReferralTarget.Status
+    facilities, params = ids_in(ReferralTarget._meta.get_field("facility"), facility_ids)
+    if not facilities:
         return {}
-    field = ReferralTarget._meta.get_field("facility")
-    ids = [field.get_db_prep_value(i, connection) for i in facility_ids]
     when = connection.ops.adapt_datetimefield_value(at)
+    before, after = _holds_sql(connection.vendor)
     with connection.cursor() as cursor:
         cursor.execute(
-            _holds_sql(connection.vendor, len(ids)),
-            [True, Status.ACCEPTED.value, Status.HOLDING.value, when, *ids],
+            before + facilities + after,
+            [True, status.ACCEPTED.value, status.HOLDING.value, when, *params],
         )
         rows = cursor.fetchall()
     return {room: RoomUse(int(now), int(taken or 0), 0) for room, now, taken in rows}

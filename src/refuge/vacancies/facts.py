@@ -26,7 +26,8 @@ from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
-from django.db import connections
+from django.core.exceptions import EmptyResultSet
+from django.db import connection, connections
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import get_language
@@ -104,6 +105,22 @@ def raw_rows(qs: QuerySet) -> list[tuple]:
     with connections[qs.db].cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+def ids_in(field: Any, facility_ids: Any) -> tuple[str, list]:
+    """What goes between the parentheses of ``facility IN (…)`` in an occupancy source's own
+    statement, with its parameters: a list of ids as one placeholder each (prepared for the
+    column ``field``), or a queryset of ids as its own SQL, a subquery. Empty when there is no
+    facility to ask about."""
+    query = getattr(facility_ids, "query", None)
+    if query is not None:
+        try:
+            sql, params = query.sql_with_params()
+        except EmptyResultSet:  # `.none()`, or an empty list in its filter: no facility
+            return "", []
+        return sql, list(params)
+    ids = [field.get_db_prep_value(i, connection) for i in facility_ids]
+    return ", ".join(["%s"] * len(ids)), ids
 
 
 BOOLEAN_COLUMNS = frozenset(

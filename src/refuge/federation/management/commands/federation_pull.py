@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from refuge.core.services import ServiceError
-from refuge.federation import services
+from refuge.federation import conf, services
 from refuge.federation.models import Peer
 
 
@@ -12,8 +12,17 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("name", nargs="?")
+        parser.add_argument(
+            "--scheduled",
+            action="store_true",
+            help="Quietly skip when federation is off; a peer that fails is tried next time.",
+        )
 
     def handle(self, *args, **options):
+        if not conf.enabled():
+            if options["scheduled"]:
+                return
+            raise CommandError("Federation is off: no REFUGE_FEDERATION_KEY.")
         peers = Peer.objects.filter(trusted=True)
         if options["name"]:
             peers = peers.filter(name=options["name"])
@@ -28,5 +37,5 @@ class Command(BaseCommand):
                 self.stderr.write(f"{peer.name}: {exc.code}")
             else:
                 self.stdout.write(f"{peer.name}: {n} facilities")
-        if failed:
+        if failed and not options["scheduled"]:
             raise CommandError(f"{failed} peer(s) could not be read.")

@@ -192,3 +192,55 @@ def test_the_turn_away_check_judges_this_network_alone(trusted, shared, orgs, pe
     asked = search.household_from({"woman_age": 30})
     ids = search.could_take_now(personas["operator_a"].principal, asked)
     assert not [i for i in ids if ":" in i]
+
+
+def test_a_trusted_peer_asks_us_and_gets_a_signed_snapshot(trusted, fake_peer, shared):
+    from datetime import UTC, datetime
+
+    from refuge.federation import signing
+    from tests.federation.conftest import me
+
+    question = signing.seal(
+        fake_peer.key,
+        sender="fake",
+        recipient_key=me().public_key,
+        kind="availability.request",
+        body={},
+    )
+    response = Client().post(
+        "/api/v1/federation/availability",
+        data=json.dumps(question),
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    env = signing.open_sealed(
+        response.json(),
+        public_key=me().public_key,
+        recipient_key=fake_peer.public_key,
+        now=datetime.now(UTC),
+        skew_seconds=300,
+    )
+    assert env.kind == "availability.snapshot"
+    assert env.body["in_reply_to"] == question["envelope"]["id"]
+    assert [f["name"] for f in env.body["facilities"]] == ["Vladimir refuge"]
+    assert AuditEvent.objects.filter(action="federation.snapshot_sent").count() == 1
+
+
+def test_an_untrusted_instance_gets_no_snapshot(db, fake_peer, shared):
+    from refuge.federation import signing
+    from tests.federation.conftest import me
+
+    question = signing.seal(
+        fake_peer.key,
+        sender="x",
+        recipient_key=me().public_key,
+        kind="availability.request",
+        body={},
+    )
+    response = Client().post(
+        "/api/v1/federation/availability",
+        data=json.dumps(question),
+        content_type="application/json",
+    )
+    assert response.status_code == 403
+    assert "Vladimir" not in response.content.decode()

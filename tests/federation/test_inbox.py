@@ -134,3 +134,22 @@ def test_identity_is_public(db):
     body = Client().get("/api/v1/federation/identity").json()
     assert body["public_key"] == me().public_key
     assert body["name"] == "refuge-test"
+
+
+def test_a_rotated_key_is_trusted_and_the_old_one_refused_at_once(trusted, fake_peer):
+    old_key = fake_peer.key
+    fake_peer.key = signing.private_key(signing.new_seed())
+    new_public = signing.public_key_text(fake_peer.key)
+    with pytest.raises(services.ServiceError):
+        services.peer_trust(
+            by=None, name=trusted.name, base_url=fake_peer.url, public_key=new_public
+        )
+    services.peer_trust(
+        by=None, name=trusted.name, base_url=fake_peer.url, public_key=new_public, rotate=True
+    )
+    _m, new = _send(fake_peer)
+    assert new.status_code == 200
+    _m, old = _send(fake_peer, key=old_key)
+    assert old.status_code == 403 and old.json()["code"] == "untrusted"
+    event = AuditEvent.objects.filter(action="federation.peer_trust").last()
+    assert event.details["old_key"] == trusted.public_key

@@ -48,8 +48,12 @@ def _peer_actor(peer: Peer | None, ip: str = "") -> Principal:
 # --- trust -------------------------------------------------------------------------------------
 
 
-def peer_trust(*, by: Principal | None, name: str, base_url: str, public_key: str) -> Peer:
-    """Trust a peer (or trust again one untrusted before, under the same key)."""
+def peer_trust(
+    *, by: Principal | None, name: str, base_url: str, public_key: str, rotate: bool = False
+) -> Peer:
+    """Trust a peer (or trust again one untrusted before, under the same key). With ``rotate``,
+    the peer already trusted under ``name`` changes to the new key: the old key is refused from
+    this moment (the peer's key was changed, or stolen)."""
     try:
         key = signing.parse_public_key(public_key)
     except ValueError as exc:
@@ -63,9 +67,16 @@ def peer_trust(*, by: Principal | None, name: str, base_url: str, public_key: st
         raise ServiceError(_("The address must start with https://."), "invalid_url")
     with transaction.atomic():
         peer = Peer.objects.select_for_update().filter(public_key=key).first()
-        clash = Peer.objects.filter(name=name).exclude(public_key=key).exists()
-        if clash:
+        clash = Peer.objects.select_for_update().filter(name=name).exclude(public_key=key).first()
+        old_key = ""
+        if clash is not None and not rotate:
             raise ServiceError(_("Another peer is trusted under this name."), "duplicate")
+        if clash is not None and peer is None:
+            old_key, clash.public_key = clash.public_key, key
+            peer = clash
+            SeenNonce.objects.filter(peer=peer).delete()
+        elif clash is not None:
+            raise ServiceError(_("This key is already trusted under another name."), "duplicate")
         if peer is None:
             peer = Peer.objects.create(name=name, base_url=base_url, public_key=key)
         else:
@@ -76,7 +87,7 @@ def peer_trust(*, by: Principal | None, name: str, base_url: str, public_key: st
             action="federation.peer_trust",
             target_type="federation.peer",
             target_id=peer.pk,
-            details={"name": peer.name, "url": peer.base_url, "key": key},
+            details={"name": peer.name, "url": peer.base_url, "key": key, "old_key": old_key},
         )
     return peer
 

@@ -17,6 +17,11 @@ class Command(BaseCommand):
         parser.add_argument("--key", help="Its public key (refuge federation-identity prints it).")
         parser.add_argument("--untrust", metavar="NAME", help="Stop trusting this peer at once.")
         parser.add_argument(
+            "--rotate",
+            action="store_true",
+            help="The peer trusted under --name has a new key: trust it and refuse the old one.",
+        )
+        parser.add_argument(
             "--no-hello", action="store_true", help="Do not queue a signed hello to the peer."
         )
 
@@ -38,6 +43,7 @@ class Command(BaseCommand):
                     name=options["name"],
                     base_url=options["url"],
                     public_key=options["key"],
+                    rotate=options["rotate"],
                 )
                 if not options["no_hello"]:
                     services.outbox_put(peer=peer, kind="hello")

@@ -96,3 +96,25 @@ def test_it_refuses_other_roles(client, personas, role):
 def test_the_page_in_russian(admin):
     page = admin.get(URL, headers={"Accept-Language": "ru"})
     assert "Сети-партнёры" in page.content.decode()
+
+
+def test_the_page_costs_the_same_queries_for_one_peer_or_many(admin, orgs):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from refuge.federation import services
+
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            assert admin.get(URL).status_code == 200
+        return len(ctx.captured_queries)
+
+    services.peer_trust(by=None, name="p0", base_url="https://p0.test", public_key=_key())
+    one = count()
+    for i in range(1, 6):
+        peer = services.peer_trust(
+            by=None, name=f"p{i}", base_url=f"https://p{i}.test", public_key=_key()
+        )
+        services.outbox_put(peer=peer, kind="hello")
+        services.sharing_set(by=None, organisation=orgs["b"], share=True)
+    assert count() == one

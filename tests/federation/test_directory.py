@@ -244,3 +244,23 @@ def test_an_untrusted_instance_gets_no_snapshot(db, fake_peer, shared):
     )
     assert response.status_code == 403
     assert "Vladimir" not in response.content.decode()
+
+
+def test_the_search_page_names_the_network_and_offers_no_referral_there(
+    trusted, shared, orgs, personas, client
+):
+    from refuge.cases.services import client_create
+    from tests.conftest import sign_in
+
+    _peer_world(trusted, shared, orgs)
+    case = client_create(by=personas["operator_a"].principal, name="Olga")
+    page = sign_in(client, personas["operator_a"].user).get(
+        "/referrals/search/",
+        {"woman_age": 30, "case": case.case_code},
+        headers={"Accept-Language": "ru"},
+    )
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "сеть kyrgyz-centres" in text
+    assert 'name="facility"' in text  # local ones can be chosen
+    assert f'value="kyrgyz-centres:{shared["vla"].pk}"' not in text

@@ -264,3 +264,20 @@ def test_the_search_page_names_the_network_and_offers_no_referral_there(
     assert "сеть kyrgyz-centres" in text
     assert 'name="facility"' in text  # local ones can be chosen
     assert f'value="kyrgyz-centres:{shared["vla"].pk}"' not in text
+
+
+def test_a_failed_pull_is_audited(trusted, fake_peer, shared):
+    fake_peer.down = True
+    with pytest.raises(ServiceError):
+        services.snapshot_pull(peer=trusted)
+    assert AuditEvent.objects.filter(
+        action="federation.snapshot_failed", details__code="http_503"
+    ).exists()
+
+
+def test_an_answer_arriving_after_untrust_is_not_kept(trusted, shared):
+    trusted.trusted = False
+    trusted.save()
+    with pytest.raises(directory.BadSnapshot):
+        directory.store_snapshot(peer=trusted, body=directory.snapshot())
+    assert not PeerFacility.objects.exists()

@@ -153,3 +153,11 @@ def test_a_rotated_key_is_trusted_and_the_old_one_refused_at_once(trusted, fake_
     assert old.status_code == 403 and old.json()["code"] == "untrusted"
     event = AuditEvent.objects.filter(action="federation.peer_trust").last()
     assert event.details["old_key"] == trusted.public_key
+
+
+def test_old_message_ids_are_forgotten_after_a_week(trusted, fake_peer):
+    _send(fake_peer)
+    services.inbox_prune(now=timezone.now() + timedelta(days=6))
+    assert InboxMessage.objects.exists() and not SeenNonce.objects.exists()
+    services.inbox_prune(now=timezone.now() + timedelta(days=8))
+    assert not InboxMessage.objects.exists()

@@ -206,6 +206,7 @@ ACTIONS = {
     "federation.message_failed": gettext_lazy("gave up reaching a peer network"),
     "federation.snapshot_sent": gettext_lazy("was sent the free places we share"),
     "federation.snapshot_stored": gettext_lazy("stored a peer network's free places"),
+    "federation.snapshot_failed": gettext_lazy("could not fetch a peer network's free places"),
     "master_key.rotate": gettext_lazy("rotated the master key"),
     "backup": gettext_lazy("made a backup"),
 }

@@ -216,6 +216,9 @@ def store_snapshot(*, peer: Peer, body: dict[str, Any], at: datetime | None = No
             )
         )
     with transaction.atomic():
+        # Untrusted while the answer was on its way: nothing of it is kept.
+        if not Peer.objects.select_for_update().filter(pk=peer.pk, trusted=True).exists():
+            raise BadSnapshot("the peer is no longer trusted")
         PeerFacility.objects.filter(peer=peer).delete()
         PeerFacility.objects.bulk_create(rows)
         PeerSnapshot.objects.update_or_create(

@@ -397,8 +397,10 @@ def snapshot_pull(*, peer: Peer, by: Principal | None = None) -> int:
     try:
         status, answer = post_json(peer.base_url + AVAILABILITY_PATH, question)
     except OSError as exc:
+        _pull_failed(peer, by, "unreachable")
         raise ServiceError(_("The peer could not be reached."), "unreachable") from exc
     if status != 200:
+        _pull_failed(peer, by, f"http_{status}")
         raise ServiceError(_("The peer refused the request."), "refused")
     try:
         raw = signing.canonical(answer)
@@ -417,8 +419,29 @@ def snapshot_pull(*, peer: Peer, by: Principal | None = None) -> int:
                 details={"facilities": n},
             )
     except (BadMessage, BadSnapshot) as exc:
+        _pull_failed(peer, by, "bad_answer")
         raise ServiceError(_("The peer's answer was refused."), "bad_answer") from exc
     return n
+
+
+def _pull_failed(peer: Peer, by: Principal | None, code: str) -> None:
+    audit.record(
+        actor=by,
+        action="federation.snapshot_failed",
+        target_type="federation.peer",
+        target_id=peer.pk,
+        details={"code": code},
+    )
+
+
+INBOX_KEEP = timedelta(days=7)  # far beyond the outbox's last retry (about seven hours)
+
+
+def inbox_prune(*, now: datetime | None = None) -> int:
+    """Forget message ids no peer will send again (the outbox gives up long before)."""
+    now = now or timezone.now()
+    expired = SeenNonce.objects.filter(expires_at__lt=now).delete()[0]
+    return expired + InboxMessage.objects.filter(received_at__lt=now - INBOX_KEEP).delete()[0]
 
 
 def snapshot_answer(*, question: Received) -> dict[str, Any]:

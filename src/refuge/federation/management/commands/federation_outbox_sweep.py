@@ -1,5 +1,6 @@
 """refuge federation-outbox-sweep: queue again messages to peers whose job was lost (the
-scheduler runs it every minute; a message is claimed before it is sent, so never twice)."""
+scheduler runs it every minute; a message is claimed before it is sent, so never twice), and
+forget nonces and message ids that can no longer come back."""
 
 from django.core.management.base import BaseCommand
 
@@ -12,5 +13,6 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if conf.enabled():
             n = services.outbox_sweep()
+            services.inbox_prune()
             if options["verbosity"] > 1:
                 self.stdout.write(f"{n} queued again")

@@ -66,6 +66,7 @@ def test_pulling_stores_the_peers_snapshot_with_its_age(trusted, fake_peer, shar
     assert n == 1
     row = PeerFacility.objects.get(peer=trusted)
     assert row.region == "RU-VLA" and row.figure_at is not None
+    assert row.kind == shared["vla"].kind
     assert trusted.snapshot.fetched_at <= timezone.now()
     assert AuditEvent.objects.filter(action="federation.snapshot_stored").count() == 1
 

@@ -66,6 +66,7 @@ def snapshot(*, at: datetime | None = None) -> dict[str, Any]:
     qs = shared_facilities().order_by("pk")
     viewer = Principal(name="federation", role=None, organisation=None)
     sheet = FactSheet(qs, at=at, viewer=viewer)
+    kinds = {str(pk): kind for pk, kind in qs.values_list("pk", "kind")}
     services: dict[str, list[str]] = {}
     for fid, kind in FacilityService.objects.filter(facility__in=qs.values("pk")).values_list(
         "facility_id", "kind"
@@ -82,6 +83,7 @@ def snapshot(*, at: datetime | None = None) -> dict[str, Any]:
             {
                 "id": str(pk),
                 "name": name,
+                "kind": kinds.get(str(pk), ""),
                 "region": f.region,
                 "country": f.country,
                 "rules": _rules_out(f.rules),

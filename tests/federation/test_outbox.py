@@ -105,3 +105,12 @@ def test_the_sweeper_requeues_what_is_due(trusted, fake_peer):
     row.refresh_from_db()
     assert row.status == "delivered"
     assert fake_peer.accepted == [str(row.pk)]
+
+
+def test_without_a_key_messages_wait(trusted, fake_peer, settings):
+    row = services.outbox_put(peer=trusted, kind="hello")
+    settings.REFUGE_FEDERATION_KEY = ""
+    assert services.outbox_send(message_id=str(row.pk)) == "queued"
+    assert fake_peer.posts == 0
+    row.refresh_from_db()
+    assert row.attempts == 0

@@ -297,6 +297,8 @@ def outbox_send(*, message_id: str, now: datetime | None = None) -> str:
     from .tasks import deliver
 
     now = now or timezone.now()
+    if not conf.enabled():
+        return OutboxMessage.Status.QUEUED  # kept until a key is set (or the peer untrusted)
     with transaction.atomic():
         row = (
             OutboxMessage.objects.select_for_update()
@@ -390,6 +392,8 @@ def snapshot_pull(*, peer: Peer, by: Principal | None = None) -> int:
 
     if not peer.trusted:
         raise ServiceError(_("This peer is not trusted."), "untrusted")
+    if not conf.enabled():
+        raise ServiceError(_("Federation is off on this instance."), "federation_disabled")
     me = conf.identity()
     question = signing.seal(
         me.key, sender=me.name, recipient_key=peer.public_key, kind="availability.request", body={}

@@ -69,6 +69,9 @@ SECRET_NAMES = {
     "REFUGE_MANGO_API_SALT": lambda: secrets.token_hex(16),
     "REFUGE_TWILIO_AUTH_TOKEN": lambda: secrets.token_hex(16),
     "REFUGE_TELEGRAM_WEBHOOK_SECRET": lambda: secrets.token_urlsafe(32),
+    # This instance's Ed25519 signing key for federation (SPEC C12): base64 of its 32-byte seed.
+    # Optional in production: without it federation is off (refuge.federation.conf).
+    "REFUGE_FEDERATION_KEY": _new_key,
 }
 # Generated together (a key pair); optional in production (Web Push is off without them).
 PAIRED_SECRETS = {("REFUGE_VAPID_PRIVATE_KEY", "REFUGE_VAPID_PUBLIC_KEY"): _new_vapid_pair}
@@ -83,6 +86,7 @@ _TEST_SECRETS = {
     "REFUGE_MANGO_API_SALT": "test-mango-salt",
     "REFUGE_TWILIO_AUTH_TOKEN": "test-twilio-token",
     "REFUGE_TELEGRAM_WEBHOOK_SECRET": "test-telegram-webhook-secret",
+    "REFUGE_FEDERATION_KEY": base64.b64encode(b"f" * 32).decode(),
 }
 
 
@@ -139,6 +143,7 @@ REFUGE_TWILIO_AUTH_TOKEN = REFUGE_SECRETS["REFUGE_TWILIO_AUTH_TOKEN"]
 REFUGE_TELEGRAM_WEBHOOK_SECRET = REFUGE_SECRETS["REFUGE_TELEGRAM_WEBHOOK_SECRET"]
 REFUGE_VAPID_PRIVATE_KEY = REFUGE_SECRETS["REFUGE_VAPID_PRIVATE_KEY"]
 REFUGE_VAPID_PUBLIC_KEY = REFUGE_SECRETS["REFUGE_VAPID_PUBLIC_KEY"]
+REFUGE_FEDERATION_KEY = REFUGE_SECRETS["REFUGE_FEDERATION_KEY"]
 
 DEBUG = MODE != "production" and os.environ.get("REFUGE_DEBUG") == "1"
 ALLOWED_HOSTS = [h for h in (_read_env("REFUGE_ALLOWED_HOSTS") or "").split(",") if h]
@@ -166,6 +171,7 @@ INSTALLED_APPS = [
     "refuge.meetings",
     "refuge.referrals",
     "refuge.notifications",
+    "refuge.federation",
     "refuge.help",
     "django_tasks",
     "django_tasks_db",
@@ -484,6 +490,26 @@ REFUGE_TELEGRAM_API_URL = (
 ).rstrip("/")
 # The `sub` claim of VAPID: how a push service can reach the operator of this instance.
 REFUGE_VAPID_SUBJECT = _read_env("REFUGE_VAPID_SUBJECT") or "mailto:" + DEFAULT_FROM_EMAIL
+
+# --- Federation between networks (SPEC C12; refuge.federation.conf reads these) -------------
+# On when REFUGE_FEDERATION_KEY is given (the demo and the tests make their own). The name is how
+# this instance introduces itself; the base URL is where peers reach its /api/v1/federation/.
+REFUGE_FEDERATION_NAME = _read_env("REFUGE_FEDERATION_NAME") or (
+    "" if MODE == "production" else "refuge-" + MODE
+)
+REFUGE_BASE_URL = (
+    _read_env("REFUGE_BASE_URL")
+    or REFUGE_PUBLIC_URL
+    or ("" if MODE == "production" else "http://127.0.0.1:8000")
+).rstrip("/")
+if REFUGE_FEDERATION_KEY and not (REFUGE_FEDERATION_NAME and REFUGE_BASE_URL):
+    raise ImproperlyConfigured(
+        "REFUGE_FEDERATION_KEY is set, so federation is on: set REFUGE_FEDERATION_NAME and "
+        "REFUGE_BASE_URL too (docs/deployment.md), or unset the key to keep federation off."
+    )
+REFUGE_FEDERATION_MAX_BODY_BYTES = _int_env("REFUGE_FEDERATION_MAX_BODY_BYTES", 256 * 1024)
+REFUGE_FEDERATION_CLOCK_SKEW_SECONDS = _int_env("REFUGE_FEDERATION_CLOCK_SKEW_SECONDS", 300)
+REFUGE_FEDERATION_SNAPSHOT_TTL_HOURS = _int_env("REFUGE_FEDERATION_SNAPSHOT_TTL_HOURS", 24)
 
 # Logs carry no personal data: request bodies are never logged, and errors go through
 # views that render no detail.

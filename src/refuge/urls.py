@@ -20,6 +20,7 @@ APP_PREFIXES = {
     "refuge.programmes": "programmes/",
     "refuge.meetings": "meetings/",
     "refuge.notifications": "notifications/",
+    "refuge.federation": "federation/",
 }
 
 urlpatterns = [

@@ -42,6 +42,7 @@ NAVIGATION = [
     ),
     ("core:organisations", _("Organisations"), roles.can_administer),
     ("core:api_keys", _("API keys"), roles.can_manage_api_keys),
+    ("federation:peers", _("Peer networks"), roles.can_administer),
     ("core:break_glass", _("Break-glass"), roles.can_open_break_glass),
     ("core:audit_log", _("Audit log"), roles.can_read_audit_of_own_org),
     ("notifications:mine", _("My notifications"), lambda role: True),

@@ -65,6 +65,9 @@ JOBS = {
         Job("hotline-forget-callers", 86400, _command("hotline_forget_callers")),
         Job("audit-checkpoint", 3600, _command("audit_checkpoint")),
         Job("prune", 86400, _prune),
+        # Federation (SPEC C12): messages to peers that lost their job; peers' free places.
+        Job("federation-outbox-sweep", 60, _command("federation_outbox_sweep")),
+        Job("federation-pull", 900, _command("federation_pull", "--scheduled")),
     ]
 }
 

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Literal
 
 from django.http import Http404, HttpRequest
+from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 
 from refuge.api_responses import errors
@@ -56,6 +57,16 @@ class ResultOut(Schema):
     free_beds: int | None
     availability: Literal["confirmed", "reported", "unknown"]
     reasons: list[str]
+    network: str | None = Field(
+        None,
+        description="The trusted peer network the facility belongs to, by the name this "
+        "instance trusts it under; null for this network's own facilities.",
+    )
+    figure_age_seconds: int | None = Field(
+        None,
+        description="For a peer network's facility: how old its free-places figure is "
+        "(null when it has none, and for this network's own facilities).",
+    )
 
 
 class ReasonOut(Schema):
@@ -67,6 +78,9 @@ class ExcludedOut(Schema):
     facility_id: str
     name: str
     reasons: list[ReasonOut]
+    network: str | None = Field(
+        None, description="The trusted peer network, as in results; null for local ones."
+    )
 
 
 class SearchOut(Schema):
@@ -133,7 +147,19 @@ def placement_search(request: HttpRequest, payload: HouseholdIn):
     limits.check(p, "search")
     asked = search.household_from(_household(payload))
     patterns.search_pattern_note(by=p, household=asked.household)
-    result = search.search(p, asked)
+    result = search.search(p, asked, external=True)
+    now = timezone.now()
+
+    def network(facility_id: str) -> str | None:
+        other = result.external.get(facility_id)
+        return other.network if other else None
+
+    def age(facility_id: str) -> int | None:
+        other = result.external.get(facility_id)
+        if other is None or other.figure_at is None:
+            return None
+        return max(0, int((now - other.figure_at).total_seconds()))
+
     return {
         "results": [
             {
@@ -146,6 +172,8 @@ def placement_search(request: HttpRequest, payload: HouseholdIn):
                 "availability": r.availability,
                 "reasons": [wording.why_text(x) for x in r.reasons]
                 + [unverified_text(x) for x in r.unverified],
+                "network": network(r.facility_id),
+                "figure_age_seconds": age(r.facility_id),
             }
             for r in result.ranking.results
         ],
@@ -154,6 +182,7 @@ def placement_search(request: HttpRequest, payload: HouseholdIn):
                 "facility_id": e.facility_id,
                 "name": e.name,
                 "reasons": [{"code": x.code, "message": reason_text(x)} for x in e.reasons],
+                "network": network(e.facility_id),
             }
             for e in result.ranking.excluded
         ],

@@ -4,10 +4,11 @@ facts, refuge.placement.rank decides."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
+from itertools import chain
 from typing import Any
 
 from django.db.models import Q
@@ -87,10 +88,36 @@ def accommodation() -> Any:
     return Facility.objects.filter(is_active=True, kind__in=ACCOMMODATION_KINDS)
 
 
+@dataclass(frozen=True)
+class ExternalCandidate:
+    """A facility that another module offers to the search (a trusted peer network's): ranked
+    by the same fit code as local ones, shown with the network's name and its figure's time."""
+
+    candidate: Candidate
+    network: str
+    figure_at: datetime | None
+
+
+CandidateSource = Callable[[Principal, datetime], Iterable[ExternalCandidate]]
+_CANDIDATE_SOURCES: list[CandidateSource] = []
+
+
+def register_candidate_source(source: CandidateSource) -> None:
+    """Other apps add facilities to the search here, so this module never learns of them."""
+    if source not in _CANDIDATE_SOURCES:
+        _CANDIDATE_SOURCES.append(source)
+
+
+def unregister_candidate_source(source: CandidateSource) -> None:
+    if source in _CANDIDATE_SOURCES:
+        _CANDIDATE_SOURCES.remove(source)
+
+
 @dataclass
 class SearchResult:
     ranking: Ranking
     sheet: FactSheet
+    external: dict[str, ExternalCandidate] = field(default_factory=dict)
 
     @cached_property
     def facts(self) -> dict[str, FacilityFacts]:
@@ -99,8 +126,16 @@ class SearchResult:
 
 
 def search(
-    p: Principal, request: Request, *, at: datetime | None = None, facilities: Any = None
+    p: Principal,
+    request: Request,
+    *,
+    at: datetime | None = None,
+    facilities: Any = None,
+    external: bool = False,
 ) -> SearchResult:
+    """Rank the facilities (the active accommodation, or ``facilities``) for one household.
+    With ``external``, the registered candidate sources' facilities too (the placement search
+    does; the turn-away check, evacuation and the waiting list judge this network alone)."""
     at = at or timezone.now()
     qs = facilities if facilities is not None else accommodation()
     sheet = FactSheet(qs.select_related(None).order_by("pk"), at=at, viewer=p)
@@ -147,7 +182,15 @@ def search(
     prefs = Preferences(
         home_point=home_point, home_region=request.home_region, services=request.services
     )
-    return SearchResult(ranking=rank(request.household, candidates, prefs), sheet=sheet)
+    others: dict[str, ExternalCandidate] = {}
+    if external:
+        for source in _CANDIDATE_SOURCES:
+            for item in source(p, at):
+                others.setdefault(item.candidate.facility.id, item)
+    everything = chain(candidates, (o.candidate for o in others.values()))
+    return SearchResult(
+        ranking=rank(request.household, everything, prefs), sheet=sheet, external=others
+    )
 
 
 def could_take_now(p: Principal, request: Request, *, at: datetime | None = None) -> list[str]:

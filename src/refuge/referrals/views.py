@@ -81,21 +81,32 @@ def search_page(request: HttpRequest) -> HttpResponse:
             limits.check(p, "search")
             asked = search.household_from(household)
             patterns.search_pattern_note(by=p, household=asked.household)
-            found = search.search(p, asked)
+            found = search.search(p, asked, external=True)
         except ServiceError as exc:
             error, retry_after = exc.message, getattr(exc, "retry_after", None)
         else:
+            # A trusted peer network's facility: its network's name and its figure's time; it
+            # cannot be sent a referral from here yet (issue 20, next slice).
+            other = found.external
             result = {
                 "results": [
                     {
                         "r": r,
                         "why": [wording.why_text(x) for x in r.reasons],
                         "check": [unverified_text(x) for x in r.unverified],
+                        "network": other[r.facility_id].network if r.facility_id in other else "",
+                        "figure_at": other[r.facility_id].figure_at
+                        if r.facility_id in other
+                        else None,
                     }
                     for r in found.ranking.results
                 ],
                 "excluded": [
-                    {"e": e, "why": [reason_text(x) for x in e.reasons]}
+                    {
+                        "e": e,
+                        "why": [reason_text(x) for x in e.reasons],
+                        "network": other[e.facility_id].network if e.facility_id in other else "",
+                    }
                     for e in found.ranking.excluded
                 ],
             }

@@ -1,0 +1,23 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+
+class TrustForm(forms.Form):
+    name = forms.SlugField(
+        label=_("Name"),
+        max_length=50,
+        help_text=_("How this network is shown in the placement search, e.g. kyrgyz-centres."),
+    )
+    base_url = forms.URLField(label=_("Address"), max_length=300, assume_scheme="https")
+    public_key = forms.CharField(
+        label=_("Public key"),
+        max_length=60,
+        help_text=_(
+            "As the other instance's administrator reads it to you: refuge federation-identity."
+        ),
+    )
+
+
+class SharingForm(forms.Form):
+    organisation = forms.IntegerField(widget=forms.HiddenInput)
+    share = forms.BooleanField(required=False, widget=forms.HiddenInput)

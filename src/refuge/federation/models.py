@@ -1,0 +1,134 @@
+"""Trusted peers, the nonces and message ids already seen, the outbox, and peers' snapshots.
+
+No row here carries a personal field (SPEC S7): an outbox row names a kind and an id, the body
+is made when it is sent; the inbox keeps ids; a peer's snapshot is about facilities only.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+
+
+class Peer(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # The name this instance trusts it under: what the search shows as "network".
+    name = models.SlugField(max_length=50, unique=True)
+    base_url = models.URLField(max_length=300)
+    public_key = models.CharField(max_length=44, unique=True)  # base64 of 32 raw bytes
+    trusted = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    changed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SeenNonce(models.Model):
+    """Each signed envelope is accepted once; kept until it would be stale anyway."""
+
+    peer = models.ForeignKey(Peer, on_delete=models.CASCADE, related_name="+")
+    nonce = models.CharField(max_length=100)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["peer", "nonce"], name="federation_nonce_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"nonce of {self.peer_id}"
+
+
+class InboxMessage(models.Model):
+    """A message id acted on once: a retry after a lost answer is acknowledged, not redone."""
+
+    peer = models.ForeignKey(Peer, on_delete=models.CASCADE, related_name="+")
+    message_id = models.UUIDField()
+    kind = models.CharField(max_length=100)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["peer", "message_id"], name="federation_inbox_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.message_id}"
+
+
+class OutboxMessage(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        DELIVERED = "delivered"
+        FAILED = "failed"  # gave up after the last attempt
+        CANCELLED = "cancelled"  # the peer was untrusted before delivery
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)  # the message id
+    peer = models.ForeignKey(Peer, on_delete=models.CASCADE, related_name="outbox")
+    kind = models.CharField(max_length=100)
+    subject_id = models.CharField(max_length=64, blank=True)  # an id, never a personal field
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    last_error = models.CharField(max_length=60, blank=True)  # a code, not a text from the peer
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.pk} ({self.status})"
+
+
+class PeerSnapshot(models.Model):
+    """When a peer's availability was last fetched, and what it said its figures' time was."""
+
+    peer = models.OneToOneField(Peer, on_delete=models.CASCADE, related_name="snapshot")
+    fetched_at = models.DateTimeField()
+    generated_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"snapshot of {self.peer_id}"
+
+
+class PeerFacility(models.Model):
+    """One facility of a peer's anonymised snapshot: rules and free places, never a point."""
+
+    peer = models.ForeignKey(Peer, on_delete=models.CASCADE, related_name="facilities")
+    remote_id = models.CharField(max_length=64)
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=40, blank=True)
+    region = models.CharField(max_length=10, blank=True)  # ISO 3166-2, the coarsest it shares
+    country = models.CharField(max_length=2, blank=True)
+    rules = models.JSONField(default=dict)
+    services = models.JSONField(default=list)
+    capacity = models.JSONField(default=dict)
+    availability = models.CharField(max_length=10)  # confirmed | reported | unknown
+    figure_at = models.DateTimeField(null=True, blank=True)  # the age of the peer's figure
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["peer", "remote_id"], name="federation_peer_facility")
+        ]
+        ordering = ["peer", "remote_id"]
+
+    def __str__(self) -> str:
+        return f"{self.peer_id}:{self.remote_id}"
+
+
+class SharingOrganisation(models.Model):
+    """An organisation that opts in to share its facilities' anonymised availability."""
+
+    organisation = models.OneToOneField(
+        "core.Organisation", on_delete=models.CASCADE, related_name="+"
+    )
+    since = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"sharing {self.organisation_id}"

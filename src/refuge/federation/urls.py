@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "federation"
+urlpatterns = [
+    path("", views.peers, name="peers"),
+    path("peers/<uuid:peer_id>/untrust/", views.peer_untrust, name="peer_untrust"),
+    path("sharing/", views.sharing, name="sharing"),
+]

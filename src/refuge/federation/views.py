@@ -1,0 +1,104 @@
+"""The administrator's page of peer networks: this instance's identity, trusted peers (trust,
+untrust) and which organisations share their anonymised availability."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.db.models import Count
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from refuge.core import roles
+from refuge.core.access import principal, role_required
+from refuge.core.models import Organisation
+from refuge.core.once import once
+from refuge.core.services import ServiceError
+
+from . import conf, services
+from .forms import SharingForm, TrustForm
+from .models import OutboxMessage, Peer, SharingOrganisation
+
+
+@login_required
+@role_required(roles.can_administer)
+@once
+def peers(request: HttpRequest) -> HttpResponse:
+    p = principal(request)
+    form = TrustForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            with transaction.atomic():
+                peer = services.peer_trust(
+                    by=p,
+                    name=data["name"],
+                    base_url=data["base_url"],
+                    public_key=data["public_key"],
+                )
+                services.outbox_put(peer=peer, kind="hello")
+        except ServiceError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("%(name)s is trusted.") % {"name": peer.name})
+            return redirect("federation:peers")
+    identity = conf.identity() if conf.enabled() else None
+    shared = set(SharingOrganisation.objects.values_list("organisation_id", flat=True))
+    organisations = [(org, org.pk in shared) for org in Organisation.objects.order_by("name")]
+    waiting = {
+        row["peer_id"]: row["n"]
+        for row in OutboxMessage.objects.filter(status=OutboxMessage.Status.QUEUED)
+        .values("peer_id")
+        .annotate(n=Count("pk"))
+    }
+    peer_rows = [
+        (peer, waiting.get(peer.pk, 0), getattr(peer, "snapshot", None))
+        for peer in Peer.objects.select_related("snapshot").order_by("-trusted", "name")
+    ]
+    return render(
+        request,
+        "federation/peers.html",
+        {
+            "identity": identity,
+            "form": form,
+            "peers": peer_rows,
+            "organisations": organisations,
+        },
+    )
+
+
+@login_required
+@role_required(roles.can_administer)
+@require_POST
+def peer_untrust(request: HttpRequest, peer_id) -> HttpResponse:
+    peer = Peer.objects.filter(pk=peer_id).first()
+    if peer is None:
+        raise Http404
+    services.peer_untrust(by=principal(request), peer=peer)
+    messages.success(request, _("%(name)s is no longer trusted.") % {"name": peer.name})
+    return redirect("federation:peers")
+
+
+@login_required
+@role_required(roles.can_administer)
+@require_POST
+def sharing(request: HttpRequest) -> HttpResponse:
+    form = SharingForm(request.POST)
+    org = None
+    if form.is_valid():
+        org = Organisation.objects.filter(pk=form.cleaned_data["organisation"]).first()
+    if org is None:
+        messages.error(request, _("Choose an organisation."))
+        return redirect("federation:peers")
+    share = form.cleaned_data["share"]
+    services.sharing_set(by=principal(request), organisation=org, share=share)
+    if share:
+        messages.success(request, _("%(name)s now shares its free places.") % {"name": org.name})
+    else:
+        messages.success(
+            request, _("%(name)s no longer shares its free places.") % {"name": org.name}
+        )
+    return redirect("federation:peers")

@@ -1,0 +1,26 @@
+"""Federation's page: administrators only (the API endpoints are signed, not session pages)."""
+
+from refuge.core.roles import Role as R
+from tests.matrix_base import Case, roles
+
+
+def _peer(ctx):
+    from refuge.federation import services, signing
+
+    key = signing.public_key_text(signing.private_key(signing.new_seed()))
+    name = "matrix-" + signing.new_seed()[:8].lower().replace("+", "x").replace("/", "y")
+    peer = services.peer_trust(by=None, name=name, base_url="https://x.test", public_key=key)
+    return {"peer_id": peer.pk}
+
+
+CASES = [
+    Case("federation:peers", allowed=roles(R.ADMIN)),
+    Case("federation:peer_untrust", method="post", setup=_peer, allowed=roles(R.ADMIN), ok=302),
+    # No organisation chosen: back to the page with a message.
+    Case("federation:sharing", method="post", allowed=roles(R.ADMIN), ok=302),
+    # The API: signed messages, not keys or sessions. The identity is public; a post that is
+    # no signed message from a trusted peer is refused the same way for everyone.
+    Case("api:federation_identity", ok=200, denied=200, anon=200),
+    Case("api:federation_inbox", method="post", ok=400, denied=400, anon=400),
+    Case("api:federation_availability", method="post", ok=400, denied=400, anon=400),
+]

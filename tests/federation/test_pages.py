@@ -1,0 +1,120 @@
+"""The administrator's page of peer networks: trust, untrust, sharing; every change audited."""
+
+from __future__ import annotations
+
+import pytest
+
+from refuge.core.models import AuditEvent
+from refuge.core.once import FIELD
+from refuge.federation import signing
+from refuge.federation.models import OutboxMessage, Peer, SharingOrganisation
+from tests.conftest import sign_in
+
+URL = "/federation/"
+
+
+def _key():
+    return signing.public_key_text(signing.private_key(signing.new_seed()))
+
+
+@pytest.fixture
+def admin(client, personas):
+    return sign_in(client, personas["admin_a"].user)
+
+
+def _form(client):
+    page = client.get(URL)
+    assert page.status_code == 200
+    return page.context["request"].session, page
+
+
+def test_the_page_shows_this_instances_identity(admin):
+    from refuge.federation import conf
+
+    page = admin.get(URL)
+    assert conf.identity().public_key in page.content.decode()
+
+
+def test_an_admin_trusts_a_peer_once_even_when_she_submits_twice(admin):
+    page = admin.get(URL)
+    token = page.content.decode().split(f'name="{FIELD}" value="')[1].split('"')[0]
+    data = {"name": "czech-service", "base_url": "https://cz.example.org", "public_key": _key()}
+    first = admin.post(URL, {**data, FIELD: token})
+    second = admin.post(URL, {**data, FIELD: token})
+    assert first.status_code == second.status_code == 302
+    assert Peer.objects.filter(name="czech-service", trusted=True).count() == 1
+    assert OutboxMessage.objects.filter(kind="hello").count() == 1
+    assert AuditEvent.objects.filter(action="federation.peer_trust").count() == 1
+
+
+def test_a_bad_key_is_a_clear_error(admin):
+    page = admin.post(
+        URL, {"name": "bad", "base_url": "https://bad.example.org", "public_key": "nope"}
+    )
+    assert page.status_code == 200
+    assert "Ed25519" in page.content.decode()
+    assert not Peer.objects.exists()
+
+
+def test_untrusting_is_audited(admin):
+    from refuge.federation import services
+
+    peer = services.peer_trust(by=None, name="p", base_url="https://p.test", public_key=_key())
+    response = admin.post(f"/federation/peers/{peer.pk}/untrust/")
+    assert response.status_code == 302
+    peer.refresh_from_db()
+    assert not peer.trusted
+    event = AuditEvent.objects.get(action="federation.peer_untrust")
+    assert event.actor == "admin-a"
+
+
+def test_sharing_is_switched_on_and_off(admin, orgs):
+    admin.post("/federation/sharing/", {"organisation": orgs["b"].pk, "share": "on"})
+    assert SharingOrganisation.objects.filter(organisation=orgs["b"]).exists()
+    admin.post("/federation/sharing/", {"organisation": orgs["b"].pk})
+    assert not SharingOrganisation.objects.exists()
+    assert AuditEvent.objects.filter(action__startswith="federation.sharing_").count() == 2
+
+
+def test_csrf_is_required(personas):
+    from django.test import Client
+
+    client = sign_in(Client(enforce_csrf_checks=True), personas["admin_a"].user)
+    response = client.post(URL, {"name": "x", "base_url": "https://x.test", "public_key": _key()})
+    assert response.status_code == 403
+    assert not Peer.objects.exists()
+
+
+@pytest.mark.parametrize("role", ["coordinator", "manager", "operator", "partner", "analyst"])
+def test_it_refuses_other_roles(client, personas, role):
+    client = sign_in(client, personas[f"{role}_a"].user)
+    response = client.post(URL, {"name": "x", "base_url": "https://x.test", "public_key": _key()})
+    assert response.status_code == 403
+    assert not Peer.objects.exists()
+
+
+def test_the_page_in_russian(admin):
+    page = admin.get(URL, headers={"Accept-Language": "ru"})
+    assert "Сети-партнёры" in page.content.decode()
+
+
+def test_the_page_costs_the_same_queries_for_one_peer_or_many(admin, orgs):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from refuge.federation import services
+
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            assert admin.get(URL).status_code == 200
+        return len(ctx.captured_queries)
+
+    services.peer_trust(by=None, name="p0", base_url="https://p0.test", public_key=_key())
+    one = count()
+    for i in range(1, 6):
+        peer = services.peer_trust(
+            by=None, name=f"p{i}", base_url=f"https://p{i}.test", public_key=_key()
+        )
+        services.outbox_put(peer=peer, kind="hello")
+        services.sharing_set(by=None, organisation=orgs["b"], share=True)
+    assert count() == one

@@ -1,0 +1,163 @@
+"""Two real instances on loopback, each with its own REFUGE_HOME, SQLite database and key:
+they trust each other, one delivers a signed hello through its task queue, pulls the other's
+availability, and shows the other's facility in its placement search under the peer's name."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.notifications.peers import free_port
+
+REPO = Path(__file__).resolve().parents[2]
+MANAGE = [sys.executable, str(REPO / "manage.py")]
+IDENTITY = "/api/v1/federation/identity"
+
+SETUP_B = """
+from refuge.core.services import organisation_create
+from refuge.federation.services import sharing_set
+from refuge.vacancies.services import availability_settings_update
+from tests.directory.factories import make_facility
+org = organisation_create(by=None, slug="kg-centres", name="KG centres", kind="shelter")
+sharing_set(by=None, organisation=org, share=True)
+f = make_facility(org, "Bishkek shelter", region="KG-GB", rooms=[("family", 4), ("dorm", 2)],
+                  latitude=42.87, longitude=74.59)
+availability_settings_update(by=None, facility=f, source="system", ttl_hours=24)
+"""
+SETUP_A = """
+from refuge.core.services import organisation_create
+organisation_create(by=None, slug="msk-hotline", name="Moscow hotline", kind="hotline")
+"""
+
+
+class Instance:
+    def __init__(self, tmp: Path, name: str) -> None:
+        self.name, self.port = name, free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        base = {
+            k: v for k, v in os.environ.items() if not k.startswith(("REFUGE_", "DATABASE_URL"))
+        }
+        self.env = {
+            **base,
+            "REFUGE_MODE": "demo",
+            "REFUGE_HOME": str(tmp / name),
+            "REFUGE_FEDERATION_NAME": name,
+            "REFUGE_BASE_URL": self.url,
+            "DJANGO_SETTINGS_MODULE": "refuge.settings",
+            "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(REPO)]),
+        }
+        self.server: subprocess.Popen | None = None
+
+    def manage(self, *args: str, check: bool = True) -> str:
+        r = subprocess.run(
+            [*MANAGE, *args], env=self.env, cwd=REPO, capture_output=True, text=True, timeout=300
+        )
+        if check:
+            assert r.returncode == 0, f"{self.name} {args[0]}: {r.stderr[-2000:]}"
+        return r.stdout
+
+    def serve(self) -> None:
+        self.server = subprocess.Popen(
+            [*MANAGE, "runserver", "--noreload", "--nothreading", f"127.0.0.1:{self.port}"],
+            env=self.env,
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(self.url + IDENTITY, timeout=2):  # noqa: S310
+                    return
+            except OSError:
+                time.sleep(0.3)
+        raise AssertionError(f"{self.name} did not start")
+
+    def identity(self) -> dict:
+        with urllib.request.urlopen(self.url + IDENTITY, timeout=5) as r:  # noqa: S310
+            return json.load(r)
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.terminate()
+            self.server.wait(timeout=20)
+
+
+@pytest.fixture
+def instances(tmp_path):
+    a, b = Instance(tmp_path, "moscow"), Instance(tmp_path, "kyrgyz")
+    # Both migrate at once (two cores); each its own database and keys.
+    procs = [
+        subprocess.Popen(
+            [*MANAGE, "migrate", "-v", "0"], env=i.env, cwd=REPO, stderr=subprocess.PIPE
+        )
+        for i in (a, b)
+    ]
+    for p in procs:
+        _out, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err.decode()[-2000:]
+    yield a, b
+    a.stop()
+    b.stop()
+
+
+def test_two_instances_federate(instances):
+    a, b = instances
+    b.manage("shell", "-c", SETUP_B)
+    a.manage("shell", "-c", SETUP_A)
+    key = a.manage("create_api_key", "--role", "operator", "--org", "msk-hotline").strip()
+    a.serve()
+    b.serve()
+    ida, idb = a.identity(), b.identity()
+    assert ida["public_key"] != idb["public_key"]
+
+    # Before trust: b refuses a's question, and a has nothing of b's.
+    a.manage("federation_trust", "--name", "kyrgyz", "--url", b.url, "--key", idb["public_key"])
+    refused = subprocess.run(
+        [*MANAGE, "federation_pull"], env=a.env, cwd=REPO, capture_output=True, text=True
+    )
+    assert refused.returncode != 0 and "kyrgyz: refused" in refused.stderr
+    b.manage("federation_trust", "--name", "moscow", "--url", a.url, "--key", ida["public_key"])
+
+    # a's hello goes through its task queue to b, once.
+    a.manage("worker", "--batch", "--no-scheduler")
+    assert "kyrgyz: 1 facilities" in a.manage("federation_pull")
+
+    request = urllib.request.Request(  # noqa: S310 (loopback)
+        a.url + "/api/v1/placements/search",
+        data=json.dumps({"woman_age": 30, "children": [{"age": 5, "sex": "male"}]}).encode(),
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=30) as r:  # noqa: S310
+        body = json.load(r)
+    (peer,) = [x for x in body["results"] if x["network"] == "kyrgyz"]
+    assert peer["name"] == "Bishkek shelter"
+    assert peer["region"] == "KG-GB"
+    assert peer["availability"] == "confirmed" and peer["free_beds"] == 6
+    assert peer["distance_km"] is None or isinstance(peer["distance_km"], float)
+    text = json.dumps(body)
+    assert "42.87" not in text and "74.59" not in text
+
+    # b recorded the hello once and audited it; untrusting stops everything at once.
+    out = b.manage(
+        "shell",
+        "-c",
+        "from refuge.federation.models import InboxMessage; "
+        "from refuge.core.models import AuditEvent; "
+        "print(InboxMessage.objects.filter(kind='hello').count(), "
+        "AuditEvent.objects.filter(action='federation.snapshot_sent').count())",
+    )
+    assert out.strip().splitlines()[-1].split() == ["1", "1"]
+    b.manage("federation_trust", "--untrust", "moscow")
+    after = subprocess.run(
+        [*MANAGE, "federation_pull"], env=a.env, cwd=REPO, capture_output=True, text=True
+    )
+    assert after.returncode != 0 and "kyrgyz: refused" in after.stderr

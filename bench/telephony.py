@@ -3,7 +3,8 @@ accounted for, with the p95 latency a PBX sees.
 
 What it does, on loopback only (127.0.0.1), bounded in count and time:
 1. creates the PostgreSQL database ``refuge_bench_tel`` (``BENCH_DB``) afresh and migrates it;
-2. starts gunicorn (production settings, throw-away keys, sync workers) on a free local port;
+2. starts gunicorn (production settings, throw-away keys, 2 × cores + 1 sync workers as
+   docs/deployment.md recommends) on a free local port;
 3. measures a bare Django endpoint (``/healthz``: one ``SELECT 1`` through the full
    middleware) at its maximum rate, from the same load generator: the baseline of this run;
 4. sends signed Mango Office webhooks (calls routed from the IVR to an operator, as Mango's
@@ -24,7 +25,7 @@ pending event, sampled four times a second: how stale the live queue could be wi
 merge). ``--ingest direct`` measures each request merging its own event.
 
 Usage: ``.venv/bin/python bench/telephony.py [--rates 100,250,500,750] [--seconds 30]
-[--workers 2] [--ingest batched|direct] [--profile DIR]`` with PostgreSQL at ``postgres://postgres@127.0.0.1:5432``
+[--workers 5] [--ingest batched|direct] [--profile DIR]`` with PostgreSQL at ``postgres://postgres@127.0.0.1:5432``
 (``BENCH_PG`` overrides). ``--profile DIR`` runs each worker under cProfile and writes one
 ``.prof`` per worker (it slows them down: figures from such a run are not the benchmark's).
 To measure another version of the code in the same conditions (a "before"), point
@@ -427,8 +428,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rates", default="100,250,500,750", help="events/s, comma-separated")
     parser.add_argument("--seconds", type=float, default=30.0, help="per stage")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2,
-                        help="gunicorn sync workers (default: one per core)")  # fmt: skip
+    # As docs/deployment.md recommends for an app server: a sync worker waits on the commit's
+    # WAL flush for each event, and the others keep the cores busy meanwhile.
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 2) + 1,
+                        help="gunicorn sync workers (default: 2 × cores + 1)")  # fmt: skip
     parser.add_argument("--profile", default="", help="write cProfile stats of each worker here")
     parser.add_argument("--short-sip", action="store_true", help="an operator address under 40")
     parser.add_argument("--ingest", choices=["batched", "direct"], default="batched",

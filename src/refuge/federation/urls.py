@@ -7,4 +7,6 @@ urlpatterns = [
     path("", views.peers, name="peers"),
     path("peers/<uuid:peer_id>/untrust/", views.peer_untrust, name="peer_untrust"),
     path("sharing/", views.sharing, name="sharing"),
+    path("referrals/", views.referrals, name="referrals"),
+    path("referrals/<uuid:referral_id>/answer/", views.referral_answer, name="referral_answer"),
 ]

@@ -36,6 +36,13 @@ CASES = [
     Case("federation:sharing", method="post", allowed=roles(R.ADMIN), ok=302),
     # Referrals across networks: the staff who see cases (each sees its own organisation's).
     Case("federation:referrals", allowed=CASE_STAFF),
+    # No household: back to the search with a message.
+    Case(
+        "federation:referral_send",
+        method="post",
+        allowed=roles(R.COORDINATOR, R.OPERATOR, R.CASEWORKER, R.MANAGER),
+        ok=302,
+    ),
     # No answer chosen: back to the page with a message.
     Case(
         "federation:referral_answer",

@@ -163,6 +163,15 @@ def federated_referral_send(
             _("Only the organisation that holds the case can refer her."), "forbidden"
         )
     search.household_from(household)  # the same checks as a local referral, clear errors
+    if not risk_level:  # her latest complete assessment's band, a code
+        band = (
+            client.assessments.filter(status="complete")
+            .exclude(band="")
+            .order_by("-completed_at")
+            .values_list("band", flat=True)
+            .first()
+        )
+        risk_level = band if band and _CODE.match(band) else ""
     referral_id = uuid.uuid4()
     wanted = {k: household.get(k) for k in OFFER_FIELDS if k in household}
     wanted["children"] = [

@@ -26,6 +26,7 @@ from .models import (
     OutboxMessage,
     OutgoingReferral,
     Peer,
+    PeerFacility,
     SharingOrganisation,
 )
 
@@ -169,4 +170,41 @@ def referral_answer(request: HttpRequest, referral_id) -> HttpResponse:
             if accept
             else _("The referral is declined; the other network is told."),
         )
+    return redirect("federation:referrals")
+
+
+@login_required
+@role_required(roles.can_search_placements)
+@require_POST
+@once
+def referral_send(request: HttpRequest) -> HttpResponse:
+    """From the search's results: refer her case to one peer's facility (``<network>:<id>``)."""
+    from refuge.cases import selectors as case_selectors
+    from refuge.referrals.forms import SearchForm
+
+    p = principal(request)
+    form = SearchForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("The household is not complete; search again."))
+        return redirect("referrals:search")
+    client = case_selectors.client_for_principal(p, request.POST.get("case", ""), what="referral")
+    network, _sep, remote_id = request.POST.get("peer_facility", "").partition(":")
+    peer_facility = PeerFacility.objects.filter(
+        peer__name=network, peer__trusted=True, remote_id=remote_id
+    ).first()
+    if peer_facility is None:
+        messages.error(request, _("This network's facility is no longer listed; search again."))
+        return redirect("referrals:search")
+    try:
+        referrals_services.federated_referral_send(
+            by=p, client=client, peer_facility=peer_facility, household=form.household()
+        )
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return redirect("referrals:search")
+    messages.success(
+        request,
+        _("Referral sent to %(facility)s (network %(network)s); you will be told of its answer.")
+        % {"facility": peer_facility.name, "network": network},
+    )
     return redirect("federation:referrals")

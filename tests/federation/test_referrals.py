@@ -353,3 +353,40 @@ def test_the_page_lists_and_answers_in_english_and_russian(shelter, fake_peer, a
     assert response.status_code == 302
     incoming.refresh_from_db()
     assert (incoming.status, incoming.decline_reason) == ("declined", "safety")
+
+
+def test_the_page_asks_the_same_queries_however_many_referrals(
+    shelter, fake_peer, as_persona, django_assert_max_num_queries, personas
+):
+    page = as_persona("caseworker_b")
+    olga = client_create(by=personas["caseworker_b"].principal, name="Olga")
+    peer_facility = PeerFacility.objects.create(
+        peer=shelter_peer(fake_peer),
+        remote_id=str(uuid.uuid4()),
+        name="X",
+        rules={},
+        capacity={},
+        availability="unknown",
+    )
+
+    def add():
+        _post(fake_peer, kind="referral.offer", body=_offer(shelter.pk))
+        referrals.federated_referral_send(
+            by=personas["caseworker_b"].principal,
+            client=olga,
+            peer_facility=peer_facility,
+            household=HOUSEHOLD,
+        )
+
+    for n in (1, 4):
+        while IncomingReferral.objects.count() < n:
+            add()
+        # Signed in, the page's own reads (both lists with their peers, facilities, cases).
+        with django_assert_max_num_queries(10):
+            assert page.get("/federation/referrals/").status_code == 200
+
+
+def shelter_peer(fake_peer):
+    from refuge.federation.models import Peer
+
+    return Peer.objects.get(public_key=fake_peer.public_key)

@@ -27,6 +27,23 @@ def _incoming(ctx):
     return {"referral_id": row.pk}
 
 
+def _outgoing(ctx):
+    from refuge.cases.services import client_create
+    from refuge.federation.models import OutgoingReferral, Peer
+
+    peer = Peer.objects.get(pk=_peer(ctx)["peer_id"])
+    client = client_create(by=ctx.personas["operator_a"].principal)
+    row = OutgoingReferral.objects.create(
+        client=client,
+        from_org=ctx.orgs["a"],
+        created_by="operator-a",
+        peer=peer,
+        remote_facility_id="x",
+        offer={},
+    )
+    return {"referral_id": row.pk}
+
+
 CASE_STAFF = roles(R.CASEWORKER, R.MANAGER, R.OPERATOR, R.COORDINATOR)
 
 CASES = [
@@ -41,6 +58,13 @@ CASES = [
         "federation:referral_send",
         method="post",
         allowed=roles(R.COORDINATOR, R.OPERATOR, R.CASEWORKER, R.MANAGER),
+        ok=302,
+    ),
+    Case(
+        "federation:referral_withdraw",
+        method="post",
+        setup=_outgoing,
+        allowed=CASE_STAFF,
         ok=302,
     ),
     # No answer chosen: back to the page with a message.

@@ -390,3 +390,42 @@ def shelter_peer(fake_peer):
     from refuge.federation.models import Peer
 
     return Peer.objects.get(public_key=fake_peer.public_key)
+
+
+# --- withdrawal ----------------------------------------------------------------------------------
+
+
+def test_the_sender_withdraws_and_the_peer_is_told(personas, olga, peer_facility, fake_peer):
+    row = referrals.federated_referral_send(
+        by=personas["operator_a"].principal,
+        client=olga,
+        peer_facility=peer_facility,
+        household=HOUSEHOLD,
+    )
+    with pytest.raises(ServiceError):
+        referrals.federated_referral_withdraw(by=personas["operator_b"].principal, referral=row)
+    referrals.federated_referral_withdraw(by=personas["caseworker_a"].principal, referral=row)
+    run_worker()
+    kinds = sorted(kind for kind, _body in fake_peer.received.values())
+    assert kinds == ["referral.offer", "referral.withdraw"]
+    withdraw = next(b for k, b in fake_peer.received.values() if k == "referral.withdraw")
+    assert withdraw == {"referral": str(row.pk)}
+    # Its answer, crossing the withdrawal, is received and changes nothing.
+    assert _answer_from_peer(fake_peer, row, answer="accepted", reason="").status_code == 200
+    row.refresh_from_db()
+    assert row.status == "withdrawn"
+    assert not Event.objects.filter(kind="federation.referral_answered").exists()
+
+
+def test_a_withdrawn_offer_can_no_longer_be_answered(shelter, fake_peer, personas):
+    incoming = _received(shelter, fake_peer)
+    body = {"referral": str(incoming.remote_id)}
+    assert _post(fake_peer, kind="referral.withdraw", body=body).status_code == 200
+    incoming.refresh_from_db()
+    assert incoming.status == "withdrawn"
+    with pytest.raises(ServiceError):
+        referrals.incoming_referral_answer(
+            by=personas["caseworker_b"].principal, incoming=incoming, accept=True
+        )
+    unknown = _post(fake_peer, kind="referral.withdraw", body={"referral": str(uuid.uuid4())})
+    assert unknown.status_code == 400

@@ -172,6 +172,7 @@ class IncomingReferral(models.Model):
         OPEN = "open"
         ACCEPTED = "accepted"
         DECLINED = "declined"
+        WITHDRAWN = "withdrawn"  # by the sending network
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     peer = models.ForeignKey(Peer, on_delete=models.PROTECT, related_name="referrals_received")

@@ -37,6 +37,7 @@ from .signing import BadMessage
 
 OFFER = "referral.offer"
 ANSWER = "referral.answer"
+WITHDRAW = "referral.withdraw"
 OFFER_FIELDS = frozenset(
     {
         "referral",
@@ -231,6 +232,11 @@ def _on_answer(peer: Peer, env: signing.Envelope) -> None:
     row = OutgoingReferral.objects.select_for_update().filter(pk=rid, peer=peer).first()
     if row is None:
         raise BadMessage("unknown_referral", "No referral of ours to this peer has this id.")
+    if row.status == OutgoingReferral.Status.WITHDRAWN:
+        # Our withdrawal and its answer crossed: the answer is received (audited), nothing
+        # changes, and the peer is not made to retry it.
+        _event(services._peer_actor(peer), "federation.referral_answer_late", row, answer=answer)  # noqa: SLF001
+        return
     if row.status != OutgoingReferral.Status.SENT:
         raise BadMessage("conflict", "This referral was answered or withdrawn before.", 409)
     row.status = answer
@@ -322,8 +328,55 @@ def incoming_referral_answer(
     return incoming
 
 
+def federated_referral_withdraw(*, by: Principal, referral: OutgoingReferral) -> OutgoingReferral:
+    """The sending organisation withdraws a referral still waiting for an answer; the peer is
+    told (``referral.withdraw``: the referral's id, nothing else)."""
+    require(by, can_search_placements)
+    with transaction.atomic():
+        row = (
+            OutgoingReferral.objects.select_for_update(of=("self",))
+            .select_related("peer")
+            .get(pk=referral.pk)
+        )
+        if row.from_org_id != by.org_id:
+            raise ServiceError(_("Only the sender can withdraw the referral."), "forbidden")
+        if row.status != OutgoingReferral.Status.SENT:
+            raise ServiceError(_("This referral has already been answered."), "conflict")
+        row.status, row.answered_at = OutgoingReferral.Status.WITHDRAWN, timezone.now()
+        row.save(update_fields=["status", "answered_at"])
+        if row.peer.trusted:
+            services.outbox_put(peer=row.peer, kind=WITHDRAW, subject_id=str(row.pk))
+        _event(by, "federation.referral_withdraw", row, peer=row.peer.name)
+    return row
+
+
+def _withdraw_body(row: OutboxMessage) -> dict[str, Any]:
+    return {"referral": row.subject_id}
+
+
+def _on_withdraw(peer: Peer, env: signing.Envelope) -> None:
+    extra = set(env.body) - {"referral"}
+    if extra:
+        raise ExtraFields(sorted(str(k)[:40] for k in extra)[:20])
+    rid = _uuid(env.body.get("referral"), "referral")
+    row = IncomingReferral.objects.select_for_update().filter(peer=peer, remote_id=rid).first()
+    if row is None:
+        raise BadMessage("unknown_referral", "No referral from this peer has this id.")
+    before = row.status
+    row.status = IncomingReferral.Status.WITHDRAWN  # she is not coming, whatever we answered
+    row.save(update_fields=["status"])
+    _event(
+        services._peer_actor(peer),  # noqa: SLF001
+        "federation.referral_withdrawn",
+        row,
+        before=before,
+    )
+
+
 def register() -> None:
     services.BODIES[OFFER] = _offer_body
     services.BODIES[ANSWER] = _answer_body
+    services.BODIES[WITHDRAW] = _withdraw_body
+    services.register_handler(WITHDRAW, _on_withdraw)
     services.register_handler(OFFER, _on_offer)
     services.register_handler(ANSWER, _on_answer)

@@ -9,5 +9,10 @@ urlpatterns = [
     path("sharing/", views.sharing, name="sharing"),
     path("referrals/", views.referrals, name="referrals"),
     path("referrals/send/", views.referral_send, name="referral_send"),
+    path(
+        "referrals/<uuid:referral_id>/withdraw/",
+        views.referral_withdraw,
+        name="referral_withdraw",
+    ),
     path("referrals/<uuid:referral_id>/answer/", views.referral_answer, name="referral_answer"),
 ]

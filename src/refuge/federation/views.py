@@ -208,3 +208,20 @@ def referral_send(request: HttpRequest) -> HttpResponse:
         % {"facility": peer_facility.name, "network": network},
     )
     return redirect("federation:referrals")
+
+
+@login_required
+@role_required(roles.can_search_placements)
+@require_POST
+def referral_withdraw(request: HttpRequest, referral_id) -> HttpResponse:
+    p = principal(request)
+    row = OutgoingReferral.objects.filter(pk=referral_id, from_org_id=p.org_id).first()
+    if row is None:
+        raise Http404
+    try:
+        referrals_services.federated_referral_withdraw(by=p, referral=row)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The referral is withdrawn; the other network is told."))
+    return redirect("federation:referrals")

@@ -13,11 +13,68 @@ def _peer(ctx):
     return {"peer_id": peer.pk}
 
 
+def _incoming(ctx):
+    import uuid
+
+    from refuge.federation.models import IncomingReferral
+    from tests.directory.factories import make_facility
+
+    peer = _peer(ctx)["peer_id"]
+    facility = make_facility(ctx.orgs["a"], "Matrix refuge " + uuid.uuid4().hex[:6])
+    row = IncomingReferral.objects.create(
+        peer_id=peer, remote_id=uuid.uuid4(), facility=facility, offer={"woman_age": 30}
+    )
+    return {"referral_id": row.pk}
+
+
+def _outgoing(ctx):
+    from refuge.cases.services import client_create
+    from refuge.federation.models import OutgoingReferral, Peer
+
+    peer = Peer.objects.get(pk=_peer(ctx)["peer_id"])
+    client = client_create(by=ctx.personas["operator_a"].principal)
+    row = OutgoingReferral.objects.create(
+        client=client,
+        from_org=ctx.orgs["a"],
+        created_by="operator-a",
+        peer=peer,
+        remote_facility_id="x",
+        offer={},
+    )
+    return {"referral_id": row.pk}
+
+
+CASE_STAFF = roles(R.CASEWORKER, R.MANAGER, R.OPERATOR, R.COORDINATOR)
+
 CASES = [
     Case("federation:peers", allowed=roles(R.ADMIN)),
     Case("federation:peer_untrust", method="post", setup=_peer, allowed=roles(R.ADMIN), ok=302),
     # No organisation chosen: back to the page with a message.
     Case("federation:sharing", method="post", allowed=roles(R.ADMIN), ok=302),
+    # Referrals across networks: the staff who see cases (each sees its own organisation's).
+    Case("federation:referrals", allowed=CASE_STAFF),
+    # No household: back to the search with a message.
+    Case(
+        "federation:referral_send",
+        method="post",
+        allowed=roles(R.COORDINATOR, R.OPERATOR, R.CASEWORKER, R.MANAGER),
+        ok=302,
+    ),
+    Case(
+        "federation:referral_withdraw",
+        method="post",
+        setup=_outgoing,
+        allowed=CASE_STAFF,
+        ok=302,
+    ),
+    # No answer chosen: back to the page with a message.
+    Case(
+        "federation:referral_answer",
+        method="post",
+        setup=_incoming,
+        allowed=CASE_STAFF,
+        ok=302,
+    ),
     # The API: signed messages, not keys or sessions. The identity is public; a post that is
     # no signed message from a trusted peer is refused the same way for everyone.
     Case("api:federation_identity", ok=200, denied=200, anon=200),

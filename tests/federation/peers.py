@@ -21,6 +21,7 @@ class FakePeer:
         self.down = False
         self.lose_answers = 0  # accept the message, then drop the connection (lost answer)
         self.accepted: list[str] = []  # message ids, each acted on once
+        self.received: dict[str, tuple[str, dict]] = {}  # message id -> (kind, body)
         self.posts = 0
         self.snapshot: dict = {"generated_at": None, "facilities": []}
         self.lock = threading.Lock()
@@ -76,6 +77,7 @@ class FakePeer:
                     duplicate = env.id in peer.accepted
                     if not duplicate:
                         peer.accepted.append(env.id)
+                        peer.received[env.id] = (env.kind, env.body)
                     lose = peer.lose_answers > 0
                     if lose:
                         peer.lose_answers -= 1

@@ -247,15 +247,17 @@ def test_an_untrusted_instance_gets_no_snapshot(db, fake_peer, shared):
     assert "Vladimir" not in response.content.decode()
 
 
-def test_the_search_page_names_the_network_and_offers_no_referral_there(
+def test_the_search_page_names_the_network_and_refers_there(
     trusted, shared, orgs, personas, client
 ):
     from refuge.cases.services import client_create
+    from refuge.federation.models import OutgoingReferral
     from tests.conftest import sign_in
 
     _peer_world(trusted, shared, orgs)
     case = client_create(by=personas["operator_a"].principal, name="Olga")
-    page = sign_in(client, personas["operator_a"].user).get(
+    signed_in = sign_in(client, personas["operator_a"].user)
+    page = signed_in.get(
         "/referrals/search/",
         {"woman_age": 30, "case": case.case_code},
         headers={"Accept-Language": "ru"},
@@ -263,8 +265,36 @@ def test_the_search_page_names_the_network_and_offers_no_referral_there(
     assert page.status_code == 200
     text = page.content.decode()
     assert "сеть kyrgyz-centres" in text
-    assert 'name="facility"' in text  # local ones can be chosen
-    assert f'value="kyrgyz-centres:{shared["vla"].pk}"' not in text
+    assert 'name="facility"' in text  # local ones are chosen together, with holds
+    # A peer's facility is not one of them: it is referred to on its own, by its button.
+    assert f'name="facility" value="kyrgyz-centres:{shared["vla"].pk}"' not in text
+    assert f'name="peer_facility" value="kyrgyz-centres:{shared["vla"].pk}"' in text
+    response = signed_in.post(
+        "/federation/referrals/send/",
+        {
+            "woman_age": 30,
+            "case": case.case_code,
+            "peer_facility": f"kyrgyz-centres:{shared['vla'].pk}",
+        },
+    )
+    assert response.status_code == 302, response.content
+    sent = OutgoingReferral.objects.get()
+    assert (sent.client, sent.peer, sent.remote_facility_id) == (
+        case,
+        trusted,
+        str(shared["vla"].pk),
+    )
+    # Another organisation's case cannot be referred this way.
+    other = sign_in(client.__class__(), personas["operator_b"].user).post(
+        "/federation/referrals/send/",
+        {
+            "woman_age": 30,
+            "case": case.case_code,
+            "peer_facility": f"kyrgyz-centres:{shared['vla'].pk}",
+        },
+    )
+    assert other.status_code == 404
+    assert OutgoingReferral.objects.count() == 1
 
 
 def test_a_failed_pull_is_audited(trusted, fake_peer, shared):

@@ -1,6 +1,7 @@
 """Two real instances on loopback, each with its own REFUGE_HOME, SQLite database and key:
 they trust each other, one delivers a signed hello through its task queue, pulls the other's
-availability, and shows the other's facility in its placement search under the peer's name."""
+availability, and shows the other's facility in its placement search under the peer's name;
+a referral goes across with the minimum and is accepted there, and the answer comes back."""
 
 from __future__ import annotations
 
@@ -34,6 +35,35 @@ availability_settings_update(by=None, facility=f, source="system", ttl_hours=24)
 SETUP_A = """
 from refuge.core.services import organisation_create
 organisation_create(by=None, slug="msk-hotline", name="Moscow hotline", kind="hotline")
+"""
+REFER_A = """
+from refuge.cases.services import client_create
+from refuge.core.access import Principal
+from refuge.core.models import Organisation
+from refuge.core.roles import Role
+from refuge.federation.models import PeerFacility
+from refuge.federation.referrals import federated_referral_send
+org = Organisation.objects.get(slug="msk-hotline")
+p = Principal(name="operator-1", role=Role.OPERATOR, organisation=org)
+olga = client_create(by=p, name="Olga Secretname")
+household = {"woman_age": 30, "children": [{"age": 5, "sex": "male"}], "languages": ["ru"],
+             "name": "Olga Secretname"}
+federated_referral_send(by=p, client=olga, peer_facility=PeerFacility.objects.get(),
+                        household=household, risk_level="high")
+"""
+ACCEPT_B = """
+import json
+from refuge.core.access import Principal
+from refuge.core.models import Organisation
+from refuge.core.roles import Role
+from refuge.federation.models import IncomingReferral
+from refuge.federation.referrals import incoming_referral_answer
+org = Organisation.objects.get(slug="kg-centres")
+(row,) = IncomingReferral.objects.all()
+assert "Secretname" not in json.dumps(row.offer) and row.offer["risk_level"] == "high"
+p = Principal(name="caseworker-1", role=Role.CASEWORKER, organisation=org)
+incoming_referral_answer(by=p, incoming=row, accept=True)
+print("answered", row.facility.name)
 """
 
 
@@ -145,6 +175,20 @@ def test_two_instances_federate(instances):
     assert peer["distance_km"] is None or isinstance(peer["distance_km"], float)
     text = json.dumps(body)
     assert "42.87" not in text and "74.59" not in text
+
+    # A referral to b's shelter: the offer travels through a's queue; b's staff accept it there,
+    # and the answer comes back through b's queue.
+    a.manage("shell", "-c", REFER_A)
+    a.manage("worker", "--batch", "--no-scheduler")
+    assert "answered Bishkek shelter" in b.manage("shell", "-c", ACCEPT_B)
+    b.manage("worker", "--batch", "--no-scheduler")
+    status = a.manage(
+        "shell",
+        "-c",
+        "from refuge.federation.models import OutgoingReferral; "
+        "print(OutgoingReferral.objects.get().status)",
+    )
+    assert status.strip().splitlines()[-1] == "accepted"
 
     # b recorded the hello once and audited it; untrusting stops everything at once.
     out = b.manage(

@@ -289,6 +289,15 @@ ALLOWED: dict[str, str] = {
     "federation.PeerFacility.region": REGION,
     "federation.PeerFacility.country": CODE,
     "federation.PeerFacility.availability": CODE,
+    # cross-network referrals: the offer (JSON) is the whitelist of codes and numbers that
+    # travels (refuge.federation.referrals.OFFER_FIELDS); nothing here names her
+    "federation.OutgoingReferral.created_by": STAFF,
+    "federation.OutgoingReferral.remote_facility_id": "a peer facility's id",
+    "federation.OutgoingReferral.status": CODE,
+    "federation.OutgoingReferral.decline_reason": CODE,
+    "federation.IncomingReferral.status": CODE,
+    "federation.IncomingReferral.decline_reason": CODE,
+    "federation.IncomingReferral.decided_by": STAFF,
     # help: the public pages' texts
     "help.HelpText.key": CODE,
     "help.HelpText.language": CODE,

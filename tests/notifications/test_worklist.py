@@ -477,6 +477,7 @@ def test_the_counts_and_the_page_agree(world, personas):
         ("/referrals/sent/", {"coordinator", "operator", "caseworker", "manager"}),
         ("/referrals/waiting-list/", {"coordinator", "operator", "caseworker", "manager"}),
         ("/referrals/partner-requests/", {"coordinator", "operator", "partner"}),
+        ("/federation/referrals/", {"coordinator", "operator", "caseworker", "manager"}),
     ],
 )
 def test_the_navigation_reaches_sent_referrals_the_waiting_list_and_partner_requests(

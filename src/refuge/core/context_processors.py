@@ -16,6 +16,7 @@ NAVIGATION = [
     ("referrals:search", _("Find a place"), roles.can_search_placements),
     ("referrals:inbox", _("Referrals"), roles.can_view_cases),
     ("referrals:sent", _("Referrals sent"), roles.can_search_placements),
+    ("federation:referrals", _("Referrals across networks"), roles.can_view_cases),
     ("referrals:waitlist", _("Waiting list"), roles.can_search_placements),
     (
         "referrals:partner_requests",

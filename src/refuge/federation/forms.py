@@ -21,3 +21,12 @@ class TrustForm(forms.Form):
 class SharingForm(forms.Form):
     organisation = forms.IntegerField(widget=forms.HiddenInput)
     share = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+
+class AnswerForm(forms.Form):
+    ACCEPT, DECLINE = "accept", "decline"
+
+    answer = forms.ChoiceField(
+        choices=[(ACCEPT, _("Accept")), (DECLINE, _("Decline"))], widget=forms.HiddenInput
+    )
+    reason = forms.CharField(required=False, max_length=30)

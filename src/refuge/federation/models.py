@@ -132,3 +132,64 @@ class SharingOrganisation(models.Model):
 
     def __str__(self) -> str:
         return f"sharing {self.organisation_id}"
+
+
+class OutgoingReferral(models.Model):
+    """A referral of one of our cases to a peer's facility (issue 20, second slice).
+
+    Nothing personal beyond the local case it is about: ``offer`` is exactly what travelled
+    (household shape, needs, languages, documents, risk level, regions to avoid)."""
+
+    class Status(models.TextChoices):
+        SENT = "sent"
+        ACCEPTED = "accepted"
+        DECLINED = "declined"
+        WITHDRAWN = "withdrawn"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    client = models.ForeignKey("cases.Client", on_delete=models.PROTECT, related_name="+")
+    from_org = models.ForeignKey("core.Organisation", on_delete=models.PROTECT, related_name="+")
+    created_by = models.CharField(max_length=150)
+    peer = models.ForeignKey(Peer, on_delete=models.PROTECT, related_name="referrals_sent")
+    remote_facility_id = models.CharField(max_length=64)
+    offer = models.JSONField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SENT)
+    decline_reason = models.CharField(max_length=30, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"referral to {self.peer_id} ({self.status})"
+
+
+class IncomingReferral(models.Model):
+    """A peer's referral to one of our shared facilities: the offer as received, whitelisted."""
+
+    class Status(models.TextChoices):
+        OPEN = "open"
+        ACCEPTED = "accepted"
+        DECLINED = "declined"
+        WITHDRAWN = "withdrawn"  # by the sending network
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    peer = models.ForeignKey(Peer, on_delete=models.PROTECT, related_name="referrals_received")
+    remote_id = models.UUIDField()  # the sender's referral id
+    facility = models.ForeignKey("directory.Facility", on_delete=models.PROTECT, related_name="+")
+    offer = models.JSONField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    decline_reason = models.CharField(max_length=30, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["peer", "remote_id"], name="federation_referral_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"referral from {self.peer_id} ({self.status})"

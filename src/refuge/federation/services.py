@@ -139,14 +139,20 @@ class Received:
     duplicate: bool  # this message id was acted on before: acknowledge, do not act again
 
 
-def refusal_record(code: str, peer: Peer | None, ip: str, kind: str = "") -> None:
-    """Every refused message is audited (outside the refused request's work)."""
+def refusal_record(
+    code: str, peer: Peer | None, ip: str, kind: str = "", fields: list[str] | None = None
+) -> None:
+    """Every refused message is audited (outside the refused request's work); ``fields`` names
+    the fields that may not travel, never their values."""
+    details: dict[str, Any] = {"code": code, "kind": kind[:100]}
+    if fields:
+        details["fields"] = fields
     audit.record(
         actor=_peer_actor(peer, ip),
         action="federation.message_refused",
         target_type="federation.peer" if peer else "",
         target_id=peer.pk if peer else "",
-        details={"code": code, "kind": kind[:100]},
+        details=details,
     )
 
 
@@ -216,7 +222,7 @@ def receive(
                 HANDLERS[env.kind](peer, env)
         return Received(peer=peer, envelope=env, duplicate=duplicate)
     except BadMessage as exc:
-        refusal_record(exc.code, peer, ip, kind)
+        refusal_record(exc.code, peer, ip, kind, getattr(exc, "fields", None))
         raise
 
 

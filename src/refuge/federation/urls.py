@@ -7,4 +7,12 @@ urlpatterns = [
     path("", views.peers, name="peers"),
     path("peers/<uuid:peer_id>/untrust/", views.peer_untrust, name="peer_untrust"),
     path("sharing/", views.sharing, name="sharing"),
+    path("referrals/", views.referrals, name="referrals"),
+    path("referrals/send/", views.referral_send, name="referral_send"),
+    path(
+        "referrals/<uuid:referral_id>/withdraw/",
+        views.referral_withdraw,
+        name="referral_withdraw",
+    ),
+    path("referrals/<uuid:referral_id>/answer/", views.referral_answer, name="referral_answer"),
 ]

@@ -19,8 +19,16 @@ from refuge.core.once import once
 from refuge.core.services import ServiceError
 
 from . import conf, services
-from .forms import SharingForm, TrustForm
-from .models import OutboxMessage, Peer, SharingOrganisation
+from . import referrals as referrals_services
+from .forms import AnswerForm, SharingForm, TrustForm
+from .models import (
+    IncomingReferral,
+    OutboxMessage,
+    OutgoingReferral,
+    Peer,
+    PeerFacility,
+    SharingOrganisation,
+)
 
 
 @login_required
@@ -102,3 +110,118 @@ def sharing(request: HttpRequest) -> HttpResponse:
             request, _("%(name)s no longer shares its free places.") % {"name": org.name}
         )
     return redirect("federation:peers")
+
+
+# --- referrals across networks --------------------------------------------------------------
+
+
+@login_required
+@role_required(roles.can_view_cases)
+def referrals(request: HttpRequest) -> HttpResponse:
+    """Peers' referrals to our organisation's facilities (to answer), and ours to peers."""
+    from refuge.referrals.models import DeclineReason
+
+    p = principal(request)
+    incoming = list(
+        IncomingReferral.objects.filter(facility__organisation_id=p.org_id)
+        .select_related("peer", "facility")
+        .order_by("-received_at")[:200]
+    )
+    outgoing = list(
+        OutgoingReferral.objects.filter(from_org_id=p.org_id)
+        .select_related("peer", "client")
+        .order_by("-created_at")[:200]
+    )
+    labels = dict(DeclineReason.choices)
+    for row in outgoing:
+        row.reason_label = labels.get(row.decline_reason, row.decline_reason)
+    return render(
+        request,
+        "federation/referrals.html",
+        {"incoming": incoming, "outgoing": outgoing, "reasons": DeclineReason.choices},
+    )
+
+
+@login_required
+@role_required(roles.can_view_cases)
+@require_POST
+def referral_answer(request: HttpRequest, referral_id) -> HttpResponse:
+    p = principal(request)
+    incoming = IncomingReferral.objects.filter(
+        pk=referral_id, facility__organisation_id=p.org_id
+    ).first()
+    if incoming is None:
+        raise Http404
+    form = AnswerForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose to accept or decline."))
+        return redirect("federation:referrals")
+    accept = form.cleaned_data["answer"] == AnswerForm.ACCEPT
+    try:
+        referrals_services.incoming_referral_answer(
+            by=p, incoming=incoming, accept=accept, reason=form.cleaned_data["reason"]
+        )
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("The referral is accepted; the other network is told.")
+            if accept
+            else _("The referral is declined; the other network is told."),
+        )
+    return redirect("federation:referrals")
+
+
+@login_required
+@role_required(roles.can_search_placements)
+@require_POST
+@once
+def referral_send(request: HttpRequest) -> HttpResponse:
+    """From the search's results: refer her case to one peer's facility (``<network>:<id>``)."""
+    from refuge.cases import selectors as case_selectors
+    from refuge.referrals.forms import SearchForm
+
+    p = principal(request)
+    form = SearchForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("The household is not complete; search again."))
+        return redirect("referrals:search")
+    client = case_selectors.client_for_principal(p, request.POST.get("case", ""), what="referral")
+    network, _sep, remote_id = request.POST.get("peer_facility", "").partition(":")
+    peer_facility = PeerFacility.objects.filter(
+        peer__name=network, peer__trusted=True, remote_id=remote_id
+    ).first()
+    if peer_facility is None:
+        messages.error(request, _("This network's facility is no longer listed; search again."))
+        return redirect("referrals:search")
+    try:
+        referrals_services.federated_referral_send(
+            by=p, client=client, peer_facility=peer_facility, household=form.household()
+        )
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return redirect("referrals:search")
+    messages.success(
+        request,
+        _("Referral sent to %(facility)s (network %(network)s); you will be told of its answer.")
+        % {"facility": peer_facility.name, "network": network},
+    )
+    return redirect("federation:referrals")
+
+
+@login_required
+@role_required(roles.can_search_placements)
+@require_POST
+def referral_withdraw(request: HttpRequest, referral_id) -> HttpResponse:
+    p = principal(request)
+    row = OutgoingReferral.objects.filter(pk=referral_id, from_org_id=p.org_id).first()
+    if row is None:
+        raise Http404
+    try:
+        referrals_services.federated_referral_withdraw(by=p, referral=row)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The referral is withdrawn; the other network is told."))
+    return redirect("federation:referrals")

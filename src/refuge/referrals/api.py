@@ -133,7 +133,23 @@ def placement_search(request: HttpRequest, payload: HouseholdIn):
     limits.check(p, "search")
     asked = search.household_from(_household(payload))
     patterns.search_pattern_note(by=p, household=asked.household)
-    result = search.search(p, asked)
+    return search_response(search.search(p, asked))
+
+
+def search_response(result: search.SearchResult) -> dict:
+    """The contract's JSON for a search. A reason's words are made once per reason and
+    language, not once per facility: thousands of facilities share a few reasons."""
+    said: dict = {}
+
+    def words(reason) -> str:
+        try:
+            text = said.get(reason)
+        except TypeError:  # a parameter that cannot be a key: worded every time
+            return reason_text(reason)
+        if text is None:
+            text = said[reason] = reason_text(reason)
+        return text
+
     return {
         "results": [
             {
@@ -153,7 +169,7 @@ def placement_search(request: HttpRequest, payload: HouseholdIn):
             {
                 "facility_id": e.facility_id,
                 "name": e.name,
-                "reasons": [{"code": x.code, "message": reason_text(x)} for x in e.reasons],
+                "reasons": [{"code": x.code, "message": words(x)} for x in e.reasons],
             }
             for e in result.ranking.excluded
         ],

@@ -96,3 +96,20 @@ class FacilityAvailability(models.Model):
     def as_of(self):
         times = [t for t in (self.reported_at, self.confirmed_at) if t is not None]
         return max(times) if times else None
+
+
+class FactsVersion(models.Model):
+    """One row whose token changes with every write to what placement search keeps between
+    searches (facilities, their house rules and services, regions, organisations): database
+    triggers set a new random token in the writing transaction (migration 0002), so a write by
+    any process, service, import or bulk statement is seen by the next search in every
+    process, and a rolled-back write leaves no token behind (refuge.vacancies.facts)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    token = models.CharField(max_length=64, default="")
+
+    class Meta:
+        verbose_name_plural = "facts version"
+
+    def __str__(self) -> str:
+        return f"facts version {self.token}"

@@ -211,7 +211,8 @@ class Derivation:
     most of them (placement search), the Availability objects can wait until asked for.
 
     `source_ids` are the primary keys of the facilities the occupancy sources are asked about
-    (those for which `asks_sources`): each source is asked once for all of them together.
+    (those for which `asks_sources`): each source is asked once for all of them together. A
+    queryset of them (``values_list("pk", flat=True)``) is passed to the sources as it is.
     """
 
     def __init__(
@@ -233,7 +234,8 @@ class Derivation:
         use: dict[Any, RoomUse] = {}
         # Per room, the changes since a report by kind of source: rare, kept only when some.
         changes: dict[Any, list[tuple[str, int, int]]] = defaultdict(list)
-        if source_ids:
+        # A queryset of ids (placement search's) is not evaluated here: the sources filter by it.
+        if getattr(source_ids, "query", None) is not None or source_ids:
             for source in sources:
                 kind = getattr(source, "kind", "") or getattr(source, "__name__", "")
                 for room_id, value in source(source_ids, at).items():

@@ -27,7 +27,7 @@ from functools import cached_property
 from typing import Any
 
 from django.db import connections
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import get_language
 
@@ -188,7 +188,9 @@ def _each_raw_row(db: str, sql: str, params: tuple) -> Iterator[tuple]:
     """A statement's rows one at a time (the cursor is open until the last row is read)."""
     with connections[db].cursor() as cursor:
         cursor.execute(sql, params)
-        yield from cursor
+        # In batches: the driver's rows straight, not one call through the wrapper per row.
+        while rows := cursor.fetchmany(2000):
+            yield from rows
 
 
 # The facts' statements (facilities with their rules, region and clock; their rooms; the
@@ -439,17 +441,19 @@ class FactSheet:
         self._clocks = [clocks.get(raw_id, _NO_CLOCK) for raw_id in directory.raw_ids]
         # Rooms are the bulk (twenty a facility is common): read one row at a time, as the
         # database returns them (keyed by the raw id), into the derivation's plain lists.
-        self._derivation = Derivation(
-            _each_raw_row(db, *statements[1]),
-            at,
-            [
-                _uuid(raw_id)
-                for raw_id, (source, _ttl, reported, _confirmed) in zip(
-                    directory.raw_ids, self._clocks, strict=True
-                )
-                if asks_sources(source, reported)
-            ],
+        # The occupancy sources are asked about the facilities that ask them, as a subquery:
+        # thousands of ids written into their statements cost more than the statements.
+        asking = any(
+            asks_sources(source, reported) for source, _ttl, reported, _confirmed in self._clocks
         )
+        source_ids = (
+            facilities.filter(
+                Q(availability__source="system") | Q(availability__reported_at__isnull=False)
+            ).values_list("pk", flat=True)
+            if asking
+            else []
+        )
+        self._derivation = Derivation(_each_raw_row(db, *statements[1]), at, source_ids)
         self._professional = viewer.role in ADDRESS_ROLES
         self._language = (get_language() or "en")[:2]  # for the region's name
         self.shown_points, self.hidden = directory.shown(self._professional)

@@ -317,3 +317,31 @@ def test_a_receiving_shelter_cannot_withdraw_even_with_the_tick(
     )
     ref.refresh_from_db()
     assert ref.status == "open" and "Only the sender can withdraw" in r.content.decode()
+
+
+def test_search_answers_are_gzipped_when_asked_and_say_the_same(network, orgs):
+    headers = _bearer(orgs)
+    plain = HttpClient().post(
+        "/api/v1/placements/search", FAMILY, content_type="application/json", **headers
+    )
+    packed = HttpClient().post(
+        "/api/v1/placements/search",
+        FAMILY,
+        content_type="application/json",
+        HTTP_ACCEPT_ENCODING="gzip",
+        **headers,
+    )
+    assert plain.status_code == packed.status_code == 200
+    assert "Content-Encoding" not in plain and packed["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in packed["Vary"]
+    import gzip
+    import json
+
+    assert json.loads(gzip.decompress(packed.content)) == plain.json()
+
+
+def test_pages_and_other_api_answers_are_not_gzipped(personas, network, orgs, as_persona):
+    r = HttpClient().get("/api/v1/openapi.json", HTTP_ACCEPT_ENCODING="gzip")
+    assert "Content-Encoding" not in r
+    page = as_persona(next(iter(personas))).get("/", HTTP_ACCEPT_ENCODING="gzip")
+    assert "Content-Encoding" not in page

@@ -15,6 +15,7 @@ from hypothesis.extra.django import TestCase as HypothesisTestCase
 
 from refuge.core.access import Principal
 from refuge.core.models import Organisation
+from refuge.core.services import ServiceError
 from refuge.directory.models import Facility, Region
 from refuge.directory.services import (
     facility_services_set,
@@ -62,13 +63,25 @@ def outcome(p: Principal = OPERATOR) -> Any:
 
 def fresh(p: Principal = OPERATOR) -> Any:
     """What a search answers in a process that keeps nothing yet."""
-    kept = (dict(facts._DIRECTORIES), dict(facts._VERSIONED))
+    kept = keep()
     facts.clear_kept()
     try:
         return outcome(p)
     finally:
-        facts._DIRECTORIES.update(kept[0])
-        facts._VERSIONED.update(kept[1])
+        back(kept)
+
+
+def keep() -> tuple[dict, ...]:
+    """What this process keeps, as a copy."""
+    return dict(facts._DIRECTORIES), dict(facts._VERSIONED), dict(facts._ROOMS)
+
+
+def back(kept: tuple[dict, ...]) -> None:
+    """This process again, keeping what it kept."""
+    facts.clear_kept()
+    facts._DIRECTORIES.update(kept[0])
+    facts._VERSIONED.update(kept[1])
+    facts._ROOMS.update(kept[2])
 
 
 def org() -> Organisation:
@@ -175,6 +188,14 @@ def _organisation(f):
     Organisation.objects.filter(pk=f.organisation_id).update(name="Renamed organisation")
 
 
+def _room_raw(f):  # not through a service: the rooms' triggers see any statement
+    Room.objects.filter(facility=f).update(reported_free_beds=0)
+
+
+def _room_deleted(f):
+    Room.objects.filter(facility=f).delete()
+
+
 def _deleted(f):
     Facility.objects.filter(pk=f.pk).delete()
 
@@ -182,7 +203,7 @@ def _deleted(f):
 WRITES = [
     _rules, _rules_children, _languages, _name, _inactive, _visibility, _point, _region,
     _services, _compromised, _room_added, _room_changed, _room_out_of_service, _report, _ttl,
-    _region_centre, _organisation, _deleted,
+    _region_centre, _organisation, _deleted, _room_raw, _room_deleted,
 ]  # fmt: skip
 
 
@@ -195,22 +216,53 @@ def test_every_write_is_seen_by_the_next_search(network, write, which):
     write(network[which])
     for p in (OPERATOR, FACILITATOR):
         assert outcome(p) == fresh(p)
-    if write not in (_report, _ttl, _room_added, _room_changed, _room_out_of_service):
+    if write not in (
+        _report, _ttl, _room_added, _room_changed, _room_out_of_service, _room_raw, _room_deleted
+    ):  # fmt: skip
         # Rooms and reports are read by every search; the rest is kept, under the version.
         assert facts.facts_version("default") != before
+
+
+def test_a_report_reads_again_the_rooms_of_that_facility_only(network):
+    o = Organisation.objects.get(slug="kept")
+    for i in range(5):  # one facility in eight changes: its rooms alone are read again
+        make_facility(o, f"More {i}", rooms=[("dorm", 2)], free=[2])
+    facts.clear_kept()
+    outcome()
+    (tokens, flats, _memo), *_ = facts._ROOMS.values()
+    a, b = (facts._text(i) for i in (network["a"].pk, network["b"].pk))
+    by_text = {facts._text(k): k for k in tokens}
+    before = {x: (tokens[by_text[x]], flats[by_text[x]]) for x in (a, b)}
+    _report(network["a"])
+    assert outcome() == fresh()
+    (tokens, flats, _memo), *_ = facts._ROOMS.values()
+    assert tokens[by_text[a]] != before[a][0] and flats[by_text[a]] != before[a][1]
+    assert tokens[by_text[b]] == before[b][0] and flats[by_text[b]] is before[b][1]
+
+
+def test_a_report_in_another_process_is_seen_by_the_next_search_here(network):
+    ours = outcome()
+    kept = keep()
+    facts.clear_kept()  # the other process
+    availability_report(
+        by=None,
+        facility=network["a"],
+        free_beds={r.pk: 0 for r in Room.objects.filter(facility=network["a"])},
+    )
+    theirs = outcome()
+    back(kept)
+    assert outcome() == theirs != ours
 
 
 def test_a_write_in_another_process_is_seen_by_the_next_search_here(network):
     """Two processes: this one keeps the facts; the other (its own, empty keep) changes the
     rules. This one's next search reads the new version and makes the facts again."""
     ours = outcome()
-    kept = (dict(facts._DIRECTORIES), dict(facts._VERSIONED))
+    kept = keep()
     facts.clear_kept()  # the other process
     house_rules_update(by=None, facility=network["a"], children_accepted=False)
     theirs = outcome()
-    facts.clear_kept()  # back to this one, with what it kept before the write
-    facts._DIRECTORIES.update(kept[0])
-    facts._VERSIONED.update(kept[1])
+    back(kept)  # this one, with what it kept before the write
     assert outcome() == theirs != ours
     excluded = {e[0]: e[2] for e in theirs[1]}
     assert "children_not_accepted" in {r.code for r in excluded[str(network["a"].pk)]}
@@ -258,6 +310,7 @@ WRITE = st.one_of(
     st.tuples(st.just("room"), st.sampled_from("abc"), st.integers(1, 6)),
     st.tuples(st.just("active"), st.sampled_from("abc"), st.booleans()),
     st.tuples(st.just("compromised"), st.sampled_from("abc"), st.booleans()),
+    st.tuples(st.just("report"), st.sampled_from("abc"), st.booleans()),
 )
 
 
@@ -284,18 +337,25 @@ class TestKeptAgainstFresh(HypothesisTestCase):
             outcome(p)
         for kind, which, value in writes:
             f = Facility.objects.get(pk=net[which].pk)
-            if kind == "rules":
-                house_rules_update(by=None, facility=f, **value)
-            elif kind == "visibility":
-                facility_update(by=None, facility=f, address_visibility=value)
-            elif kind == "services":
-                facility_services_set(by=None, facility=f, services=value)
-            elif kind == "room":
-                room_create(by=None, facility=f, name=f"R{Room.objects.count()}", kind="dorm",
-                            beds=value)  # fmt: skip
-            elif kind == "active":
-                facility_update(by=None, facility=f, is_active=value)
-            else:
-                facility_set_compromised(by=None, facility=f, compromised=value)
+            try:
+                if kind == "rules":
+                    house_rules_update(by=None, facility=f, **value)
+                elif kind == "visibility":
+                    facility_update(by=None, facility=f, address_visibility=value)
+                elif kind == "services":
+                    facility_services_set(by=None, facility=f, services=value)
+                elif kind == "room":
+                    room_create(by=None, facility=f, name=f"R{Room.objects.count()}", kind="dorm",
+                                beds=value)  # fmt: skip
+                elif kind == "active":
+                    facility_update(by=None, facility=f, is_active=value)
+                elif kind == "report":
+                    rooms = Room.objects.filter(facility=f)
+                    free = {r.pk: r.beds if value else 0 for r in rooms}
+                    availability_report(by=None, facility=f, free_beds=free)
+                else:
+                    facility_set_compromised(by=None, facility=f, compromised=value)
+            except ServiceError:  # refused (children limits without children): nothing written
+                pass
             for p in (OPERATOR, FACILITATOR):
                 assert outcome(p) == fresh(p)

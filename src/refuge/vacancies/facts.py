@@ -23,11 +23,11 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 from django.db import connections
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import get_language
 
@@ -44,7 +44,7 @@ from refuge.placement import fit
 from refuge.placement.geo import Point, valid_point
 
 from .availability import Availability, Derivation, asks_sources
-from .models import Room
+from .models import Room, RoomsVersion
 
 RULE_COLUMNS = HOUSE_RULE_FIELDS
 COLUMNS = (
@@ -146,8 +146,15 @@ def _datetime(value: Any) -> datetime | None:
     if value is None:
         return None
     if not isinstance(value, datetime):
-        value = parse_datetime(value)
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+        return _from_text(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+@lru_cache(maxsize=1 << 16)
+def _from_text(value: str) -> datetime | None:
+    """SQLite's text of a moment (the same report times come back every search)."""
+    parsed = parse_datetime(value)
+    return parsed.replace(tzinfo=UTC) if parsed is not None and parsed.tzinfo is None else parsed
 
 
 def _house_rules(raw: tuple, interpretation: Any) -> tuple[fit.Rules, tuple]:
@@ -209,7 +216,9 @@ CLOCK_COLUMNS = (
     "availability__ttl_hours",
     "availability__reported_at",
     "availability__confirmed_at",
+    "rooms_token",  # annotated: refuge.vacancies.models.RoomsVersion
 )
+ROOM_COLUMNS = ("id", "facility_id", "kind", "beds", "reported_free_beds")
 
 
 def _statements(facilities: QuerySet[Facility]) -> Statements:
@@ -226,14 +235,15 @@ def _statements(facilities: QuerySet[Facility]) -> Statements:
     )
     rows = facilities.annotate(interpretation=Exists(interpretation)).values_list(*COLUMNS)
     rooms = Room.objects.filter(facility__in=facilities.values("pk"), in_service=True)
-    rooms = rooms.values_list("id", "facility_id", "kind", "beds", "reported_free_beds")
+    rooms = rooms.values_list(*ROOM_COLUMNS)
     confidential = Facility.objects.filter(
         pk__in=facilities.values("pk"),
         address_visibility=AddressVisibility.CONFIDENTIAL,
         latitude__isnull=False,
         longitude__isnull=False,
     ).values_list("id", "latitude", "longitude")
-    clocks = facilities.values_list(*CLOCK_COLUMNS)
+    rooms_token = RoomsVersion.objects.filter(facility_id=OuterRef("pk")).values("token")
+    clocks = facilities.annotate(rooms_token=Subquery(rooms_token[:1])).values_list(*CLOCK_COLUMNS)
     made = tuple(
         (q, tuple(p))
         for q, p in (s.query.sql_with_params() for s in (rows, rooms, confidential, clocks))
@@ -276,6 +286,7 @@ def clear_kept() -> None:
     """Forget what this process keeps between searches (as a newly started process would)."""
     _DIRECTORIES.clear()
     _VERSIONED.clear()
+    _ROOMS.clear()
 
 
 def kept_for(key: tuple, version: str | None, make: Any) -> Any:
@@ -378,9 +389,8 @@ def _sees_point(visibility: str, professional: bool) -> bool:
     )
 
 
-def _directory(db: str, statements: Statements, version: str | None) -> tuple[Directory, dict]:
-    """The selection's Directory, kept or made; with the clocks by raw id when it was made (the
-    full rows carry them: no second read)."""
+def _directory(db: str, statements: Statements, version: str | None) -> Directory:
+    """The selection's Directory, kept or made."""
     (sql, params), _rooms, confidential_statement, _clocks = statements
     key = (db, sql, params)
     if version is not None:
@@ -389,7 +399,7 @@ def _directory(db: str, statements: Statements, version: str | None) -> tuple[Di
         except TypeError:  # an unhashable parameter: nothing kept
             found, version = None, None
         if found is not None and found[0] == version:
-            return found[1], {}
+            return found[1]
     with connections[db].cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
@@ -408,11 +418,65 @@ def _directory(db: str, statements: Statements, version: str | None) -> tuple[Di
         if len(_DIRECTORIES) >= _DIRECTORIES_KEPT and key not in _DIRECTORIES:
             _DIRECTORIES.pop(next(iter(_DIRECTORIES)), None)
         _DIRECTORIES[key] = (version, directory)
-    clocks = {raw[_ID]: (raw[_SOURCE], raw[_TTL], raw[_REPORTED], raw[_CONFIRMED]) for raw in rows}
-    return directory, clocks
+    return directory
 
 
-_NO_CLOCK = (None, None, None, None)
+# Each facility's rooms in service (one flat list of RoomRow values, as Derivation keeps them),
+# per selection and per process, with the rooms version they were read under: a search reads
+# again only the rooms of the facilities whose version moved (a report, a room changed), all of
+# them when most did. A facility without a version (no room was ever written) is read each time.
+_ROOMS: dict[tuple, tuple[dict[Any, str], dict[Any, list], dict]] = {}
+_ROOMS_KEPT = 8
+_ROOMS_BY_FACILITY = (
+    "SELECT id, facility_id, kind, beds, reported_free_beds FROM vacancies_room "
+    "WHERE in_service AND facility_id IN ({})"
+)
+_READ_ALL_ABOVE = 0.25  # the share of changed facilities above which all rooms are read
+
+
+def _kept_rooms(
+    db: str, statement: Statement, raw_ids: list[Any], clocks: list[tuple]
+) -> tuple[dict[Any, list], dict]:
+    """Each facility's rooms (flat lists by raw id), and the Derivation's memo kept with them."""
+    key = (db, *statement)
+    try:
+        found = _ROOMS.get(key)
+    except TypeError:
+        found, key = None, None  # type: ignore[assignment]
+    tokens, flats, memo = found if found is not None else ({}, {}, {})
+    changed = {
+        raw_id: clock[4]
+        for raw_id, clock in zip(raw_ids, clocks, strict=True)
+        if clock[4] is None or tokens.get(raw_id) != clock[4]
+    }
+    if not changed:
+        return flats, memo
+    if found is None or len(changed) > _READ_ALL_ABOVE * len(raw_ids) or len(changed) > 900:
+        tokens = {raw_id: clock[4] for raw_id, clock in zip(raw_ids, clocks, strict=True)}
+        flats, memo = {}, {}
+        rows = _each_raw_row(db, *statement)
+    else:
+        # Copies: a search still reading the old lists keeps them whole.
+        tokens, flats = {**tokens, **changed}, dict(flats)
+        for raw_id in changed:
+            flats.pop(raw_id, None)
+        sql = _ROOMS_BY_FACILITY.format(", ".join(["%s"] * len(changed)))
+        rows = _each_raw_row(db, sql, tuple(changed))
+    read: dict[Any, list] = {}
+    for room in rows:
+        flat = read.get(room[1])
+        if flat is None:
+            flat = read[room[1]] = []
+        flat.extend(room)
+    flats.update(read)
+    if key is not None:
+        if len(_ROOMS) >= _ROOMS_KEPT and key not in _ROOMS:
+            _ROOMS.pop(next(iter(_ROOMS)), None)
+        _ROOMS[key] = (tokens, flats, memo)
+    return flats, memo
+
+
+_NO_CLOCK = (None, None, None, None, None)
 
 
 class FactSheet:
@@ -431,29 +495,31 @@ class FactSheet:
         db = facilities.db
         statements = _statements(facilities)
         self.version = facts_version(db)
-        directory, clocks = _directory(db, statements, self.version)
-        if not clocks and directory.rows:
-            clocks = {raw[0]: raw[1:] for raw in _each_raw_row(db, *statements[3])}
+        directory = _directory(db, statements, self.version)
+        # The clocks (and the rooms versions) are read apart from the directory's rows, by
+        # every search: they change all day.
+        clocks = {raw[0]: raw[1:] for raw in _each_raw_row(db, *statements[3])}
         self.directory = directory
         self.raw_ids = directory.raw_ids
         self.names = directory.names
         self._rows = directory.rows
         self._clocks = [clocks.get(raw_id, _NO_CLOCK) for raw_id in directory.raw_ids]
-        # Rooms are the bulk (twenty a facility is common): read one row at a time, as the
-        # database returns them (keyed by the raw id), into the derivation's plain lists.
         # The occupancy sources are asked about the facilities that ask them, as a subquery:
         # thousands of ids written into their statements cost more than the statements.
         asking = any(
-            asks_sources(source, reported) for source, _ttl, reported, _confirmed in self._clocks
+            asks_sources(source, reported)
+            for source, _ttl, reported, _confirmed, _rooms in self._clocks
         )
         source_ids = (
-            facilities.filter(
-                Q(availability__source="system") | Q(availability__reported_at__isnull=False)
+            Facility.objects.filter(
+                Q(availability__source="system") | Q(availability__reported_at__isnull=False),
+                pk__in=facilities.values("pk"),
             ).values_list("pk", flat=True)
             if asking
             else []
         )
-        self._derivation = Derivation(_each_raw_row(db, *statements[1]), at, source_ids)
+        rooms, memo = _kept_rooms(db, statements[1], directory.raw_ids, self._clocks)
+        self._derivation = Derivation(rooms, at, source_ids, memo=memo)
         self._professional = viewer.role in ADDRESS_ROLES
         self._language = (get_language() or "en")[:2]  # for the region's name
         self.shown_points, self.hidden = directory.shown(self._professional)
@@ -484,9 +550,13 @@ class FactSheet:
         self.facilities: list[fit.Facility] = []
         append_fields, append_status = self._fields.append, self.statuses.append
         append = self.facilities.append
-        for raw_id, (source, ttl, reported, confirmed), text, rules, country, region, point, (
-            compromised
-        ) in zip(
+        for raw_id, (
+            source,
+            ttl,
+            reported,
+            confirmed,
+            _rooms,
+        ), text, rules, country, region, point, (compromised) in zip(
             d.raw_ids,
             self._clocks,
             d.texts,

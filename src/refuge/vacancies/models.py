@@ -113,3 +113,20 @@ class FactsVersion(models.Model):
 
     def __str__(self) -> str:
         return f"facts version {self.token}"
+
+
+class RoomsVersion(models.Model):
+    """Per facility, a token that database triggers change with every write to its rooms (a
+    report's free beds included; migration 0003): placement search keeps each facility's rooms
+    between searches and reads again only those of the facilities whose token moved
+    (refuge.vacancies.facts). Not a foreign key: a deleted facility's rooms are deleted after
+    their version, and their triggers write it again (a row left behind is never read)."""
+
+    facility_id = models.UUIDField(primary_key=True)
+    token = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name_plural = "rooms versions"
+
+    def __str__(self) -> str:
+        return f"rooms of {self.facility_id}: {self.token}"

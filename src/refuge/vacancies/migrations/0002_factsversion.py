@@ -3,8 +3,9 @@ random token whenever a table the search keeps between searches is written.
 
 A random token, not a counter: a write rolled back leaves a token nobody will see again, where
 a counter would come back to a number a process may already have used for other data.
-PostgreSQL: deferred constraint triggers, so the version row is locked last, at commit (no lock
-order against the written rows), and once per transaction (a bulk import bumps it once).
+Immediate, at every statement, not deferred to the commit: a transaction that writes and then
+searches (an evacuation marks a facility compromised and plans) must see its own write.
+PostgreSQL: statement triggers (a bulk statement bumps it once).
 """
 
 from django.db import migrations, models
@@ -31,29 +32,18 @@ SQLITE_DROP = [
 POSTGRES = [
     """CREATE OR REPLACE FUNCTION refuge_facts_version_bump() RETURNS trigger AS $$
        BEGIN
-         IF current_setting('refuge.facts_bumped', true) IS DISTINCT FROM txid_current()::text
-         THEN
-           UPDATE vacancies_factsversion SET token = md5(gen_random_uuid()::text) WHERE id = 1;
-           PERFORM set_config('refuge.facts_bumped', txid_current()::text, true);
-         END IF;
+         UPDATE vacancies_factsversion SET token = md5(gen_random_uuid()::text) WHERE id = 1;
          RETURN NULL;
        END $$ LANGUAGE plpgsql;""",
     *(
-        f"""CREATE CONSTRAINT TRIGGER facts_version_{table} AFTER INSERT OR UPDATE OR DELETE
-            ON {table} DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
-            EXECUTE FUNCTION refuge_facts_version_bump();"""
-        for table in TABLES
-    ),
-    # TRUNCATE (tests' flush) fires no row trigger: a statement trigger for it.
-    *(
-        f"""CREATE TRIGGER facts_version_{table}_truncate AFTER TRUNCATE ON {table}
+        f"""CREATE TRIGGER facts_version_{table}
+            AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table}
             FOR EACH STATEMENT EXECUTE FUNCTION refuge_facts_version_bump();"""
         for table in TABLES
     ),
 ]
 POSTGRES_DROP = [
     *(f"DROP TRIGGER IF EXISTS facts_version_{table} ON {table};" for table in TABLES),
-    *(f"DROP TRIGGER IF EXISTS facts_version_{table}_truncate ON {table};" for table in TABLES),
     "DROP FUNCTION IF EXISTS refuge_facts_version_bump();",
 ]
 

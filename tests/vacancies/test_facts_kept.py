@@ -359,3 +359,20 @@ class TestKeptAgainstFresh(HypothesisTestCase):
                 pass
             for p in (OPERATOR, FACILITATOR):
                 assert outcome(p) == fresh(p)
+
+
+def test_a_kept_search_reads_less_than_a_fresh_one(network):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as fresh_search:  # forgets what is kept: conftest
+        outcome()
+    was = connection.force_debug_cursor
+    connection.force_debug_cursor = True
+    start = len(connection.queries_log)
+    try:
+        outcome()  # with what the first search kept
+        kept = len(connection.queries_log) - start
+    finally:
+        connection.force_debug_cursor = was
+    assert 0 < kept < len(fresh_search), (kept, len(fresh_search))

@@ -21,8 +21,8 @@ reports: no place can be held there, so it is never offered as one.
 
 The use of the rooms comes from *occupancy sources*: functions registered by the apps that own
 stays (refuge.cases) and holds (refuge.referrals). This is the extension point: a source gets
-the facility ids and the moment, and returns per room id either the beds taken now (an int) or
-a `RoomUse`: taken now, taken since the facility's last hand report, freed since it (a family
+the facility ids (a list, or a queryset of primary keys: filter with ``__in``) and the moment,
+and returns per room id either the beds taken now (an int) or a `RoomUse`: taken now, taken since the facility's last hand report, freed since it (a family
 room with any bed taken is taken). An expired hold is simply not returned. Until at least one
 source is registered, no facility can switch to ``system`` (vacancies.services refuses it).
 """

@@ -287,7 +287,9 @@ def kept_for(key: tuple, version: str | None, make: Any) -> Any:
     """``make()``, kept under ``key`` while the facts version is ``version`` (for other reads
     made only of the versioned tables, such as the facilities' services)."""
     if version is not None:
-        found = _VERSIONED.get(key)
+        found = _VERSIONED.pop(key, None)  # put back last: the least used goes first
+        if found is not None:
+            _VERSIONED[key] = found
         if found is not None and found[0] == version:
             return found[1]
     value = make()
@@ -389,9 +391,11 @@ def _directory(db: str, statements: Statements, version: str | None) -> Director
     key = (db, sql, params)
     if version is not None:
         try:
-            found = _DIRECTORIES.get(key)
+            found = _DIRECTORIES.pop(key, None)  # put back last: the least used goes first
         except TypeError:  # an unhashable parameter: nothing kept
             found, version = None, None
+        if found is not None:
+            _DIRECTORIES[key] = found
         if found is not None and found[0] == version:
             return found[1]
     with connections[db].cursor() as cursor:
@@ -434,7 +438,9 @@ def _kept_rooms(
     """Each facility's rooms (flat lists by raw id), and the Derivation's memo kept with them."""
     key = (db, *statement)
     try:
-        found = _ROOMS.get(key)
+        found = _ROOMS.pop(key, None)  # put back last: the least used goes first
+        if found is not None:
+            _ROOMS[key] = found
     except TypeError:
         found, key = None, None  # type: ignore[assignment]
     tokens, flats, memo = found if found is not None else ({}, {}, {})

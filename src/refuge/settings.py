@@ -180,6 +180,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # PBX webhooks (/api/v1/telephony/) take a lean lane of their own: see refuge/hotline/lane.py.
     "refuge.hotline.lane.TelephonyLaneMiddleware",
+    # First of the rest, so it compresses the response as the others leave it; only placement
+    # search's and the HSDS API's JSON (BREACH: see the class and docs/decisions.md).
+    "refuge.core.middleware.ApiGZipMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

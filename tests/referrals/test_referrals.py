@@ -317,3 +317,49 @@ def test_a_receiving_shelter_cannot_withdraw_even_with_the_tick(
     )
     ref.refresh_from_db()
     assert ref.status == "open" and "Only the sender can withdraw" in r.content.decode()
+
+
+def test_search_answers_are_gzipped_when_asked_and_say_the_same(network, orgs):
+    headers = _bearer(orgs)
+    plain = HttpClient().post(
+        "/api/v1/placements/search", FAMILY, content_type="application/json", **headers
+    )
+    packed = HttpClient().post(
+        "/api/v1/placements/search",
+        FAMILY,
+        content_type="application/json",
+        HTTP_ACCEPT_ENCODING="gzip",
+        **headers,
+    )
+    assert plain.status_code == packed.status_code == 200
+    assert "Content-Encoding" not in plain and packed["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in packed["Vary"]
+    import gzip
+    import json
+
+    assert json.loads(gzip.decompress(packed.content)) == plain.json()
+
+
+def test_pages_and_other_api_answers_are_not_gzipped(personas, network, orgs, as_persona):
+    r = HttpClient().get("/api/v1/openapi.json", HTTP_ACCEPT_ENCODING="gzip")
+    assert "Content-Encoding" not in r
+    page = as_persona(next(iter(personas))).get("/", HTTP_ACCEPT_ENCODING="gzip")
+    assert "Content-Encoding" not in page
+
+
+def test_the_search_answer_is_what_its_schema_would_write(network, orgs):
+    """The endpoint writes its JSON itself (ninja's validation of thousands of items cost more
+    than the search): the bytes are those the schema's validation and ninja's renderer give."""
+    import json
+
+    from ninja.responses import NinjaJSONEncoder
+
+    from refuge.referrals.api import SearchOut
+
+    r = HttpClient().post(
+        "/api/v1/placements/search", FAMILY, content_type="application/json", **_bearer(orgs)
+    )
+    assert r.status_code == 200 and r["Content-Type"] == "application/json; charset=utf-8"
+    validated = SearchOut.model_validate(r.json()).model_dump()
+    assert r.content == json.dumps(validated, cls=NinjaJSONEncoder).encode()
+    assert r.json()["excluded"] and r.json()["results"]

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.middleware.gzip import GZipMiddleware
 from django.shortcuts import redirect
 from django.urls import resolve
 from django.urls.exceptions import Resolver404
@@ -287,3 +288,25 @@ def _has_nul(request: HttpRequest) -> bool:
     except Exception:  # noqa: BLE001 - a body we cannot read is the view's to refuse
         return False
     return False
+
+
+# Paths whose JSON is compressed (see ApiGZipMiddleware).
+GZIP_PATHS = ("/api/v1/placements/search", "/api/v1/hsds/")
+
+
+class ApiGZipMiddleware(GZipMiddleware):
+    """gzip for the large JSON answers of the API only: placement search (a network's every
+    facility, 1.5 MB at 5,000) and the public HSDS read API.
+
+    BREACH (docs/decisions.md): compression leaks, through the size of the response, whether
+    text an attacker injects matches a secret in the same response. These responses hold no
+    secret (no CSRF token, no session, no key: machine clients authenticate with a header that
+    is never echoed) and are not pages a browser carries cookies to; HTML pages, forms and the
+    other API responses are never compressed here."""
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        if not request.path.startswith(GZIP_PATHS):
+            return response
+        if not response.get("Content-Type", "").startswith("application/json"):
+            return response
+        return super().process_response(request, response)

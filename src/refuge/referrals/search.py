@@ -21,7 +21,7 @@ from refuge.directory.models import ACCOMMODATION_KINDS, Facility, FacilityServi
 from refuge.placement.fit import Child, Household, check_household
 from refuge.placement.geo import coarse_threshold_km
 from refuge.placement.rank import Candidate, Preferences, Ranking, rank
-from refuge.vacancies.facts import FacilityFacts, FactSheet, raw_rows
+from refuge.vacancies.facts import FacilityFacts, FactSheet, kept_for, raw_rows
 
 MAX_CHILDREN = 20
 
@@ -125,6 +125,13 @@ class SearchResult:
         return {f.facility.id: f for f in self.sheet.facts()}
 
 
+def _offered(services: Any) -> dict[Any, frozenset[str]]:
+    kinds: dict[Any, set[str]] = defaultdict(set)
+    for fid, kind in raw_rows(services):
+        kinds[fid].add(kind)
+    return {fid: frozenset(k) for fid, k in kinds.items()}
+
+
 def search(
     p: Principal,
     request: Request,
@@ -139,15 +146,15 @@ def search(
     at = at or timezone.now()
     qs = facilities if facilities is not None else accommodation()
     sheet = FactSheet(qs.select_related(None).order_by("pk"), at=at, viewer=p)
-    # Services by the facility id as the database returns it, like the sheet's raw_ids.
-    kinds: dict[Any, set[str]] = defaultdict(set)
-    for fid, kind in raw_rows(
-        FacilityService.objects.filter(facility__in=qs.values("pk")).values_list(
-            "facility_id", "kind"
-        )
-    ):
-        kinds[fid].add(kind)
-    offered = {fid: frozenset(k) for fid, k in kinds.items()}
+    # Services by the facility id as the database returns it, like the sheet's raw_ids: kept
+    # with the directory's facts, under the same version (services are a directory table).
+    services = FacilityService.objects.filter(facility__in=qs.values("pk")).values_list(
+        "facility_id", "kind"
+    )
+    sql, params = services.query.sql_with_params()
+    offered = kept_for(
+        ("services", services.db, sql, params), sheet.version, lambda: _offered(services)
+    )
     none: frozenset[str] = frozenset()
     # A generator: rank takes one candidate at a time, so the thousands of them (and their
     # fit results) are never all held at once.

@@ -21,8 +21,8 @@ reports: no place can be held there, so it is never offered as one.
 
 The use of the rooms comes from *occupancy sources*: functions registered by the apps that own
 stays (refuge.cases) and holds (refuge.referrals). This is the extension point: a source gets
-the facility ids and the moment, and returns per room id either the beds taken now (an int) or
-a `RoomUse`: taken now, taken since the facility's last hand report, freed since it (a family
+the facility ids (a list, or a queryset of primary keys: filter with ``__in``) and the moment,
+and returns per room id either the beds taken now (an int) or a `RoomUse`: taken now, taken since the facility's last hand report, freed since it (a family
 room with any bed taken is taken). An expired hold is simply not returned. Until at least one
 source is registered, no facility can switch to ``system`` (vacancies.services refuses it).
 """
@@ -211,29 +211,40 @@ class Derivation:
     most of them (placement search), the Availability objects can wait until asked for.
 
     `source_ids` are the primary keys of the facilities the occupancy sources are asked about
-    (those for which `asks_sources`): each source is asked once for all of them together.
+    (those for which `asks_sources`): each source is asked once for all of them together. A
+    queryset of them (``values_list("pk", flat=True)``) is passed to the sources as it is.
     """
 
     def __init__(
         self,
-        rooms: Iterable[RoomRow],
+        rooms: Iterable[RoomRow] | Mapping[Any, list],
         at: datetime,
         source_ids: Sequence[Any],
         *,
         default_ttl_hours: int = 24,
         sources: Sequence[OccupancySource] | None = None,
+        memo: dict | None = None,
     ) -> None:
+        self.memo = memo
+        self._used: set | None = None
         # Each facility's rooms as one flat list, five values a room (a RoomRow's): no object
         # is kept per room, so `rooms` can be a cursor, read one row at a time.
-        by_facility: dict[Any, list] = defaultdict(list)
-        for room in rooms:
-            by_facility[room[1]].extend(room)
+        # Rooms already grouped so (a mapping: placement search keeps them between searches)
+        # are taken as they are, and only read.
+        by_facility: Mapping[Any, list]
+        if isinstance(rooms, Mapping):
+            by_facility = rooms
+        else:
+            by_facility = defaultdict(list)
+            for room in rooms:
+                by_facility[room[1]].extend(room)
         self.by_facility = by_facility
         sources = _sources if sources is None else sources
         use: dict[Any, RoomUse] = {}
         # Per room, the changes since a report by kind of source: rare, kept only when some.
         changes: dict[Any, list[tuple[str, int, int]]] = defaultdict(list)
-        if source_ids:
+        # A queryset of ids (placement search's) is not evaluated here: the sources filter by it.
+        if getattr(source_ids, "query", None) is not None or source_ids:
             for source in sources:
                 kind = getattr(source, "kind", "") or getattr(source, "__name__", "")
                 for room_id, value in source(source_ids, at).items():
@@ -334,7 +345,54 @@ class Derivation:
         """The Availability of one facility, less its ``facility_id``, as a tuple in the order of
         the fields: status, source, capacity, beds_total, free_beds, as_of, expires_at, rooms,
         unknown_reason, reported_free, since, capped, reported_at. ``facility_id`` is the key of its rooms
-        (``RoomRow.facility_id``)."""
+        (``RoomRow.facility_id``).
+
+        With a ``memo`` (placement search keeps one between searches, with the rooms), the
+        fields of a facility nothing in Refuge uses a room of (no stay, no hold) and whose figure
+        is not derived are those of the last time while its rooms (the same list), its clock and
+        which side of its time-to-live ``at`` is on are the same: they depend on nothing else."""
+        memo = self.memo
+        if memo is None or (source == "system" and self.can_derive):
+            return self._fields(facility_id, source, ttl_hours, reported_at, confirmed_at)
+        flat = self.by_facility.get(facility_id)
+        if flat is not None and self.use and facility_id in self._used_facilities():
+            return self._fields(facility_id, source, ttl_hours, reported_at, confirmed_at)
+        clock = (source, ttl_hours, reported_at, confirmed_at, self.can_derive)
+        found = memo.get(facility_id)
+        if found is not None and found[0] is flat and found[1] == clock:
+            ends = found[2]
+            if ends is None or (self.at > ends) == found[3]:
+                return found[4]
+        made = self._fields(facility_id, source, ttl_hours, reported_at, confirmed_at)
+        times = [t for t in (reported_at, confirmed_at) if t is not None]
+        ends = max(times) + self._ttl(ttl_hours) if times else None
+        memo[facility_id] = (flat, clock, ends, ends is not None and self.at > ends, made)
+        return made
+
+    def _ttl(self, ttl_hours: int | None) -> timedelta:
+        hours = ttl_hours or self.default_ttl_hours
+        ttl = self.ttls.get(hours)
+        if ttl is None:
+            ttl = self.ttls[hours] = timedelta(hours=hours)
+        return ttl
+
+    def _used_facilities(self) -> set:
+        """The facilities a room of which an occupancy source uses (made once)."""
+        if self._used is None:
+            rooms = self.use.keys()
+            self._used = {
+                fid for fid, flat in self.by_facility.items() if not rooms.isdisjoint(flat[0::5])
+            }
+        return self._used
+
+    def _fields(
+        self,
+        facility_id: Any,
+        source: str | None,
+        ttl_hours: int | None,
+        reported_at: datetime | None,
+        confirmed_at: datetime | None,
+    ) -> tuple:
         why, derived, as_of, ttl, n_rooms = self._clock(
             facility_id, source, ttl_hours, reported_at, confirmed_at
         )

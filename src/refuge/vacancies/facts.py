@@ -23,12 +23,12 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, connections
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import get_language
 
@@ -45,7 +45,7 @@ from refuge.placement import fit
 from refuge.placement.geo import Point, valid_point
 
 from .availability import Availability, Derivation, asks_sources
-from .models import Room
+from .models import Room, RoomsVersion
 
 RULE_COLUMNS = HOUSE_RULE_FIELDS
 COLUMNS = (
@@ -146,7 +146,9 @@ _RULES_TO = _RULES_FROM + len(RULE_COLUMNS)
 assert COLUMNS[_RULES_FROM:_RULES_TO] == tuple(f"rules__{c}" for c in RULE_COLUMNS)
 _RULE_IS_BOOLEAN = tuple(f"rules__{c}" in BOOLEAN_COLUMNS for c in RULE_COLUMNS)
 _LANGUAGES = RULE_COLUMNS.index("staff_languages")
-_FIT_RULES = tuple((i, c) for i, c in enumerate(RULE_COLUMNS) if c != "cost")
+_MAX_STAY = RULE_COLUMNS.index("max_stay_days")
+assert fit.Rules.__slots__[: _LANGUAGES + 1] == RULE_COLUMNS[: _LANGUAGES + 1]  # type: ignore[attr-defined]
+assert fit.Rules.__slots__[_LANGUAGES + 1 :] == ("interpretation", "max_stay_days")  # type: ignore[attr-defined]
 _ID, _SOURCE, _TTL = _AT["id"], _AT["availability__source"], _AT["availability__ttl_hours"]
 _REPORTED, _CONFIRMED = _AT["availability__reported_at"], _AT["availability__confirmed_at"]
 _REGION_NAMES = {  # the region's name in the viewer's language, then the fallbacks
@@ -156,6 +158,7 @@ _REGION_NAMES = {  # the region's name in the viewer's language, then the fallba
 }
 
 
+@lru_cache(maxsize=1 << 16)  # the same report times come back every search
 def _datetime(value: Any) -> datetime | None:
     """SQLite gives naive datetimes (or text) in UTC; PostgreSQL gives aware ones."""
     if value is None:
@@ -174,12 +177,16 @@ def _house_rules(raw: tuple, interpretation: Any) -> tuple[fit.Rules, tuple]:
     ]
     languages = values[_LANGUAGES]
     values[_LANGUAGES] = json.loads(languages) if isinstance(languages, str) else (languages or [])
-    kwargs = {c: values[i] for i, c in _FIT_RULES}
-    kwargs["women_only"] = kwargs["women_only"] is not False
-    kwargs["staff_languages"] = frozenset(kwargs["staff_languages"] or ())
-    if interpretation is not None:
-        interpretation = bool(interpretation)
-    return fit.Rules(interpretation=interpretation, **kwargs), tuple(values)
+    # Positionally (fit.Rules' fields are the rule columns in their order, then interpretation
+    # and the longest stay): no keyword dict per facility.
+    rules = fit.Rules(
+        values[0] is not False,  # women_only
+        *values[1:_LANGUAGES],
+        frozenset(values[_LANGUAGES] or ()),
+        None if interpretation is None else bool(interpretation),
+        values[_MAX_STAY],
+    )
+    return rules, tuple(values)
 
 
 def _uuid(raw: Any) -> uuid.UUID:
@@ -199,20 +206,33 @@ def _each_raw_row(db: str, sql: str, params: tuple) -> Iterator[tuple]:
     """A statement's rows one at a time (the cursor is open until the last row is read)."""
     with connections[db].cursor() as cursor:
         cursor.execute(sql, params)
-        yield from cursor
+        # In batches: the driver's rows straight, not one call through the wrapper per row.
+        while rows := cursor.fetchmany(2000):
+            yield from rows
 
 
 # The facts' statements (facilities with their rules, region and clock; their rooms; the
-# confidential ones' points) for a queryset of facilities, kept by that queryset's own SQL and
-# parameters: the ORM takes longer to write them (sixty columns over five joins) than SQLite to
-# run them for one region, and they follow from the queryset alone. A few selections (the whole network, the regions a
-# hotline keeps open, her own facilities) are most of the requests.
+# confidential ones' points; the facilities' availability clocks alone) for a queryset of
+# facilities, kept by that queryset's own SQL and parameters: the ORM takes longer to write them
+# (sixty columns over five joins) than SQLite to run them for one region, and they follow from
+# the queryset alone. A few selections (the whole network, the regions a hotline keeps open,
+# her own facilities) are most of the requests.
 Statement = tuple[str, tuple]
-_STATEMENTS: dict[tuple, tuple[Statement, Statement, Statement]] = {}
+Statements = tuple[Statement, Statement, Statement, Statement]
+_STATEMENTS: dict[tuple, Statements] = {}
 _STATEMENTS_KEPT = 64
+CLOCK_COLUMNS = (
+    "id",
+    "availability__source",
+    "availability__ttl_hours",
+    "availability__reported_at",
+    "availability__confirmed_at",
+    "rooms_token",  # annotated: refuge.vacancies.models.RoomsVersion
+)
+ROOM_COLUMNS = ("id", "facility_id", "kind", "beds", "reported_free_beds")
 
 
-def _statements(facilities: QuerySet[Facility]) -> tuple[Statement, Statement, Statement]:
+def _statements(facilities: QuerySet[Facility]) -> Statements:
     sql, params = facilities.query.sql_with_params()
     key: tuple | None = (facilities.db, sql, tuple(params))
     try:
@@ -226,15 +246,18 @@ def _statements(facilities: QuerySet[Facility]) -> tuple[Statement, Statement, S
     )
     rows = facilities.annotate(interpretation=Exists(interpretation)).values_list(*COLUMNS)
     rooms = Room.objects.filter(facility__in=facilities.values("pk"), in_service=True)
-    rooms = rooms.values_list("id", "facility_id", "kind", "beds", "reported_free_beds")
+    rooms = rooms.values_list(*ROOM_COLUMNS)
     confidential = Facility.objects.filter(
         pk__in=facilities.values("pk"),
         address_visibility=AddressVisibility.CONFIDENTIAL,
         latitude__isnull=False,
         longitude__isnull=False,
     ).values_list("id", "latitude", "longitude")
+    rooms_token = RoomsVersion.objects.filter(facility_id=OuterRef("pk")).values("token")
+    clocks = facilities.annotate(rooms_token=Subquery(rooms_token[:1])).values_list(*CLOCK_COLUMNS)
     made = tuple(
-        (q, tuple(p)) for q, p in (s.query.sql_with_params() for s in (rows, rooms, confidential))
+        (q, tuple(p))
+        for q, p in (s.query.sql_with_params() for s in (rows, rooms, confidential, clocks))
     )
     if key is not None:
         if len(_STATEMENTS) >= _STATEMENTS_KEPT:
@@ -243,46 +266,280 @@ def _statements(facilities: QuerySet[Facility]) -> tuple[Statement, Statement, S
     return made  # type: ignore[return-value]
 
 
+# --- what a search keeps between searches ------------------------------------------------------
+#
+# A facility's rules, point, region and name change when someone edits the directory, which is
+# rare; its availability (reports, holds, stays) changes all day. A `Directory` holds the first
+# kind, compiled (fit's Rules, points unsealed), per selection of facilities and per process;
+# it is used while the facts version (vacancies.FactsVersion, one row, given a new random token
+# by database triggers on every write to the tables it is made from, in the writing
+# transaction) is the one it was made under. So a write in any process, by any service, import
+# or bulk statement is seen by the next search in every process: each search reads the token
+# (one row), then only what changes between searches (the availability clocks, the rooms, the
+# occupancy sources).
+
+VERSION_SQL = "SELECT token FROM vacancies_factsversion WHERE id = 1"
+_DIRECTORIES: dict[tuple, tuple[str, Directory]] = {}
+_DIRECTORIES_KEPT = 16
+_VERSIONED: dict[tuple, tuple[str, Any]] = {}  # other readers' kept values (kept_for)
+
+
+def facts_version(db: str) -> str | None:
+    """The current facts version, as this connection sees it (its own transaction's writes
+    included); None when there is no version row (a flushed test database): nothing is kept."""
+    with connections[db].cursor() as cursor:
+        cursor.execute(VERSION_SQL)
+        row = cursor.fetchone()
+    return None if row is None else str(row[0])
+
+
+def clear_kept() -> None:
+    """Forget what this process keeps between searches (as a newly started process would)."""
+    _DIRECTORIES.clear()
+    _VERSIONED.clear()
+    _ROOMS.clear()
+
+
+def kept_for(key: tuple, version: str | None, make: Any) -> Any:
+    """``make()``, kept under ``key`` while the facts version is ``version`` (for other reads
+    made only of the versioned tables, such as the facilities' services)."""
+    if version is not None:
+        found = _VERSIONED.pop(key, None)  # put back last: the least used goes first
+        if found is not None:
+            _VERSIONED[key] = found
+        if found is not None and found[0] == version:
+            return found[1]
+    value = make()
+    if version is not None:
+        if len(_VERSIONED) >= _DIRECTORIES_KEPT and key not in _VERSIONED:
+            _VERSIONED.pop(next(iter(_VERSIONED)), None)
+        _VERSIONED[key] = (version, value)
+    return value
+
+
+class Directory:
+    """The facilities of a selection as the directory describes them, compiled once: the rows
+    (as the database returns them; their availability columns are not read from here), ids,
+    names, fit's Rules, regions, countries and points (for safety: the own point, or the
+    region's centre)."""
+
+    def __init__(self, rows: list[tuple], confidential_points: dict[str, Point]):
+        self.rows = rows
+        NAME = _AT["name"]
+        REGION, REGION_COUNTRY, COUNTRY = _AT["region_id"], _AT["region__country"], _AT["country"]
+        REGION_LAT, REGION_LON = _AT["region__latitude"], _AT["region__longitude"]
+        LAT, LON = _AT["latitude"], _AT["longitude"]
+        VISIBILITY, COMPROMISED = _AT["address_visibility"], _AT["compromised_since"]
+        INTERPRETATION = _AT["interpretation"]
+        CONFIDENTIAL = AddressVisibility.CONFIDENTIAL
+        self.raw_ids: list[Any] = [raw[_ID] for raw in rows]
+        self.texts: list[str] = [_text(i) for i in self.raw_ids]
+        self.names: list[str] = [raw[NAME] for raw in rows]
+        self.visibilities: list[str] = [raw[VISIBILITY] for raw in rows]
+        self.rules: list[fit.Rules] = []
+        self.rule_values: list[tuple] = []
+        self.regions: list[str] = []
+        self.countries: list[str] = []
+        self.points: list[Point | None] = []  # for safety
+        self.own: list[bool] = []  # whether that is its own point
+        self.centres: list[Point | None] = []
+        self.compromised: list[bool] = []
+        centres: dict[Any, Point] = {}
+        for raw, text in zip(rows, self.texts, strict=True):
+            region = raw[REGION]
+            centre: Point | None = None
+            if region:
+                centre = centres.get(region)
+                if centre is None:
+                    centre = centres[region] = (raw[REGION_LAT], raw[REGION_LON])
+            visibility = raw[VISIBILITY]
+            if visibility == CONFIDENTIAL:
+                own = confidential_points.get(text)
+            elif raw[LAT] not in (None, "") and raw[LON] not in (None, ""):
+                # Read raw (no converters): coordinates are text columns, since a confidential
+                # facility's are sealed; a public facility's are its plain numbers.
+                own = (float(raw[LAT]), float(raw[LON]))
+            else:
+                own = None
+            self.points.append(own or centre)
+            self.own.append(own is not None)
+            self.centres.append(centre)
+            rules, values = _house_rules(raw[_RULES_FROM:_RULES_TO], raw[INTERPRETATION])
+            self.rules.append(rules)
+            self.rule_values.append(values)
+            self.regions.append(region or "")
+            self.countries.append(raw[REGION_COUNTRY] or raw[COUNTRY] or "")
+            self.compromised.append(raw[COMPROMISED] is not None)
+        self._shown: dict[bool, tuple[list[Point | None], list[bool]]] = {}
+
+    def shown(self, professional: bool) -> tuple[list[Point | None], list[bool]]:
+        """The points distances are shown from, to a viewer who is (or is not) a professional,
+        and whether each facility's own point is hidden from them (then: its region's centre).
+        """
+        found = self._shown.get(professional)
+        if found is not None:
+            return found
+        shown: list[Point | None] = []
+        hidden: list[bool] = []
+        for visibility, point, own, centre in zip(
+            self.visibilities, self.points, self.own, self.centres, strict=True
+        ):
+            if not own or _sees_point(visibility, professional):
+                shown.append(point)
+                hidden.append(False)
+            else:
+                shown.append(centre)
+                hidden.append(True)
+        self._shown[professional] = (shown, hidden)
+        return shown, hidden
+
+
+def _sees_point(visibility: str, professional: bool) -> bool:
+    """Whether a viewer may see a facility's own point (and locality): not when its address is
+    confidential, nor professionals-only to someone who is not one."""
+    return visibility == AddressVisibility.PUBLIC or (
+        professional and visibility == AddressVisibility.PROFESSIONALS
+    )
+
+
+def _directory(db: str, statements: Statements, version: str | None) -> Directory:
+    """The selection's Directory, kept or made."""
+    (sql, params), _rooms, confidential_statement, _clocks = statements
+    key = (db, sql, params)
+    if version is not None:
+        try:
+            found = _DIRECTORIES.pop(key, None)  # put back last: the least used goes first
+        except TypeError:  # an unhashable parameter: nothing kept
+            found, version = None, None
+        if found is not None:
+            _DIRECTORIES[key] = found
+        if found is not None and found[0] == version:
+            return found[1]
+    with connections[db].cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    # Confidential points through the model's fields (their from_db_value: unsealed as the
+    # model gives them), one query; its statement kept with the others.
+    latitude, longitude = (Facility._meta.get_field(c) for c in ("latitude", "longitude"))
+    connection = connections[db]
+    points = {}
+    for pk, lat, lon in _each_raw_row(db, *confidential_statement):
+        lat = latitude.from_db_value(lat, None, connection)  # type: ignore[attr-defined]
+        lon = longitude.from_db_value(lon, None, connection)  # type: ignore[attr-defined]
+        if valid_point(lat, lon):
+            points[_text(pk)] = (lat, lon)
+    directory = Directory(rows, points)
+    if version is not None:
+        if len(_DIRECTORIES) >= _DIRECTORIES_KEPT and key not in _DIRECTORIES:
+            _DIRECTORIES.pop(next(iter(_DIRECTORIES)), None)
+        _DIRECTORIES[key] = (version, directory)
+    return directory
+
+
+# Each facility's rooms in service (one flat list of RoomRow values, as Derivation keeps them),
+# per selection and per process, with the rooms version they were read under: a search reads
+# again only the rooms of the facilities whose version moved (a report, a room changed), all of
+# them when most did. A facility without a version (no room was ever written) is read each time.
+_ROOMS: dict[tuple, tuple[dict[Any, str], dict[Any, list], dict]] = {}
+_ROOMS_KEPT = 8
+_ROOMS_BY_FACILITY = (
+    "SELECT id, facility_id, kind, beds, reported_free_beds FROM vacancies_room "
+    "WHERE in_service AND facility_id IN ({})"
+)
+_READ_ALL_ABOVE = 0.25  # the share of changed facilities above which all rooms are read
+
+
+def _kept_rooms(
+    db: str, statement: Statement, raw_ids: list[Any], clocks: list[tuple]
+) -> tuple[dict[Any, list], dict]:
+    """Each facility's rooms (flat lists by raw id), and the Derivation's memo kept with them."""
+    key = (db, *statement)
+    try:
+        found = _ROOMS.pop(key, None)  # put back last: the least used goes first
+        if found is not None:
+            _ROOMS[key] = found
+    except TypeError:
+        found, key = None, None  # type: ignore[assignment]
+    tokens, flats, memo = found if found is not None else ({}, {}, {})
+    changed = {
+        raw_id: clock[4]
+        for raw_id, clock in zip(raw_ids, clocks, strict=True)
+        if clock[4] is None or tokens.get(raw_id) != clock[4]
+    }
+    if not changed:
+        return flats, memo
+    if found is None or len(changed) > _READ_ALL_ABOVE * len(raw_ids) or len(changed) > 900:
+        tokens = {raw_id: clock[4] for raw_id, clock in zip(raw_ids, clocks, strict=True)}
+        flats, memo = {}, {}
+        rows = _each_raw_row(db, *statement)
+    else:
+        # Copies: a search still reading the old lists keeps them whole.
+        tokens, flats = {**tokens, **changed}, dict(flats)
+        for raw_id in changed:
+            flats.pop(raw_id, None)
+        sql = _ROOMS_BY_FACILITY.format(", ".join(["%s"] * len(changed)))
+        rows = _each_raw_row(db, sql, tuple(changed))
+    read: dict[Any, list] = {}
+    for room in rows:
+        flat = read.get(room[1])
+        if flat is None:
+            flat = read[room[1]] = []
+        flat.extend(room)
+    flats.update(read)
+    if key is not None:
+        if len(_ROOMS) >= _ROOMS_KEPT and key not in _ROOMS:
+            _ROOMS.pop(next(iter(_ROOMS)), None)
+        _ROOMS[key] = (tokens, flats, memo)
+    return flats, memo
+
+
+_NO_CLOCK = (None, None, None, None, None)
+
+
 class FactSheet:
-    """The facilities of a queryset as read by one pair of queries (facilities with their rules,
-    region and availability clock; their rooms), in the queryset's order.
+    """The facilities of a queryset (in its order) with what is known of their availability at
+    ``at``: the directory's side kept between searches (see Directory), the rest read now (the
+    availability clocks, the rooms, the occupancy sources).
 
     What placement needs is made at once, for thousands of facilities: ``facilities`` (fit's
     view, with the location as the viewer may know it), ``statuses`` (confirmed, reported or
     unknown) and ``names``; ``raw_ids`` are the ids as the database returns them, to match
     other raw rows by. The rest, which a search mostly does not read (``ids`` as UUIDs, the
-    ``availability`` objects, the full ``facts()``), is made from the same rows when first
-    asked for.
+    ``availability`` objects, the full ``facts()``), is made when first asked for.
     """
 
     def __init__(self, facilities: QuerySet[Facility], *, at: datetime, viewer: Principal):
-        (facility_sql, facility_params), rooms_statement, confidential_statement = _statements(
-            facilities
+        db = facilities.db
+        statements = _statements(facilities)
+        self.version = facts_version(db)
+        directory = _directory(db, statements, self.version)
+        # The clocks (and the rooms versions) are read apart from the directory's rows, by
+        # every search: they change all day.
+        clocks = {raw[0]: raw[1:] for raw in _each_raw_row(db, *statements[3])}
+        self.directory = directory
+        self.raw_ids = directory.raw_ids
+        self.names = directory.names
+        self._rows = directory.rows
+        self._clocks = [clocks.get(raw_id, _NO_CLOCK) for raw_id in directory.raw_ids]
+        # The occupancy sources are asked about the facilities that ask them, as a subquery:
+        # thousands of ids written into their statements cost more than the statements.
+        asking = any(
+            asks_sources(source, reported)
+            for source, _ttl, reported, _confirmed, _rooms in self._clocks
         )
-        with connections[facilities.db].cursor() as cursor:
-            cursor.execute(facility_sql, facility_params)
-            rows = cursor.fetchall()
-        # Rooms are the bulk (twenty a facility is common): read one row at a time, as the
-        # database returns them (keyed by the raw id), into the derivation's plain lists.
-        self._derivation = Derivation(
-            _each_raw_row(facilities.db, *rooms_statement),
-            at,
-            [_uuid(raw[_ID]) for raw in rows if asks_sources(raw[_SOURCE], raw[_REPORTED])],
+        source_ids = (
+            Facility.objects.filter(
+                Q(availability__source="system") | Q(availability__reported_at__isnull=False),
+                pk__in=facilities.values("pk"),
+            ).values_list("pk", flat=True)
+            if asking
+            else []
         )
-        self._rows = rows
-        # Confidential points through the model's fields (their from_db_value: unsealed as the
-        # model gives them), one query; its statement kept with the others.
-        latitude, longitude = (Facility._meta.get_field(c) for c in ("latitude", "longitude"))
-        connection = connections[facilities.db]
-        points = {}
-        for pk, lat, lon in _each_raw_row(facilities.db, *confidential_statement):
-            lat = latitude.from_db_value(lat, None, connection)  # type: ignore[attr-defined]
-            lon = longitude.from_db_value(lon, None, connection)  # type: ignore[attr-defined]
-            if valid_point(lat, lon):
-                points[_text(pk)] = (lat, lon)
-        self._confidential_points = points
+        rooms, memo = _kept_rooms(db, statements[1], directory.raw_ids, self._clocks)
+        self._derivation = Derivation(rooms, at, source_ids, memo=memo)
         self._professional = viewer.role in ADDRESS_ROLES
         self._language = (get_language() or "en")[:2]  # for the region's name
+        self.shown_points, self.hidden = directory.shown(self._professional)
         self._read()
         self._facts: list[FacilityFacts] | None = None
 
@@ -297,107 +554,47 @@ class FactSheet:
             Availability(pk, *fields) for pk, fields in zip(self.ids, self._fields, strict=True)
         ]
 
-    def _derive(self, raw: tuple) -> tuple:
-        """The facility's Availability fields (less its id), from its row."""
-        reported, confirmed = raw[_REPORTED], raw[_CONFIRMED]
-        return self._derivation.fields(
-            raw[_ID],
-            raw[_SOURCE],
-            raw[_TTL],
-            None if reported is None else _datetime(reported),
-            None if confirmed is None else _datetime(confirmed),
-        )
-
     def _sees_point(self, visibility: str) -> bool:
-        """Whether the viewer may see the facility's own point (and locality): not when its
-        address is confidential, nor professionals-only to someone who is not one."""
-        return visibility == AddressVisibility.PUBLIC or (
-            self._professional and visibility == AddressVisibility.PROFESSIONALS
-        )
+        return _sees_point(visibility, self._professional)
 
     def _read(self) -> None:
-        """One pass over the rows (the hot loop of a search): availability and fit's view."""
-        NAME = _AT["name"]
-        REGION, REGION_COUNTRY, COUNTRY = _AT["region_id"], _AT["region__country"], _AT["country"]
-        REGION_LAT, REGION_LON = _AT["region__latitude"], _AT["region__longitude"]
-        LAT, LON = _AT["latitude"], _AT["longitude"]
-        VISIBILITY, COMPROMISED = _AT["address_visibility"], _AT["compromised_since"]
-        INTERPRETATION = _AT["interpretation"]
-        sees = {v: self._sees_point(v) for v in AddressVisibility.values}
-        derive = self._derive
+        """One pass over the facilities (the hot loop of a search): availability, fit's view."""
+        fields = self._derivation.fields
         Facility = fit.Facility
-        # Many facilities state the same rules, and a region's centre is the same for all of
-        # its facilities: both immutable, so each made once.
-        house_rules: dict[tuple, tuple[fit.Rules, tuple]] = {}
-        centres: dict[Any, Point] = {}
-        self.raw_ids: list[Any] = []
-        self.names: list[str] = []
+        d = self.directory
+        self._fields: list[tuple] = []  # each facility's Availability fields, less its id
         self.statuses: list[str] = []  # confirmed | reported | unknown
         self.facilities: list[fit.Facility] = []
-        self.shown_points: list[Point | None] = []  # for distances shown to this viewer
-        self.hidden: list[bool] = []  # whether the own point is hidden from this viewer
-        self._rule_values: list[tuple] = []
-        self._fields: list[tuple] = []  # each facility's Availability fields, less its id
-        fields = self._fields
-        raw_ids, names, statuses = self.raw_ids, self.names, self.statuses
-        shown, hidden = self.shown_points, self.hidden
-        confidential_points = self._confidential_points
-        CONFIDENTIAL = AddressVisibility.CONFIDENTIAL
-        facilities, rule_values = self.facilities, self._rule_values
-        for raw in self._rows:
-            raw_id = raw[_ID]
-            raw_ids.append(raw_id)
-            names.append(raw[NAME])
-            availability = derive(raw)  # status, source, capacity, ...
-            fields.append(availability)
-            statuses.append(availability[0])
-            capacity = availability[2]
-            visibility = raw[VISIBILITY]
-            sees_point = sees.get(visibility)
-            if sees_point is None:
-                sees_point = self._sees_point(visibility)
-            region = raw[REGION]
-            centre: Point | None = None
-            if region:
-                centre = centres.get(region)
-                if centre is None:
-                    centre = centres[region] = (raw[REGION_LAT], raw[REGION_LON])
-            if visibility == CONFIDENTIAL:
-                own = confidential_points.get(_text(raw_id))
-            elif raw[LAT] not in (None, "") and raw[LON] not in (None, ""):
-                # Read raw (no converters): coordinates are text columns, since a confidential
-                # facility's are sealed; a public facility's are its plain numbers.
-                own = (float(raw[LAT]), float(raw[LON]))
-            else:
-                own = None
-            point = own or centre  # for safety: its own point whenever it has one
-            if sees_point or own is None:
-                shown.append(point)
-                hidden.append(False)
-            else:
-                shown.append(centre)
-                hidden.append(True)
-            rules_raw = raw[_RULES_FROM:_RULES_TO]
-            try:
-                rules, values = house_rules[(rules_raw, raw[INTERPRETATION])]
-            except KeyError:
-                rules, values = house_rules[(rules_raw, raw[INTERPRETATION])] = _house_rules(
-                    rules_raw, raw[INTERPRETATION]
-                )
-            except TypeError:  # an unhashable value (a driver that parses JSON itself)
-                rules, values = _house_rules(rules_raw, raw[INTERPRETATION])
-            rule_values.append(values)
-            facilities.append(
-                Facility(  # id, rules, capacity, country, region, point, compromised
-                    _text(raw_id),
-                    rules,
-                    capacity,
-                    raw[REGION_COUNTRY] or raw[COUNTRY] or "",
-                    region or "",
-                    point,
-                    raw[COMPROMISED] is not None,
-                )
+        append_fields, append_status = self._fields.append, self.statuses.append
+        append = self.facilities.append
+        for raw_id, (
+            source,
+            ttl,
+            reported,
+            confirmed,
+            _rooms,
+        ), text, rules, country, region, point, (compromised) in zip(
+            d.raw_ids,
+            self._clocks,
+            d.texts,
+            d.rules,
+            d.countries,
+            d.regions,
+            d.points,
+            d.compromised,
+            strict=True,
+        ):
+            availability = fields(  # status, source, capacity, ...
+                raw_id,
+                source,
+                ttl,
+                None if reported is None else _datetime(reported),
+                None if confirmed is None else _datetime(confirmed),
             )
+            append_fields(availability)
+            append_status(availability[0])
+            # id, rules, capacity, country, region, point (for safety), compromised
+            append(Facility(text, rules, availability[2], country, region, point, compromised))
 
     def facts(self) -> list[FacilityFacts]:
         """FacilityFacts for every facility, made once."""
@@ -414,7 +611,7 @@ class FactSheet:
             self.names,
             self.facilities,
             self.availability,
-            self._rule_values,
+            self.directory.rule_values,
             self.shown_points,
             self.hidden,
             strict=True,

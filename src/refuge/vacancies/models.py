@@ -96,3 +96,37 @@ class FacilityAvailability(models.Model):
     def as_of(self):
         times = [t for t in (self.reported_at, self.confirmed_at) if t is not None]
         return max(times) if times else None
+
+
+class FactsVersion(models.Model):
+    """One row whose token changes with every write to what placement search keeps between
+    searches (facilities, their house rules and services, regions, organisations): database
+    triggers set a new random token in the writing transaction (migration 0002), so a write by
+    any process, service, import or bulk statement is seen by the next search in every
+    process, and a rolled-back write leaves no token behind (refuge.vacancies.facts)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    token = models.CharField(max_length=64, default="")
+
+    class Meta:
+        verbose_name_plural = "facts version"
+
+    def __str__(self) -> str:
+        return f"facts version {self.token}"
+
+
+class RoomsVersion(models.Model):
+    """Per facility, a token that database triggers change with every write to its rooms (a
+    report's free beds included; migration 0003): placement search keeps each facility's rooms
+    between searches and reads again only those of the facilities whose token moved
+    (refuge.vacancies.facts). Not a foreign key: a deleted facility's rooms are deleted after
+    their version, and their triggers write it again (a row left behind is never read)."""
+
+    facility_id = models.UUIDField(primary_key=True)
+    token = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name_plural = "rooms versions"
+
+    def __str__(self) -> str:
+        return f"rooms of {self.facility_id}: {self.token}"

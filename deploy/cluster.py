@@ -247,6 +247,10 @@ class Cluster:
             REFUGE_ALLOWED_HOSTS="127.0.0.1,localhost",
             REFUGE_CSRF_TRUSTED_ORIGINS=self.url,
             REFUGE_EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+            # The demo's keys include a federation key, so federation is on, and production
+            # then needs the name peers know this instance by and where they reach it.
+            REFUGE_FEDERATION_NAME="refuge-cluster",
+            REFUGE_BASE_URL=self.url,
             DJANGO_SETTINGS_MODULE="refuge.settings",
             **self.extra_env,
         )

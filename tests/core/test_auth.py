@@ -172,6 +172,28 @@ def test_idle_sessions_end_and_background_polls_do_not_keep_them_alive(personas)
     assert c.get(reverse("core:home")).status_code == 302
 
 
+def test_the_last_action_is_written_once_a_step_not_on_every_page(personas):
+    """A page view writes nothing to the session unless the last action written is older than
+    a step (30 s with the default limit): no UPDATE of the session row per page."""
+    from django.contrib.sessions.models import Session
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    c = sign_in(HttpClient(), personas["caseworker_a"].user)
+    assert c.get(reverse("core:home")).status_code == 200
+    first = c.session["last_activity"]
+    with CaptureQueriesContext(connection) as queries:
+        assert c.get(reverse("core:home")).status_code == 200
+    table = Session._meta.db_table
+    assert not [q for q in queries if q["sql"].startswith("UPDATE") and table in q["sql"]]
+    assert c.session["last_activity"] == first
+    session = c.session
+    session["last_activity"] = time.time() - 31
+    session.save()
+    assert c.get(reverse("core:home")).status_code == 200
+    assert time.time() - c.session["last_activity"] < 5  # a step later: written again
+
+
 @override_settings(REFUGE_IDLE_TIMEOUT=__import__("datetime").timedelta(seconds=60))
 def test_an_htmx_request_sent_to_sign_in_again_loads_the_whole_sign_in_page(personas):
     """htmx would follow a 302 and swap the sign-in form into a board row; HX-Redirect makes

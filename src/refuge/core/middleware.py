@@ -93,6 +93,11 @@ class IdleTimeoutMiddleware:
 
     Background refreshes (htmx polling sends X-Refuge-Background) do not count as activity,
     so a board left open on a shared computer still times out.
+
+    The moment of the last action is written at most once a step (a tenth of the limit, at
+    most 30 s), not on every page: each write is an UPDATE of the session row, and
+    a page view otherwise writes nothing. The session can so end up to one step early, never
+    late.
     """
 
     def __init__(self, get_response):
@@ -110,7 +115,9 @@ class IdleTimeoutMiddleware:
                 return redirect(f"{settings_login_url()}?timeout=1")
             # API reads (pages fetching data) are not activity, like background polls.
             if BACKGROUND_HEADER not in request.META and not _is_api(request):
-                request.session["last_activity"] = now
+                step = min(30.0, settings.REFUGE_IDLE_TIMEOUT.total_seconds() / 10)
+                if last is None or now - last >= step:
+                    request.session["last_activity"] = now
         return self.get_response(request)
 
 

@@ -120,6 +120,8 @@ ALLOWED: dict[str, str] = {
     "directory.Phone.visibility": CODE,
     # vacancies
     "vacancies.Room.name": "a room's label",
+    "vacancies.FactsVersion.token": "a random token that moves on directory writes",
+    "vacancies.RoomsVersion.token": "a random token that moves on a facility's room writes",
     "vacancies.Room.kind": CODE,
     "vacancies.FacilityAvailability.source": CODE,
     "vacancies.FacilityAvailability.reported_by": STAFF,

@@ -9,6 +9,7 @@ The session key changes at each step (password, code, re-authentication).
 from __future__ import annotations
 
 import io
+import time
 
 import qrcode
 import qrcode.image.svg
@@ -136,6 +137,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
             if user is not None and user.role is not None:
                 lockout.succeeded(gate)
                 auth.login(request, user)  # a new session key
+                # Signing in is her first action (IdleTimeoutMiddleware counts from it).
+                request.session["last_activity"] = time.time()
                 if requires_second_factor(user.role):
                     has_device = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
                     target = reverse("core:login_code" if has_device else "core:enrol")

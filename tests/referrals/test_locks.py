@@ -76,3 +76,86 @@ def test_a_stay_locks_only_its_room(postgresql, personas, orgs):
         stay_admit(by=b, client=client_create(by=b), room_id=room.pk)
     locks = [sql for sql in _locks(admitted) if '"vacancies_room"' in sql]
     assert len(locks) == 1 and "JOIN" not in locks[0].upper() and " OF " in locks[0]
+
+
+def _wait_for_a_lock_wait(seconds: float = 20) -> None:
+    """Until another connection to this database waits on a row lock."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            # Inside a transaction the statistics views keep their first snapshot.
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.02)
+    raise AssertionError("the other transaction never waited for the room")
+
+
+def test_an_accept_that_waited_for_the_room_sees_the_stay_made_meanwhile(
+    transactional_db, personas, orgs
+):
+    """The double claim seen once in CI (issue 15): an accept with no hold of its own read the
+    clock, then waited for the room's lock while another referral's arrival turned its hold on
+    the family room into a stay. The stay began after the accept's clock, so the claims "at"
+    that moment left it out, and the accept held the same bed: a family room promised twice.
+    Here the interleaving is forced: the room is locked, the accept waits, the arrival commits."""
+    import threading
+    from datetime import timedelta
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from refuge.cases.models import Stay
+    from refuge.core.services import ServiceError
+    from refuge.referrals.models import ReferralTarget
+    from refuge.vacancies import beds
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are PostgreSQL's (DATABASE_URL); SQLite locks the database")
+    p, b = personas["operator_a"].principal, personas["caseworker_b"].principal
+    shelter = system(make_facility(orgs["b"], "S", region="RU-YAR", rooms=[("family", 3)]))
+    room = shelter.rooms.get()
+
+    def refer():
+        return services.referral_create(
+            by=p, client=None, household={"woman_age": 30}, facility_ids=[shelter.pk]
+        )
+
+    # The second referral's hold lapses; the first one then holds the room and is accepted.
+    second = refer()
+    second.targets.update(hold_expires_at=timezone.now() - timedelta(minutes=1))
+    first = refer()
+    services.referral_accept(by=b, referral=first, facility=shelter)
+    assert not second.targets.get().hold_active  # the room is the first one's
+
+    outcome: dict[str, str] = {}
+
+    def accept_second() -> None:
+        try:
+            services.referral_accept(by=b, referral=second, facility=shelter)
+        except ServiceError as exc:
+            outcome["code"] = exc.code
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            outcome["code"] = repr(exc)
+        else:
+            outcome["code"] = "accepted"
+        finally:
+            connection.close()
+
+    waiting = threading.Thread(target=accept_second)
+    with transaction.atomic():
+        beds.lock_room(room.pk)
+        waiting.start()
+        _wait_for_a_lock_wait()
+        services.referral_arrive(by=b, referral=first)
+    waiting.join(timeout=60)
+    assert outcome == {"code": "no_place"}
+    stays = Stay.objects.filter(room=room, discharged_at__isnull=True).count()
+    holds = ReferralTarget.objects.filter(hold_room=room, hold_active=True).count()
+    assert (stays, holds) == (1, 0)

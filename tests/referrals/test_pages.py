@@ -184,6 +184,17 @@ def test_search_results_name_regions_never_codes(network, as_persona):
     assert "Yaroslavl Oblast" in html and ">RU-YAR" not in html
 
 
+@pytest.mark.parametrize("case", ["<script>alert(1)</script>", "a/b", "x" * 300, "RF-"])
+def test_a_search_for_a_case_code_that_cannot_be_one_is_the_plain_search(network, as_persona, case):
+    """The fuzz crawl's find: a malformed ``case`` beside a household used to reach the intake's
+    step links and answer 500."""
+    page = as_persona("operator_a").get(
+        reverse("referrals:search"), {"case": case, "woman_age": 30, "go": 1}
+    )
+    assert page.status_code == 200
+    assert "/risk/new/" not in page.content.decode()
+
+
 def test_marking_compromised_asks_why_and_a_confirmation_and_can_be_lifted(compromised, as_persona):
     c = as_persona("coordinator_a")
     url = reverse("referrals:evacuation")

@@ -70,11 +70,16 @@ stays_occupancy.kind = "stays"  # type: ignore[attr-defined]
 
 
 def beds_taken(room_id: Any, at: datetime) -> set[int]:
-    """Bed numbers of the room taken by stays now (claims for refuge.vacancies.beds)."""
+    """Bed numbers of the room taken by stays (claims for refuge.vacancies.beds): every stay not
+    yet ended, whenever it began. A claim is for ``at`` and after, as a hold's is
+    (refuge.referrals.hooks.active_holds): a stay admitted after ``at`` takes the bed from
+    then on. Bounding it by ``admitted_at <= at`` let a service that read the clock before it
+    waited for the room's lock miss the stay the lock's holder had just made of a hold, and
+    hold the same bed again (the double claim seen once in CI on PostgreSQL, issue 15)."""
     from .models import Stay
 
     return set(
-        Stay.objects.filter(
-            room_id=room_id, admitted_at__lte=at, discharged_at__isnull=True
-        ).values_list("bed", flat=True)
+        Stay.objects.filter(room_id=room_id, discharged_at__isnull=True).values_list(
+            "bed", flat=True
+        )
     )

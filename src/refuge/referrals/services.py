@@ -389,6 +389,9 @@ def referral_accept(*, by: Principal, referral: Referral, facility: Facility) ->
             # The hold lapsed or was never placed: a bed must be free now, under the room lock.
             size = household_size(referral.household)
             rooms = _lock_candidates([target.facility_id], size)[str(target.facility_id)]
+            # The clock is read again once the rooms are locked: another transaction may have
+            # turned a hold into a stay while this one waited (the claims are for this moment).
+            now = timezone.now()
             if not _place_hold(target, rooms, size, now, None):
                 # The reason stays on the target: the referral page shows it, with the way
                 # to put the figures right and accept (issue 15, item 3).

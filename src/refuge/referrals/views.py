@@ -62,7 +62,10 @@ def _initial_from_case(p, code: str) -> dict:
 def search_page(request: HttpRequest) -> HttpResponse:
     """Who can take this household now, best first, and who cannot and why."""
     p = principal(request)
-    code = request.GET.get("case", "")
+    code = request.GET.get("case", "").strip().upper()
+    # A case code that cannot be one is no case: the page is the plain search (her case's
+    # pages check access themselves; a malformed code must not reach their addresses).
+    code = code if case_selectors.CASE_CODE.fullmatch(code) else ""
     if code and request.GET.get("go") == "1" and "woman_age" not in request.GET:
         # From the guided intake: search at once with everything her case file says, as an
         # ordinary search (so the page's address holds the household, as when typed).

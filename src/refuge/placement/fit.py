@@ -61,6 +61,7 @@ moot as above (tests/placement/test_reasons.py checks this against the brute-for
 
 from __future__ import annotations
 
+import threading
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -283,8 +284,36 @@ class _Facts:
         self.avoiding = bool(h.avoid_regions) or self.min_distance > 0
         self.any_need = self.wheelchair or self.substance_use or self.mental_health
         # Distance to the nearest point to avoid, by facility point; households with the same
-        # points to avoid may share one (`nearest` in fit_many).
-        self.nearest: dict[Point, float] = {} if nearest is None else nearest
+        # points to avoid share one (`nearest` in fit_many; otherwise the process's own, below).
+        self.nearest: dict[Point, float] = (
+            _nearest_to(self.avoid_points) if nearest is None else nearest
+        )
+
+
+# The distance from a point to the nearest of some points to avoid is a pure function of the
+# two: kept per process for the last few sets of points to avoid (the regions women flee are
+# few: a network's searches ask the same ones all day), so a search measures only the points
+# it has not met before. Bounded: at most _NEAREST_SETS sets of at most _NEAREST_POINTS points.
+_NEAREST: dict[tuple[Point, ...], dict[Point, float]] = {}
+_NEAREST_SETS = 32
+_NEAREST_POINTS = 100_000
+_NEAREST_LOCK = threading.Lock()
+
+
+def _nearest_to(avoid: tuple[Point, ...]) -> dict[Point, float]:
+    if not avoid:
+        return {}
+    with _NEAREST_LOCK:
+        try:
+            found = _NEAREST.pop(avoid, None)  # put back last: the least used goes first
+        except TypeError:  # not hashable (a list given for the tuple): nothing kept
+            return {}
+        if found is None or len(found) > _NEAREST_POINTS:
+            found = {}
+        while len(_NEAREST) >= _NEAREST_SETS:
+            _NEAREST.pop(next(iter(_NEAREST)))
+        _NEAREST[avoid] = found
+    return found
 
 
 @lru_cache(maxsize=4096)

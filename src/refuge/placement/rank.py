@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
 
-from .fit import Facility, Fit, Household, Reason, coarse_reasons, fitter
+from .fit import Facility, Fit, Household, Reason, coarse_reasons, fitter, made_often
 from .geo import Point, distance_km
 
 WEIGHTS = {"travel": 0.35, "services": 0.25, "language": 0.15, "fit": 0.15, "certainty": 0.10}
@@ -32,7 +32,7 @@ TRAVEL_SCALE_KM = 300.0
 CONFIRMED, REPORTED, UNKNOWN = "confirmed", "reported", "unknown"
 
 
-@dataclass(frozen=True, slots=True)
+@made_often
 class Candidate:
     facility: Facility
     name: str = ""
@@ -52,7 +52,7 @@ class Preferences:
     services: frozenset[str] = frozenset()
 
 
-@dataclass(frozen=True, slots=True)
+@made_often
 class Ranked:
     facility_id: str
     name: str
@@ -65,7 +65,7 @@ class Ranked:
     unverified: tuple[Reason, ...]  # rules to check by phone
 
 
-@dataclass(frozen=True, slots=True)
+@made_often
 class Excluded:
     facility_id: str
     name: str

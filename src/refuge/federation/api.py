@@ -60,7 +60,7 @@ _SIGNED_BODY = {
         "content": {"application/json": {"schema": _ENVELOPE_SCHEMA}},
     }
 }
-_REFUSALS = errors(400, 401, 403, 409, 413, 503)
+_REFUSALS = errors(400, 401, 403, 404, 409, 413, 422, 503)
 
 
 class IdentityOut(Schema):

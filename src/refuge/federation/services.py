@@ -269,6 +269,9 @@ def register_handler(kind: str, handler: Callable[[Peer, signing.Envelope], None
 
 # How each kind's body is made when it is sent, from the row's subject id (rows keep ids only).
 BODIES: dict[str, Callable[[OutboxMessage], dict[str, Any]]] = {"hello": lambda row: {}}
+# What a kind does once the peer confirmed receipt, in the transaction that marks it delivered
+# (the record hand-over empties its sealed copy).
+AFTER_DELIVERY: dict[str, Callable[[OutboxMessage], None]] = {}
 
 
 def outbox_put(*, peer: Peer, kind: str, subject_id: str = "") -> OutboxMessage:
@@ -378,6 +381,8 @@ def outbox_send(*, message_id: str, now: datetime | None = None) -> str:
                 "",
             )
             action = "federation.message_delivered"
+            if row.kind in AFTER_DELIVERY:
+                AFTER_DELIVERY[row.kind](row)
         elif row.attempts >= MAX_ATTEMPTS:
             row.status, row.last_error = OutboxMessage.Status.FAILED, error
             action = "federation.message_failed"

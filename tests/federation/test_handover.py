@@ -418,3 +418,21 @@ def test_an_instance_without_a_sealing_key_refuses_records(shelter, fake_peer, p
     settings.REFUGE_FEDERATION_SEALING_KEY = ""
     assert conf.identity().sealing_public_key == ""
     _refused(_post(fake_peer, kind="referral.record", body=body), "no_sealing_key", 409)
+
+
+def test_a_record_never_confirmed_or_for_an_untrusted_peer_is_not_kept(
+    personas, olga, peer_facility, fake_peer, trusted
+):
+    row = _accepted(personas, olga, peer_facility, fake_peer)
+    fake_peer.down = True
+    handover.federated_record_consent(by=personas["caseworker_a"].principal, referral=row)
+    outbox = OutboxMessage.objects.get(kind="referral.record")
+    OutboxMessage.objects.filter(pk=outbox.pk).update(attempts=services.MAX_ATTEMPTS - 1)
+    assert services.outbox_send(message_id=str(outbox.pk)) == "failed"
+    row.refresh_from_db()
+    assert row.sealed_record is None and row.record_received_at is None
+    # Untrusting the peer empties a sealed record still waiting for it.
+    OutgoingReferral.objects.filter(pk=row.pk).update(sealed_record={"alg": "x"})
+    services.peer_untrust(by=None, peer=trusted)
+    row.refresh_from_db()
+    assert row.sealed_record is None

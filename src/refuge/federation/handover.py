@@ -234,6 +234,11 @@ def _record_delivered(row: OutboxMessage) -> None:
     )
 
 
+def _record_failed(row: OutboxMessage) -> None:
+    """The peer never confirmed: the sealed copy goes all the same (nobody sends it now)."""
+    OutgoingReferral.objects.filter(pk=row.subject_id).update(sealed_record=None)
+
+
 # --- the receiving side ------------------------------------------------------------------------
 
 
@@ -380,4 +385,5 @@ def _on_record(peer: Peer, env: signing.Envelope) -> None:
 def register() -> None:
     services.BODIES[RECORD] = _record_body
     services.AFTER_DELIVERY[RECORD] = _record_delivered
+    services.AFTER_FAILURE[RECORD] = _record_failed
     services.register_handler(RECORD, _on_record)

@@ -130,6 +130,8 @@ def peer_untrust(*, by: Principal | None, peer: Peer) -> Peer:
             peer=peer, status=OutboxMessage.Status.QUEUED
         ).update(status=OutboxMessage.Status.CANCELLED)
         peer.facilities.all().delete()
+        # Records sealed for it and not delivered: nobody will send them now (handover.py).
+        peer.referrals_sent.filter(sealed_record__isnull=False).update(sealed_record=None)
         audit.record(
             actor=by,
             action="federation.peer_untrust",
@@ -272,6 +274,8 @@ BODIES: dict[str, Callable[[OutboxMessage], dict[str, Any]]] = {"hello": lambda 
 # What a kind does once the peer confirmed receipt, in the transaction that marks it delivered
 # (the record hand-over empties its sealed copy).
 AFTER_DELIVERY: dict[str, Callable[[OutboxMessage], None]] = {}
+# ...and once the outbox gave up on it (the last attempt failed).
+AFTER_FAILURE: dict[str, Callable[[OutboxMessage], None]] = {}
 
 
 def outbox_put(*, peer: Peer, kind: str, subject_id: str = "") -> OutboxMessage:
@@ -386,6 +390,8 @@ def outbox_send(*, message_id: str, now: datetime | None = None) -> str:
         elif row.attempts >= MAX_ATTEMPTS:
             row.status, row.last_error = OutboxMessage.Status.FAILED, error
             action = "federation.message_failed"
+            if row.kind in AFTER_FAILURE:
+                AFTER_FAILURE[row.kind](row)
         else:
             row.last_error = error
             row.next_attempt_at = timezone.now() + backoff(row.attempts)

@@ -25,6 +25,8 @@ from refuge.federation.models import (
     Peer,
     PeerFacility,
 )
+from refuge.notifications.models import Event
+from refuge.notifications.recipients import RULES
 from tests.directory.factories import make_facility
 from tests.federation.conftest import me, run_worker
 from tests.referrals.conftest import system
@@ -331,6 +333,10 @@ def test_a_record_becomes_her_case_in_the_facilitys_organisation(shelter, fake_p
         )
         assert "Secretname" not in cursor.fetchone()[0]
     assert AuditEvent.objects.filter(action="federation.record_received").count() == 1
+    event = Event.objects.get(kind="federation.record_received")
+    heard = set(RULES["federation.record_received"](event))
+    assert heard == {personas["caseworker_b"].user.pk, personas["manager_b"].user.pk}
+    assert "Secretname" not in json.dumps(event.context)
     again = _post(fake_peer, kind="referral.record", body=_sealed_body(rid, _record(rid)))
     assert (
         again.status_code == 409

@@ -45,6 +45,7 @@ from refuge.core.access import Principal, require
 from refuge.core.crypto import CryptoError
 from refuge.core.roles import Role, can_search_placements, can_view_cases
 from refuge.core.services import ServiceError
+from refuge.notifications.services import notify
 
 from . import conf, sealing, services, signing
 from .models import IncomingReferral, OutboxMessage, OutgoingReferral, Peer
@@ -380,6 +381,8 @@ def _on_record(peer: Peer, env: signing.Envelope) -> None:
         peer=peer.name,
         client=str(client.pk),
     )
+    # The facility's case staff hear that her case is here (ids only, neutral words).
+    notify(event="federation.record_received", about=incoming, facility_ids=[incoming.facility_id])
 
 
 def register() -> None:

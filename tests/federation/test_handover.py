@@ -313,7 +313,9 @@ def _sealed_body(rid: str, record: dict, *, to: str | None = None) -> dict:
     }
 
 
-def test_a_record_becomes_her_case_in_the_facilitys_organisation(shelter, fake_peer, personas):
+def test_a_record_becomes_her_case_in_the_facilitys_organisation(
+    shelter, fake_peer, personas, as_persona
+):
     incoming = _incoming(fake_peer, shelter, personas)
     rid = str(incoming.remote_id)
     response = _post(fake_peer, kind="referral.record", body=_sealed_body(rid, _record(rid)))
@@ -337,6 +339,8 @@ def test_a_record_becomes_her_case_in_the_facilitys_organisation(shelter, fake_p
     heard = set(RULES["federation.record_received"](event))
     assert heard == {personas["caseworker_b"].user.pk, personas["manager_b"].user.pk}
     assert "Secretname" not in json.dumps(event.context)
+    page = as_persona("caseworker_b").get("/federation/referrals/").content.decode()
+    assert "her case is in your list of cases" in page
     again = _post(fake_peer, kind="referral.record", body=_sealed_body(rid, _record(rid)))
     assert (
         again.status_code == 409

@@ -446,3 +446,16 @@ def test_a_record_never_confirmed_or_for_an_untrusted_peer_is_not_kept(
     services.peer_untrust(by=None, peer=trusted)
     row.refresh_from_db()
     assert row.sealed_record is None
+
+
+def test_an_erased_record_is_not_handed_over(personas, olga, peer_facility, fake_peer):
+    from refuge.cases.services import client_shred
+
+    row = _accepted(personas, olga, peer_facility, fake_peer)
+    client_shred(by=None, client=olga, reason="erasure: her_request")
+    with pytest.raises(ServiceError) as exc:
+        handover.federated_record_consent(by=personas["caseworker_a"].principal, referral=row)
+    assert exc.value.code == "erased"
+    row.refresh_from_db()
+    assert row.consent_at is None and row.sealed_record is None
+    assert not OutboxMessage.objects.filter(kind="referral.record").exists()

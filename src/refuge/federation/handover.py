@@ -182,9 +182,11 @@ def federated_record_send(*, by: Principal | None, referral: OutgoingReferral) -
     with transaction.atomic():
         row = (
             OutgoingReferral.objects.select_for_update(of=("self",))
-            .select_related("peer", "client")
+            .select_related("peer", "client__data_key")
             .get(pk=referral.pk)
         )
+        if row.client.data_key.destroyed_at is not None:  # her fields would read "[erased]"
+            raise ServiceError(_("This record has been erased."), "erased")
         if row.status != OutgoingReferral.Status.ACCEPTED or row.consent_at is None:
             raise ServiceError(
                 _("Her record can be handed over only after she consented."), "consent_missing"
@@ -194,7 +196,7 @@ def federated_record_send(*, by: Principal | None, referral: OutgoingReferral) -
         _check_peer(row.peer)
         try:
             record = case_record(client=row.client, referral=row)
-        except CryptoError as exc:
+        except CryptoError as exc:  # shredded between the check and the read
             raise ServiceError(_("This record has been erased."), "erased") from exc
         row.sealed_record = sealing.seal(
             signing.canonical(record),

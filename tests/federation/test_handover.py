@@ -212,7 +212,7 @@ def test_consent_needs_an_accepted_referral_and_is_given_once(
 
 
 def test_a_peer_trusted_without_a_sealing_key_cannot_receive_her_record(
-    personas, olga, peer_facility, fake_peer, trusted
+    personas, olga, peer_facility, fake_peer, trusted, as_persona
 ):
     row = _accepted(personas, olga, peer_facility, fake_peer)
     Peer.objects.filter(pk=trusted.pk).update(sealing_key="")  # an old trust record
@@ -221,6 +221,8 @@ def test_a_peer_trusted_without_a_sealing_key_cannot_receive_her_record(
     assert exc.value.code == "no_sealing_key" and "sealing key" in exc.value.message
     row.refresh_from_db()
     assert row.consent_at is None and row.sealed_record is None
+    page = as_persona("caseworker_a").get("/federation/referrals/").content.decode()
+    assert "has not given its sealing key" in page and f"{row.pk}/consent/" not in page
 
 
 def test_only_her_organisations_case_staff_record_consent(personas, olga, peer_facility, fake_peer):

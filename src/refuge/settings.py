@@ -72,6 +72,9 @@ SECRET_NAMES = {
     # This instance's Ed25519 signing key for federation (SPEC C12): base64 of its 32-byte seed.
     # Optional in production: without it federation is off (refuge.federation.conf).
     "REFUGE_FEDERATION_KEY": _new_key,
+    # Its X25519 key for case records sealed to it by peers (issue 20): base64 of 32 bytes.
+    # Optional: without it this instance cannot receive a record (peers see no sealing key).
+    "REFUGE_FEDERATION_SEALING_KEY": _new_key,
 }
 # Generated together (a key pair); optional in production (Web Push is off without them).
 PAIRED_SECRETS = {("REFUGE_VAPID_PRIVATE_KEY", "REFUGE_VAPID_PUBLIC_KEY"): _new_vapid_pair}
@@ -87,6 +90,7 @@ _TEST_SECRETS = {
     "REFUGE_TWILIO_AUTH_TOKEN": "test-twilio-token",
     "REFUGE_TELEGRAM_WEBHOOK_SECRET": "test-telegram-webhook-secret",
     "REFUGE_FEDERATION_KEY": base64.b64encode(b"f" * 32).decode(),
+    "REFUGE_FEDERATION_SEALING_KEY": base64.b64encode(b"x" * 32).decode(),
 }
 
 
@@ -144,6 +148,7 @@ REFUGE_TELEGRAM_WEBHOOK_SECRET = REFUGE_SECRETS["REFUGE_TELEGRAM_WEBHOOK_SECRET"
 REFUGE_VAPID_PRIVATE_KEY = REFUGE_SECRETS["REFUGE_VAPID_PRIVATE_KEY"]
 REFUGE_VAPID_PUBLIC_KEY = REFUGE_SECRETS["REFUGE_VAPID_PUBLIC_KEY"]
 REFUGE_FEDERATION_KEY = REFUGE_SECRETS["REFUGE_FEDERATION_KEY"]
+REFUGE_FEDERATION_SEALING_KEY = REFUGE_SECRETS["REFUGE_FEDERATION_SEALING_KEY"]
 
 DEBUG = MODE != "production" and os.environ.get("REFUGE_DEBUG") == "1"
 ALLOWED_HOSTS = [h for h in (_read_env("REFUGE_ALLOWED_HOSTS") or "").split(",") if h]

@@ -23,5 +23,9 @@ def fake_peer(db):
 @pytest.fixture
 def trusted(fake_peer) -> Peer:
     return services.peer_trust(
-        by=None, name="kyrgyz-centres", base_url=fake_peer.url, public_key=fake_peer.public_key
+        by=None,
+        name="kyrgyz-centres",
+        base_url=fake_peer.url,
+        public_key=fake_peer.public_key,
+        sealing_key=fake_peer.sealing_public_key,
     )

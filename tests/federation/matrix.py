@@ -67,6 +67,14 @@ CASES = [
         allowed=CASE_STAFF,
         ok=302,
     ),
+    # Her consent to the record hand-over: not ticked (and not accepted), back with a message.
+    Case(
+        "federation:record_consent",
+        method="post",
+        setup=_outgoing,
+        allowed=CASE_STAFF,
+        ok=302,
+    ),
     # No answer chosen: back to the page with a message.
     Case(
         "federation:referral_answer",

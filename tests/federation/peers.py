@@ -7,7 +7,7 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from refuge.federation import signing
+from refuge.federation import sealing, signing
 from tests.notifications.peers import free_port
 
 
@@ -16,6 +16,8 @@ class FakePeer:
         self.seed = signing.new_seed()
         self.key = signing.private_key(self.seed)
         self.public_key = signing.public_key_text(self.key)
+        self.sealing_key = sealing.private_key(signing.new_seed())  # X25519, for records to it
+        self.sealing_public_key = sealing.public_key_text(self.sealing_key)
         self.recipient_key = recipient_key  # its own key, as our messages must name it
         self.sender_key = sender_key  # ours: whom it trusts
         self.down = False

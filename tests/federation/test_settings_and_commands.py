@@ -9,7 +9,7 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
-from refuge.federation import signing
+from refuge.federation import sealing, signing
 from refuge.federation.models import OutboxMessage, Peer, SharingOrganisation
 from tests.core.test_settings import _run
 
@@ -74,6 +74,7 @@ def test_the_demo_generates_a_federation_key(tmp_path):
     r = _run({"REFUGE_MODE": "demo", "REFUGE_HOME": str(home)}, tmp_path)
     assert r.returncode == 0, r.stderr
     assert "REFUGE_FEDERATION_KEY=" in (home / "secrets.env").read_text()
+    assert "REFUGE_FEDERATION_SEALING_KEY=" in (home / "secrets.env").read_text()
 
 
 def test_identity_prints_name_url_and_key(db):
@@ -81,6 +82,51 @@ def test_identity_prints_name_url_and_key(db):
     call_command("federation_identity", "--json", stdout=out)
     body = json.loads(out.getvalue())
     assert body["name"] == "refuge-test" and len(signing.unb64(body["public_key"])) == 32
+    assert len(signing.unb64(body["sealing_key"])) == 32
+    assert body["sealing_key"] != body["public_key"]
+    text = io.StringIO()
+    call_command("federation_identity", stdout=text)
+    assert f"--sealing-key {body['sealing_key']}" in text.getvalue()
+
+
+def test_without_a_sealing_key_identity_says_records_cannot_come_here(db, settings):
+    settings.REFUGE_FEDERATION_SEALING_KEY = ""
+    out = io.StringIO()
+    call_command("federation_identity", stdout=out)
+    assert "sealing_key: none" in out.getvalue() and "--sealing-key" not in out.getvalue()
+
+
+def test_trust_takes_a_sealing_key_and_says_when_there_is_none(db):
+    key = signing.public_key_text(signing.private_key(signing.new_seed()))
+    seal = sealing.public_key_text(sealing.private_key(signing.new_seed()))
+    out = io.StringIO()
+    call_command(
+        "federation_trust", "--name", "czech", "--url", "https://cz.test", "--key", key,
+        "--no-hello", stdout=out,
+    )  # fmt: skip
+    assert "no sealing key" in out.getvalue()
+    assert Peer.objects.get(name="czech").sealing_key == ""  # an old trust record still works
+    call_command(
+        "federation_trust", "--name", "czech", "--url", "https://cz.test", "--key", key,
+        "--sealing-key", seal, "--no-hello", stdout=io.StringIO(),
+    )  # fmt: skip
+    assert Peer.objects.get(name="czech").sealing_key == seal
+    call_command(  # trusted again without one: the key kept stays
+        "federation_trust", "--name", "czech", "--url", "https://cz.test", "--key", key,
+        "--no-hello", stdout=io.StringIO(),
+    )  # fmt: skip
+    assert Peer.objects.get(name="czech").sealing_key == seal
+    new = signing.public_key_text(signing.private_key(signing.new_seed()))
+    call_command(  # a rotated signing key drops the sealing key it did not come with
+        "federation_trust", "--name", "czech", "--url", "https://cz.test", "--key", new,
+        "--rotate", "--no-hello", stdout=io.StringIO(),
+    )  # fmt: skip
+    assert Peer.objects.get(name="czech").sealing_key == ""
+    with pytest.raises(CommandError, match="X25519"):
+        call_command(
+            "federation_trust", "--name", "czech", "--url", "https://cz.test", "--key", new,
+            "--sealing-key", "abc", stdout=io.StringIO(),
+        )  # fmt: skip
 
 
 def test_identity_refuses_when_federation_is_off(db, settings):

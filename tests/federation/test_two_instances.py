@@ -37,7 +37,7 @@ from refuge.core.services import organisation_create
 organisation_create(by=None, slug="msk-hotline", name="Moscow hotline", kind="hotline")
 """
 REFER_A = """
-from refuge.cases.services import client_create
+from refuge.cases.services import client_create, household_member_add
 from refuge.core.access import Principal
 from refuge.core.models import Organisation
 from refuge.core.roles import Role
@@ -46,6 +46,7 @@ from refuge.federation.referrals import federated_referral_send
 org = Organisation.objects.get(slug="msk-hotline")
 p = Principal(name="operator-1", role=Role.OPERATOR, organisation=org)
 olga = client_create(by=p, name="Olga Secretname")
+household_member_add(by=p, client=olga, age=5, sex="male")
 household = {"woman_age": 30, "children": [{"age": 5, "sex": "male"}], "languages": ["ru"],
              "name": "Olga Secretname"}
 federated_referral_send(by=p, client=olga, peer_facility=PeerFacility.objects.get(),
@@ -65,11 +66,47 @@ p = Principal(name="caseworker-1", role=Role.CASEWORKER, organisation=org)
 incoming_referral_answer(by=p, incoming=row, accept=True)
 print("answered", row.facility.name)
 """
+CONSENT_A = """
+import json
+from refuge.core.access import Principal
+from refuge.core.models import Organisation
+from refuge.core.roles import Role
+from refuge.federation import conf, handover, sealing
+from refuge.federation.models import OutgoingReferral
+org = Organisation.objects.get(slug="msk-hotline")
+p = Principal(name="caseworker-1", role=Role.CASEWORKER, organisation=org)
+row = handover.federated_record_consent(by=p, referral=OutgoingReferral.objects.get())
+assert "Secretname" not in json.dumps(row.sealed_record)
+try:  # sealed for the peer: this instance's own key does not open it
+    sealing.open_sealed(row.sealed_record, key=conf.identity().sealing_key,
+                        aad=handover.aad(str(row.pk), conf.identity().sealing_public_key))
+except sealing.SealError:
+    print("sealed for the peer only")
+"""
+RECEIVED_B = """
+from refuge.cases.models import Client
+from refuge.federation.models import IncomingReferral
+(row,) = IncomingReferral.objects.all()
+client = Client.objects.get(pk=row.client_id)
+print(client.organisation.slug, client.name, [m.age for m in client.household.all()])
+"""
+CLEAR_A = """
+import json
+from django_tasks_db.models import DBTaskResult
+from refuge.core.models import AuditEvent
+from refuge.federation.models import OutboxMessage, OutgoingReferral
+row = OutgoingReferral.objects.get()
+stored = [list(m.objects.values()) for m in (OutboxMessage, DBTaskResult, AuditEvent)]
+print(row.sealed_record is None, row.record_received_at is not None,
+      "Secretname" in json.dumps(stored, default=str),
+      AuditEvent.objects.filter(action="federation.record_handed_over").count())
+"""
 
 
 class Instance:
     def __init__(self, tmp: Path, name: str) -> None:
         self.name, self.port = name, free_port()
+        self.home = tmp / name
         self.url = f"http://127.0.0.1:{self.port}"
         base = {
             k: v for k, v in os.environ.items() if not k.startswith(("REFUGE_", "DATABASE_URL"))
@@ -149,7 +186,18 @@ def test_two_instances_federate(instances):
     assert ida["public_key"] != idb["public_key"]
 
     # Before trust: b refuses a's question, and a has nothing of b's.
-    a.manage("federation_trust", "--name", "kyrgyz", "--url", b.url, "--key", idb["public_key"])
+    assert idb["sealing_key"] and idb["sealing_key"] != ida["sealing_key"]
+    a.manage(
+        "federation_trust",
+        "--name",
+        "kyrgyz",
+        "--url",
+        b.url,
+        "--key",
+        idb["public_key"],
+        "--sealing-key",
+        idb["sealing_key"],
+    )
     refused = subprocess.run(
         [*MANAGE, "federation_pull"], env=a.env, cwd=REPO, capture_output=True, text=True
     )
@@ -189,6 +237,18 @@ def test_two_instances_federate(instances):
         "print(OutgoingReferral.objects.get().status)",
     )
     assert status.strip().splitlines()[-1] == "accepted"
+
+    # Her consent on a's side: her record goes sealed for b through a's queue; b opens it and
+    # opens her case in the shelter's organisation; a keeps no copy and no name in clear.
+    assert "sealed for the peer only" in a.manage("shell", "-c", CONSENT_A)
+    a.manage("worker", "--batch", "--no-scheduler")
+    received = b.manage("shell", "-c", RECEIVED_B).strip().splitlines()[-1]
+    assert received == "kg-centres Olga Secretname [5]"
+    kept = a.manage("shell", "-c", CLEAR_A).strip().splitlines()[-1]
+    assert kept.split() == ["True", "True", "False", "1"]
+    for path in (a.home / "refuge.sqlite3", a.home / "refuge.sqlite3-wal"):
+        if path.exists():
+            assert b"Secretname" not in path.read_bytes()
 
     # b recorded the hello once and audited it; untrusting stops everything at once.
     out = b.manage(

@@ -207,6 +207,14 @@ ACTIONS = {
     "federation.snapshot_sent": gettext_lazy("was sent the free places we share"),
     "federation.snapshot_stored": gettext_lazy("stored a peer network's free places"),
     "federation.snapshot_failed": gettext_lazy("could not fetch a peer network's free places"),
+    "federation.record_consent": gettext_lazy(
+        "recorded the consent of %(target)s to hand her record to a peer network"
+    ),
+    "federation.record_sealed": gettext_lazy("sealed a case record for a peer network"),
+    "federation.record_handed_over": gettext_lazy(
+        "handed the record of %(target)s over to a peer network"
+    ),
+    "federation.record_received": gettext_lazy("received a case record from a peer network"),
     "master_key.rotate": gettext_lazy("rotated the master key"),
     "backup": gettext_lazy("made a backup"),
 }

@@ -60,13 +60,18 @@ _SIGNED_BODY = {
         "content": {"application/json": {"schema": _ENVELOPE_SCHEMA}},
     }
 }
-_REFUSALS = errors(400, 401, 403, 409, 413, 503)
+_REFUSALS = errors(400, 401, 403, 404, 409, 413, 422, 503)
 
 
 class IdentityOut(Schema):
     name: str
     base_url: str
     public_key: str = Field(..., description="Ed25519 public key, base64 of its 32 bytes")
+    sealing_key: str = Field(
+        "",
+        description="X25519 public key for case records sealed to this instance, base64 of "
+        "its 32 bytes; empty when it cannot receive records",
+    )
 
 
 class ReceivedOut(Schema):
@@ -118,7 +123,12 @@ def federation_identity(request: HttpRequest):
     if not conf.enabled():
         return _refused(BadMessage("federation_disabled", "Federation is off here.", 503))
     me = conf.identity()
-    return {"name": me.name, "base_url": me.base_url, "public_key": me.public_key}
+    return {
+        "name": me.name,
+        "base_url": me.base_url,
+        "public_key": me.public_key,
+        "sealing_key": me.sealing_public_key,
+    }
 
 
 @router.post(

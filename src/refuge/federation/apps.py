@@ -9,10 +9,11 @@ class FederationConfig(AppConfig):
     def ready(self) -> None:
         from refuge.referrals.search import register_candidate_source
 
-        from . import notices, referrals
+        from . import handover, notices, referrals
         from .directory import peer_candidates
 
         # Placement search learns of peers' facilities through this registry only.
         register_candidate_source(peer_candidates)
         referrals.register()
+        handover.register()
         notices.register()

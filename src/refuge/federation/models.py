@@ -17,6 +17,9 @@ class Peer(models.Model):
     name = models.SlugField(max_length=50, unique=True)
     base_url = models.URLField(max_length=300)
     public_key = models.CharField(max_length=44, unique=True)  # base64 of 32 raw bytes
+    # X25519, base64 of 32 bytes: case records are sealed to it. Empty for a peer trusted
+    # before sealing keys existed: it cannot receive a record until it is trusted again with one.
+    sealing_key = models.CharField(max_length=44, blank=True)
     trusted = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     changed_at = models.DateTimeField(auto_now=True)
@@ -157,6 +160,14 @@ class OutgoingReferral(models.Model):
     decline_reason = models.CharField(max_length=30, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     answered_at = models.DateTimeField(null=True, blank=True)
+    # The hand-over of her record (issue 20, item 4). Her consent to it, for this referral only:
+    consent_at = models.DateTimeField(null=True, blank=True)
+    consent_by = models.CharField(max_length=150, blank=True)
+    # Sealed for the peer's X25519 key (ciphertext only: not even this instance can open it),
+    # kept until the peer confirms receipt, then emptied.
+    sealed_record = models.JSONField(null=True, blank=True)
+    record_sent_at = models.DateTimeField(null=True, blank=True)  # queued to the peer
+    record_received_at = models.DateTimeField(null=True, blank=True)  # the peer confirmed
 
     class Meta:
         ordering = ["-created_at"]
@@ -184,6 +195,11 @@ class IncomingReferral(models.Model):
     received_at = models.DateTimeField(auto_now_add=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     decided_by = models.CharField(max_length=150, blank=True)
+    # Her case here, opened from the sealed record the sending network handed over.
+    client = models.OneToOneField(
+        "cases.Client", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    record_received_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at"]

@@ -26,7 +26,7 @@ from refuge.core.access import Principal
 from refuge.core.models import Organisation
 from refuge.core.services import ServiceError
 
-from . import conf, signing
+from . import conf, sealing, signing
 from .models import InboxMessage, OutboxMessage, Peer, SeenNonce, SharingOrganisation
 from .signing import BadMessage
 
@@ -49,17 +49,32 @@ def _peer_actor(peer: Peer | None, ip: str = "") -> Principal:
 
 
 def peer_trust(
-    *, by: Principal | None, name: str, base_url: str, public_key: str, rotate: bool = False
+    *,
+    by: Principal | None,
+    name: str,
+    base_url: str,
+    public_key: str,
+    rotate: bool = False,
+    sealing_key: str = "",
 ) -> Peer:
     """Trust a peer (or trust again one untrusted before, under the same key). With ``rotate``,
     the peer already trusted under ``name`` changes to the new key: the old key is refused from
-    this moment (the peer's key was changed, or stolen)."""
+    this moment (the peer's key was changed, or stolen). ``sealing_key`` is the peer's X25519
+    key for case records; given, it replaces the one kept (empty keeps it)."""
     try:
         key = signing.parse_public_key(public_key)
     except ValueError as exc:
         raise ServiceError(
             _("The key must be an Ed25519 public key: base64 of 32 bytes."), "invalid_key"
         ) from exc
+    if sealing_key:
+        try:
+            sealing_key = sealing.parse_public_key(sealing_key)
+        except ValueError as exc:
+            raise ServiceError(
+                _("The sealing key must be an X25519 public key: base64 of 32 bytes."),
+                "invalid_key",
+            ) from exc
     if conf.enabled() and key == conf.identity().public_key:
         raise ServiceError(_("This is this instance's own key."), "invalid_key")
     base_url = base_url.strip().rstrip("/")
@@ -78,16 +93,28 @@ def peer_trust(
         elif clash is not None:
             raise ServiceError(_("This key is already trusted under another name."), "duplicate")
         if peer is None:
-            peer = Peer.objects.create(name=name, base_url=base_url, public_key=key)
+            peer = Peer.objects.create(
+                name=name, base_url=base_url, public_key=key, sealing_key=sealing_key
+            )
         else:
             peer.name, peer.base_url, peer.trusted = name, base_url, True
+            if sealing_key:
+                peer.sealing_key = sealing_key
+            elif old_key:  # a rotated signing key: the old sealing key is not trusted either
+                peer.sealing_key = ""
             peer.save()
         audit.record(
             actor=by,
             action="federation.peer_trust",
             target_type="federation.peer",
             target_id=peer.pk,
-            details={"name": peer.name, "url": peer.base_url, "key": key, "old_key": old_key},
+            details={
+                "name": peer.name,
+                "url": peer.base_url,
+                "key": key,
+                "old_key": old_key,
+                "sealing_key": peer.sealing_key,
+            },
         )
     return peer
 
@@ -103,6 +130,8 @@ def peer_untrust(*, by: Principal | None, peer: Peer) -> Peer:
             peer=peer, status=OutboxMessage.Status.QUEUED
         ).update(status=OutboxMessage.Status.CANCELLED)
         peer.facilities.all().delete()
+        # Records sealed for it and not delivered: nobody will send them now (handover.py).
+        peer.referrals_sent.filter(sealed_record__isnull=False).update(sealed_record=None)
         audit.record(
             actor=by,
             action="federation.peer_untrust",
@@ -242,6 +271,11 @@ def register_handler(kind: str, handler: Callable[[Peer, signing.Envelope], None
 
 # How each kind's body is made when it is sent, from the row's subject id (rows keep ids only).
 BODIES: dict[str, Callable[[OutboxMessage], dict[str, Any]]] = {"hello": lambda row: {}}
+# What a kind does once the peer confirmed receipt, in the transaction that marks it delivered
+# (the record hand-over empties its sealed copy).
+AFTER_DELIVERY: dict[str, Callable[[OutboxMessage], None]] = {}
+# ...and once the outbox gave up on it (the last attempt failed).
+AFTER_FAILURE: dict[str, Callable[[OutboxMessage], None]] = {}
 
 
 def outbox_put(*, peer: Peer, kind: str, subject_id: str = "") -> OutboxMessage:
@@ -351,9 +385,13 @@ def outbox_send(*, message_id: str, now: datetime | None = None) -> str:
                 "",
             )
             action = "federation.message_delivered"
+            if row.kind in AFTER_DELIVERY:
+                AFTER_DELIVERY[row.kind](row)
         elif row.attempts >= MAX_ATTEMPTS:
             row.status, row.last_error = OutboxMessage.Status.FAILED, error
             action = "federation.message_failed"
+            if row.kind in AFTER_FAILURE:
+                AFTER_FAILURE[row.kind](row)
         else:
             row.last_error = error
             row.next_attempt_at = timezone.now() + backoff(row.attempts)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import handover_views, views
 
 app_name = "federation"
 urlpatterns = [
@@ -15,4 +15,9 @@ urlpatterns = [
         name="referral_withdraw",
     ),
     path("referrals/<uuid:referral_id>/answer/", views.referral_answer, name="referral_answer"),
+    path(
+        "referrals/<uuid:referral_id>/consent/",
+        handover_views.record_consent,
+        name="record_consent",
+    ),
 ]

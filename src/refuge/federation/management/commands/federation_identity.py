@@ -20,11 +20,26 @@ class Command(BaseCommand):
             import json
 
             self.stdout.write(
-                json.dumps({"name": me.name, "base_url": me.base_url, "public_key": me.public_key})
+                json.dumps(
+                    {
+                        "name": me.name,
+                        "base_url": me.base_url,
+                        "public_key": me.public_key,
+                        "sealing_key": me.sealing_public_key,
+                    }
+                )
             )
             return
         self.stdout.write(f"name: {me.name}\nbase_url: {me.base_url}\npublic_key: {me.public_key}")
+        if me.sealing_public_key:
+            self.stdout.write(f"sealing_key: {me.sealing_public_key}")
+        else:
+            self.stdout.write(
+                "sealing_key: none (no REFUGE_FEDERATION_SEALING_KEY: case records cannot be "
+                "handed over to this instance)"
+            )
+        sealing = f" --sealing-key {me.sealing_public_key}" if me.sealing_public_key else ""
         self.stdout.write(
             "A peer trusts this instance with:\n  refuge federation-trust "
-            f"--name NAME --url {me.base_url} --key {me.public_key}"
+            f"--name NAME --url {me.base_url} --key {me.public_key}{sealing}"
         )

@@ -15,6 +15,12 @@ class Command(BaseCommand):
         parser.add_argument("--name", help="The name to trust it under (shown in the search).")
         parser.add_argument("--url", help="Its base URL, e.g. https://refuge.example.org")
         parser.add_argument("--key", help="Its public key (refuge federation-identity prints it).")
+        parser.add_argument(
+            "--sealing-key",
+            default="",
+            help="Its X25519 key for case records (federation-identity prints it); without "
+            "one, no record can be handed over to it.",
+        )
         parser.add_argument("--untrust", metavar="NAME", help="Stop trusting this peer at once.")
         parser.add_argument(
             "--rotate",
@@ -44,9 +50,15 @@ class Command(BaseCommand):
                     base_url=options["url"],
                     public_key=options["key"],
                     rotate=options["rotate"],
+                    sealing_key=options["sealing_key"],
                 )
                 if not options["no_hello"]:
                     services.outbox_put(peer=peer, kind="hello")
         except ServiceError as exc:
             raise CommandError(exc.message) from exc
         self.stdout.write(f"{peer.name} ({peer.base_url}) is trusted.")
+        if not peer.sealing_key:
+            self.stdout.write(
+                f"{peer.name} has no sealing key: case records cannot be handed over to it "
+                "(trust it again with --sealing-key)."
+            )

@@ -3,17 +3,20 @@ untrust) and which organisations share their anonymised availability."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from refuge.core import roles
-from refuge.core.access import principal, role_required
+from refuge.core.access import ReauthRequired, principal, role_required
 from refuge.core.models import Organisation
 from refuge.core.once import once
 from refuge.core.services import ServiceError
@@ -31,11 +34,20 @@ from .models import (
 )
 
 
+def _reauth_first(request: HttpRequest) -> HttpResponse:
+    """Trusting, untrusting or rotating a key asks for her password and a fresh code first
+    (refuge.core.access); she comes back to this page, where nothing has changed."""
+    query = urlencode({"next": reverse("federation:peers")})
+    return redirect(f"{reverse('core:reauth')}?{query}")
+
+
 @login_required
 @role_required(roles.can_administer)
 @once
 def peers(request: HttpRequest) -> HttpResponse:
     p = principal(request)
+    if request.method == "POST" and not p.reauthenticated:
+        return _reauth_first(request)
     form = TrustForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -46,12 +58,20 @@ def peers(request: HttpRequest) -> HttpResponse:
                     name=data["name"],
                     base_url=data["base_url"],
                     public_key=data["public_key"],
+                    rotate=data["rotate"],
                 )
                 services.outbox_put(peer=peer, kind="hello")
         except ServiceError as exc:
             form.add_error(None, exc.message)
+        except ReauthRequired:
+            return _reauth_first(request)
         else:
-            messages.success(request, _("%(name)s is trusted.") % {"name": peer.name})
+            if data["rotate"]:
+                messages.success(
+                    request, _("%(name)s is trusted under its new key.") % {"name": peer.name}
+                )
+            else:
+                messages.success(request, _("%(name)s is trusted.") % {"name": peer.name})
             return redirect("federation:peers")
     identity = conf.identity() if conf.enabled() else None
     shared = set(SharingOrganisation.objects.values_list("organisation_id", flat=True))
@@ -74,6 +94,9 @@ def peers(request: HttpRequest) -> HttpResponse:
             "form": form,
             "peers": peer_rows,
             "organisations": organisations,
+            "reauthenticated": p.reauthenticated,
+            "reauth_url": f"{reverse('core:reauth')}?"
+            + urlencode({"next": reverse("federation:peers")}),
         },
     )
 
@@ -82,10 +105,16 @@ def peers(request: HttpRequest) -> HttpResponse:
 @role_required(roles.can_administer)
 @require_POST
 def peer_untrust(request: HttpRequest, peer_id) -> HttpResponse:
+    p = principal(request)
+    if not p.reauthenticated:
+        return _reauth_first(request)
     peer = Peer.objects.filter(pk=peer_id).first()
     if peer is None:
         raise Http404
-    services.peer_untrust(by=principal(request), peer=peer)
+    try:
+        services.peer_untrust(by=p, peer=peer)
+    except ReauthRequired:
+        return _reauth_first(request)
     messages.success(request, _("%(name)s is no longer trusted.") % {"name": peer.name})
     return redirect("federation:peers")
 

@@ -21,7 +21,7 @@ from refuge.core.models import Organisation
 from refuge.core.once import once
 from refuge.core.services import ServiceError
 
-from . import conf, services
+from . import conf, selectors, services
 from . import referrals as referrals_services
 from .forms import AnswerForm, SharingForm, TrustForm
 from .models import (
@@ -86,6 +86,7 @@ def peers(request: HttpRequest) -> HttpResponse:
         (peer, waiting.get(peer.pk, 0), getattr(peer, "snapshot", None))
         for peer in Peer.objects.select_related("snapshot").order_by("-trusted", "name")
     ]
+    silent = list(selectors.silent_peers().values())
     return render(
         request,
         "federation/peers.html",
@@ -94,6 +95,7 @@ def peers(request: HttpRequest) -> HttpResponse:
             "form": form,
             "peers": peer_rows,
             "organisations": organisations,
+            "silent": silent,
             "reauthenticated": p.reauthenticated,
             "reauth_url": f"{reverse('core:reauth')}?"
             + urlencode({"next": reverse("federation:peers")}),
@@ -162,12 +164,36 @@ def referrals(request: HttpRequest) -> HttpResponse:
         .order_by("-created_at")[:200]
     )
     labels = dict(DeclineReason.choices)
+    waiting = [row for row in outgoing if row.status == OutgoingReferral.Status.SENT]
+    undelivered = selectors.undelivered(
+        kind=referrals_services.OFFER, subject_ids=[str(row.pk) for row in waiting]
+    )
+    silent = selectors.silent_peers() if waiting else {}
     for row in outgoing:
         row.reason_label = labels.get(row.decline_reason, row.decline_reason)
+        row.undelivered = undelivered.get(str(row.pk), "")
+        row.silence = silent.get(row.peer_id) if row in waiting else None
+    warnings = []
+    for silence in silent.values():
+        mine = [row for row in waiting if row.peer_id == silence.peer_id]
+        if mine:
+            warnings.append(
+                {
+                    "silence": silence,
+                    "queued": sum(row.undelivered == OutboxMessage.Status.QUEUED for row in mine),
+                    "failed": sum(row.undelivered == OutboxMessage.Status.FAILED for row in mine),
+                }
+            )
     return render(
         request,
         "federation/referrals.html",
-        {"incoming": incoming, "outgoing": outgoing, "reasons": DeclineReason.choices},
+        {
+            "incoming": incoming,
+            "outgoing": outgoing,
+            "reasons": DeclineReason.choices,
+            "warnings": warnings,
+            "can_search": roles.can_search_placements(p.role or ""),
+        },
     )
 
 

@@ -237,3 +237,25 @@ def test_the_worklist_costs_the_same_queries_for_one_referral_or_many(
         _post(fake_peer, kind="referral.offer", body=_offer(shelter.pk))
     assert IncomingReferral.objects.count() == 5
     assert count() == one
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_the_referrals_page_names_languages_regions_and_risk_not_codes(
+    shelter, fake_peer, as_persona, lang
+):
+    body = _offer(shelter.pk, needs=["wheelchair"], documents=["passport"])
+    assert _post(fake_peer, kind="referral.offer", body=body).status_code == 200
+    page = as_persona("caseworker_b").get(
+        "/federation/referrals/", headers={"Accept-Language": lang}
+    )
+    html = page.content.decode()
+    row = html[html.index("<tbody>") : html.index("</tbody>")]
+    codes = ("RU-MOW", ">ru<", "wheelchair<", "passport", ">high<") if lang == "ru" else ()
+    for code in ("RU-MOW", ">ru<", *codes):
+        assert code not in row, code
+    words = {
+        "en": ("Moscow", "Russian", "wheelchair access"),
+        "ru": ("Москва", "русский", "аспорт", "высок"),
+    }[lang]
+    for word in words:
+        assert word in row, (word, row)

@@ -84,13 +84,18 @@ def silent_peers(*, now: datetime | None = None) -> dict[uuid.UUID, Silence]:
 
 
 def undelivered(*, kind: str, subject_ids: list[str]) -> dict[str, str]:
-    """The status (queued or failed) of each message of ``kind`` about these ids that has not
-    reached its peer yet (one query); delivered or cancelled ones are left out."""
+    """The status (queued or failed) of each message of ``kind`` about these ids that its peer
+    has not taken when it was tried (one query); delivered, cancelled and not yet tried ones
+    are left out."""
     if not subject_ids:
         return {}
-    rows = OutboxMessage.objects.filter(
-        kind=kind,
-        subject_id__in=subject_ids,
-        status__in=[OutboxMessage.Status.QUEUED, OutboxMessage.Status.FAILED],
-    ).values_list("subject_id", "status")
+    rows = (
+        OutboxMessage.objects.filter(kind=kind, subject_id__in=subject_ids)
+        .filter(
+            Q(status=OutboxMessage.Status.FAILED)
+            # Tried and not taken: a message just queued is on its way, not "undelivered".
+            | Q(status=OutboxMessage.Status.QUEUED, attempts__gt=0) & ~Q(last_error="")
+        )
+        .values_list("subject_id", "status")
+    )
     return dict(rows)

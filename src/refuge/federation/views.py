@@ -169,7 +169,15 @@ def referrals(request: HttpRequest) -> HttpResponse:
         kind=referrals_services.OFFER, subject_ids=[str(row.pk) for row in waiting]
     )
     silent = selectors.silent_peers() if waiting else {}
+    # The peer's facility by the name its snapshot gives it (gone from a later one: no name).
+    names = {
+        (f.peer_id, f.remote_id): f.name
+        for f in PeerFacility.objects.filter(
+            remote_id__in={row.remote_facility_id for row in outgoing}
+        ).only("peer_id", "remote_id", "name")
+    }
     for row in outgoing:
+        row.facility_name = names.get((row.peer_id, row.remote_facility_id), "")
         row.reason_label = labels.get(row.decline_reason, row.decline_reason)
         row.undelivered = undelivered.get(str(row.pk), "")
         row.silence = silent.get(row.peer_id) if row in waiting else None

@@ -210,3 +210,56 @@ def test_a_referral_across_networks_from_search_to_accepted(live_server, browser
     finally:
         desk.close()
         phone.close()
+
+
+SILENT = {
+    "en": {"silent": "kyrgyz-centres has not answered since", "lost": "is not lost",
+           "reauth": "asks for your password and a new code first"},
+    "ru": {"silent": "kyrgyz-centres не отвечает с", "lost": "не потеряно",
+           "reauth": "сначала введите пароль и новый код"},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_a_peer_that_stops_answering_is_named_with_a_way_on(live_server, browser, world, lang):
+    from datetime import timedelta as td
+
+    from refuge.federation import referrals as federated
+    from refuge.federation.models import PeerFacility
+
+    personas, peer, trusted, sezim, case = world
+    TOTPDevice.objects.create(user=personas["admin_a"].user, name="phone", confirmed=True)
+    peer.fail_status = 500
+    federated.federated_referral_send(
+        by=personas["operator_a"].principal,
+        client=case,
+        peer_facility=PeerFacility.objects.get(),
+        household={"woman_age": 30, "languages": ["ru"]},
+    )
+    row = OutboxMessage.objects.get(kind="referral.offer")
+    for i in range(3):
+        services.outbox_send(message_id=str(row.pk), now=timezone.now() + td(hours=i + 1))
+    words = SILENT[lang]
+    base = live_server.url
+    desk = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    phone = browser.new_context(viewport=PHONE, locale="en-GB")
+    try:
+        op = phone.new_page()
+        sign_in(op, base, personas["operator_a"].user, lang=lang)
+        op.goto(f"{base}/federation/referrals/")
+        warning = op.locator("#silent-kyrgyz-centres").inner_text()
+        assert words["silent"] in warning and words["lost"] in warning, warning
+        assert _axe(op) == []
+        _fits_a_phone(op)
+        _no_codes(op, lang)
+        shot(op, f"federation-{lang}-09-silent-peer-phone")
+        admin = desk.new_page()
+        sign_in(admin, base, personas["admin_a"].user, lang=lang)
+        admin.goto(f"{base}/federation/")
+        text = _main(admin)
+        assert words["silent"] in text and words["reauth"] in text, text
+        assert _axe(admin) == []
+        shot(admin, f"federation-{lang}-10-peers-silent")
+    finally:
+        desk.close()
+        phone.close()

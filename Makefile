@@ -49,8 +49,19 @@ $(REDOCLY):
 	  npm install --silent --no-audit --no-fund --prefix .tools/redocly @redocly/cli@$(REDOCLY_VERSION); \
 	else echo "npm is missing: the Redocly lint test will be skipped"; fi
 
+# A second demo beside the first, to try federation on one machine (docs/deployment.md):
+#   make demo DEMO_PORT=8001 DEMO_HOME=var-b DEMO_NAME=second
+# Each has its own port, its own home (database and generated keys) and its own name; the
+# variables left unset keep what the environment (or the defaults) say.
+DEMO_PORT ?= 8000
+DEMO_HOME ?=
+DEMO_NAME ?=
 demo: messages
-	REFUGE_MODE=demo $(BIN)/refuge demo
+	REFUGE_MODE=demo \
+	$(if $(DEMO_HOME),REFUGE_HOME="$(abspath $(DEMO_HOME))") \
+	$(if $(DEMO_NAME),REFUGE_FEDERATION_NAME="$(DEMO_NAME)") \
+	REFUGE_BASE_URL="$${REFUGE_BASE_URL:-http://127.0.0.1:$(DEMO_PORT)}" \
+	$(BIN)/refuge demo --addrport 127.0.0.1:$(DEMO_PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench deploy

@@ -48,6 +48,7 @@ CASE_STAFF = roles(R.CASEWORKER, R.MANAGER, R.OPERATOR, R.COORDINATOR)
 
 CASES = [
     Case("federation:peers", allowed=roles(R.ADMIN)),
+    # An administrator without a recent re-authentication is sent to it first (302).
     Case("federation:peer_untrust", method="post", setup=_peer, allowed=roles(R.ADMIN), ok=302),
     # No organisation chosen: back to the page with a message.
     Case("federation:sharing", method="post", allowed=roles(R.ADMIN), ok=302),

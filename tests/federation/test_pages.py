@@ -9,6 +9,7 @@ from refuge.core.once import FIELD
 from refuge.federation import signing
 from refuge.federation.models import OutboxMessage, Peer, SharingOrganisation
 from tests.conftest import sign_in
+from tests.core.conftest import reauthenticate
 
 URL = "/federation/"
 
@@ -19,6 +20,15 @@ def _key():
 
 @pytest.fixture
 def admin(client, personas):
+    """An administrator who has just given her password and a fresh code again."""
+    client = sign_in(client, personas["admin_a"].user)
+    reauthenticate(client)
+    return client
+
+
+@pytest.fixture
+def admin_not_confirmed(client, personas):
+    """Signed in with both factors, but not re-authenticated lately."""
     return sign_in(client, personas["admin_a"].user)
 
 
@@ -118,3 +128,95 @@ def test_the_page_costs_the_same_queries_for_one_peer_or_many(admin, orgs):
         services.outbox_put(peer=peer, kind="hello")
         services.sharing_set(by=None, organisation=orgs["b"], share=True)
     assert count() == one
+
+
+# --- re-authentication before trusting, untrusting or rotating a key -------------------------
+
+
+def _reauth_redirect(response) -> bool:
+    from django.urls import reverse
+
+    return response.status_code == 302 and response["Location"].startswith(reverse("core:reauth"))
+
+
+def test_trusting_without_a_recent_reauthentication_is_refused(admin_not_confirmed):
+    page = admin_not_confirmed.get(URL)
+    text = page.content.decode()
+    assert 'id="reauth-note"' in text and 'name="public_key"' not in text
+    data = {"name": "czech-service", "base_url": "https://cz.example.org", "public_key": _key()}
+    response = admin_not_confirmed.post(URL, data)
+    assert _reauth_redirect(response)
+    assert "next=%2Ffederation%2F" in response["Location"]
+    assert not Peer.objects.exists() and not OutboxMessage.objects.exists()
+    assert not AuditEvent.objects.filter(action="federation.peer_trust").exists()
+
+
+def test_untrusting_without_a_recent_reauthentication_is_refused(admin_not_confirmed):
+    from refuge.federation import services
+
+    peer = services.peer_trust(by=None, name="p", base_url="https://p.test", public_key=_key())
+    assert "peer_untrust" not in admin_not_confirmed.get(URL).content.decode()
+    response = admin_not_confirmed.post(f"/federation/peers/{peer.pk}/untrust/")
+    assert _reauth_redirect(response)
+    peer.refresh_from_db()
+    assert peer.trusted
+    assert not AuditEvent.objects.filter(action="federation.peer_untrust").exists()
+
+
+def test_rotating_without_a_recent_reauthentication_is_refused(admin_not_confirmed):
+    from refuge.federation import services
+
+    old = _key()
+    services.peer_trust(by=None, name="p", base_url="https://p.test", public_key=old)
+    data = {"name": "p", "base_url": "https://p.test", "public_key": _key(), "rotate": "on"}
+    assert _reauth_redirect(admin_not_confirmed.post(URL, data))
+    assert Peer.objects.get(name="p").public_key == old
+
+
+def test_a_stale_reauthentication_no_longer_counts(admin):
+    from django.conf import settings
+
+    session = admin.session
+    session["refuge_reauth_at"] -= settings.REFUGE_REAUTH_MINUTES * 60 + 1
+    session.save()
+    data = {"name": "czech-service", "base_url": "https://cz.example.org", "public_key": _key()}
+    assert _reauth_redirect(admin.post(URL, data))
+    assert not Peer.objects.exists()
+
+
+def test_rotating_a_key_after_reauthentication_is_audited(admin):
+    from refuge.federation import services
+
+    old, new = _key(), _key()
+    services.peer_trust(by=None, name="p", base_url="https://p.test", public_key=old)
+    page = admin.get(URL)
+    assert 'name="rotate"' in page.content.decode()
+    data = {"name": "p", "base_url": "https://p.test", "public_key": new, "rotate": "on"}
+    assert admin.post(URL, data).status_code == 302
+    assert Peer.objects.get(name="p").public_key == new
+    event = AuditEvent.objects.filter(action="federation.peer_trust").latest("pk")
+    assert event.actor == "admin-a"
+    assert event.details["old_key"] == old and event.details["key"] == new
+
+
+def test_the_service_itself_asks_for_a_recent_reauthentication(personas):
+    from dataclasses import replace
+
+    from refuge.core.access import ReauthRequired
+    from refuge.federation import services
+
+    p = personas["admin_a"].principal
+    with pytest.raises(ReauthRequired):
+        services.peer_trust(by=p, name="p", base_url="https://p.test", public_key=_key())
+    peer = services.peer_trust(
+        by=replace(p, reauthenticated=True), name="p", base_url="https://p.test", public_key=_key()
+    )
+    with pytest.raises(ReauthRequired):
+        services.peer_untrust(by=p, peer=peer)
+    peer.refresh_from_db()
+    assert peer.trusted
+
+
+def test_the_reauthentication_note_in_russian(admin_not_confirmed):
+    page = admin_not_confirmed.get(URL, headers={"Accept-Language": "ru"})
+    assert "Подтвердите, что это вы" in page.content.decode()

@@ -16,6 +16,11 @@ class TrustForm(forms.Form):
             "As the other instance's administrator reads it to you: refuge federation-identity."
         ),
     )
+    rotate = forms.BooleanField(
+        label=_("Replace the key of the peer trusted under this name"),
+        required=False,
+        help_text=_("When its key was changed or stolen: the old key is refused from this moment."),
+    )
 
 
 class SharingForm(forms.Form):

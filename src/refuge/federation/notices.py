@@ -26,6 +26,9 @@ def _sender(event: Event) -> list[int]:
 
 
 def register() -> None:
+    from . import worklist
+
+    worklist.register()
     recipients.rule("federation.referral_received", "federation.record_received")(_incoming_staff)
     recipients.rule("federation.referral_answered")(_sender)
     links.LINKS["federation.incomingreferral"] = lambda e: reverse("federation:referrals")

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from refuge.core import audit
-from refuge.core.access import Principal
+from refuge.core.access import Principal, require_reauthenticated
 from refuge.core.models import Organisation
 from refuge.core.services import ServiceError
 
@@ -60,7 +60,12 @@ def peer_trust(
     """Trust a peer (or trust again one untrusted before, under the same key). With ``rotate``,
     the peer already trusted under ``name`` changes to the new key: the old key is refused from
     this moment (the peer's key was changed, or stolen). ``sealing_key`` is the peer's X25519
-    key for case records; given, it replaces the one kept (empty keeps it)."""
+    key for case records; given, it replaces the one kept (empty keeps it).
+
+    A person must have given her password and a fresh code just now (``refuge.core.access``):
+    a trusted key can read our shared availability and send us referrals. The server's
+    console (``by`` is None) is trusted."""
+    require_reauthenticated(by)
     try:
         key = signing.parse_public_key(public_key)
     except ValueError as exc:
@@ -121,7 +126,9 @@ def peer_trust(
 
 def peer_untrust(*, by: Principal | None, peer: Peer) -> Peer:
     """Stop everything with this peer at once: its messages are refused, nothing more is sent
-    to it, and its facilities leave the search. Its snapshot is dropped."""
+    to it, and its facilities leave the search. Its snapshot is dropped. Asks for a recent
+    re-authentication, as trusting does."""
+    require_reauthenticated(by)
     with transaction.atomic():
         peer = Peer.objects.select_for_update().get(pk=peer.pk)
         peer.trusted = False

@@ -3,22 +3,25 @@ untrust) and which organisations share their anonymised availability."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from refuge.core import roles
-from refuge.core.access import principal, role_required
+from refuge.core.access import ReauthRequired, principal, role_required
 from refuge.core.models import Organisation
 from refuge.core.once import once
 from refuge.core.services import ServiceError
 
-from . import conf, services
+from . import conf, selectors, services
 from . import referrals as referrals_services
 from .forms import AnswerForm, SharingForm, TrustForm
 from .models import (
@@ -31,11 +34,20 @@ from .models import (
 )
 
 
+def _reauth_first(request: HttpRequest) -> HttpResponse:
+    """Trusting, untrusting or rotating a key asks for her password and a fresh code first
+    (refuge.core.access); she comes back to this page, where nothing has changed."""
+    query = urlencode({"next": reverse("federation:peers")})
+    return redirect(f"{reverse('core:reauth')}?{query}")
+
+
 @login_required
 @role_required(roles.can_administer)
 @once
 def peers(request: HttpRequest) -> HttpResponse:
     p = principal(request)
+    if request.method == "POST" and not p.reauthenticated:
+        return _reauth_first(request)
     form = TrustForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -46,12 +58,20 @@ def peers(request: HttpRequest) -> HttpResponse:
                     name=data["name"],
                     base_url=data["base_url"],
                     public_key=data["public_key"],
+                    rotate=data["rotate"],
                 )
                 services.outbox_put(peer=peer, kind="hello")
         except ServiceError as exc:
             form.add_error(None, exc.message)
+        except ReauthRequired:
+            return _reauth_first(request)
         else:
-            messages.success(request, _("%(name)s is trusted.") % {"name": peer.name})
+            if data["rotate"]:
+                messages.success(
+                    request, _("%(name)s is trusted under its new key.") % {"name": peer.name}
+                )
+            else:
+                messages.success(request, _("%(name)s is trusted.") % {"name": peer.name})
             return redirect("federation:peers")
     identity = conf.identity() if conf.enabled() else None
     shared = set(SharingOrganisation.objects.values_list("organisation_id", flat=True))
@@ -66,6 +86,7 @@ def peers(request: HttpRequest) -> HttpResponse:
         (peer, waiting.get(peer.pk, 0), getattr(peer, "snapshot", None))
         for peer in Peer.objects.select_related("snapshot").order_by("-trusted", "name")
     ]
+    silent = list(selectors.silent_peers().values())
     return render(
         request,
         "federation/peers.html",
@@ -74,6 +95,10 @@ def peers(request: HttpRequest) -> HttpResponse:
             "form": form,
             "peers": peer_rows,
             "organisations": organisations,
+            "silent": silent,
+            "reauthenticated": p.reauthenticated,
+            "reauth_url": f"{reverse('core:reauth')}?"
+            + urlencode({"next": reverse("federation:peers")}),
         },
     )
 
@@ -82,10 +107,16 @@ def peers(request: HttpRequest) -> HttpResponse:
 @role_required(roles.can_administer)
 @require_POST
 def peer_untrust(request: HttpRequest, peer_id) -> HttpResponse:
+    p = principal(request)
+    if not p.reauthenticated:
+        return _reauth_first(request)
     peer = Peer.objects.filter(pk=peer_id).first()
     if peer is None:
         raise Http404
-    services.peer_untrust(by=principal(request), peer=peer)
+    try:
+        services.peer_untrust(by=p, peer=peer)
+    except ReauthRequired:
+        return _reauth_first(request)
     messages.success(request, _("%(name)s is no longer trusted.") % {"name": peer.name})
     return redirect("federation:peers")
 
@@ -133,12 +164,44 @@ def referrals(request: HttpRequest) -> HttpResponse:
         .order_by("-created_at")[:200]
     )
     labels = dict(DeclineReason.choices)
+    waiting = [row for row in outgoing if row.status == OutgoingReferral.Status.SENT]
+    undelivered = selectors.undelivered(
+        kind=referrals_services.OFFER, subject_ids=[str(row.pk) for row in waiting]
+    )
+    silent = selectors.silent_peers() if waiting else {}
+    # The peer's facility by the name its snapshot gives it (gone from a later one: no name).
+    names = {
+        (f.peer_id, f.remote_id): f.name
+        for f in PeerFacility.objects.filter(
+            remote_id__in={row.remote_facility_id for row in outgoing}
+        ).only("peer_id", "remote_id", "name")
+    }
     for row in outgoing:
+        row.facility_name = names.get((row.peer_id, row.remote_facility_id), "")
         row.reason_label = labels.get(row.decline_reason, row.decline_reason)
+        row.undelivered = undelivered.get(str(row.pk), "")
+        row.silence = silent.get(row.peer_id) if row in waiting else None
+    warnings = []
+    for silence in silent.values():
+        mine = [row for row in waiting if row.peer_id == silence.peer_id]
+        if mine:
+            warnings.append(
+                {
+                    "silence": silence,
+                    "queued": sum(row.undelivered == OutboxMessage.Status.QUEUED for row in mine),
+                    "failed": sum(row.undelivered == OutboxMessage.Status.FAILED for row in mine),
+                }
+            )
     return render(
         request,
         "federation/referrals.html",
-        {"incoming": incoming, "outgoing": outgoing, "reasons": DeclineReason.choices},
+        {
+            "incoming": incoming,
+            "outgoing": outgoing,
+            "reasons": DeclineReason.choices,
+            "warnings": warnings,
+            "can_search": roles.can_search_placements(p.role or ""),
+        },
     )
 
 

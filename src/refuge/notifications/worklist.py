@@ -73,6 +73,10 @@ class Item:
     deadline: datetime | None = None
     urgent: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    # A kind registered by another app names its own templates (the list's item, the sheet's
+    # line); the kinds of this module use notifications/worklist/items/<kind>.html.
+    template: str = ""
+    sheet_template: str = ""
 
 
 @dataclass
@@ -532,6 +536,22 @@ KINDS: tuple[Kind, ...] = (
         failed_deliveries,
     ),
 )
+
+
+def register_kind(
+    kind: Kind, *, after: str = "", facility_of: Callable[[Item], Any] | None = None
+) -> None:
+    """An app adds its kind of item (as federation does), after the kind named ``after`` (at
+    the end when there is none). ``facility_of`` says which facility an item belongs to, for a
+    facility's daily sheet. Registering the same name again changes nothing."""
+    global KINDS
+    names = [k.name for k in KINDS]
+    if kind.name in names:
+        return
+    at = names.index(after) + 1 if after in names else len(KINDS)
+    KINDS = (*KINDS[:at], kind, *KINDS[at:])
+    if facility_of is not None:
+        FACILITY_OF[kind.name] = facility_of
 
 
 def kinds_for(role: str | None) -> list[Kind]:

@@ -57,6 +57,18 @@ def test_an_admin_trusts_a_peer_once_even_when_she_submits_twice(admin):
     assert AuditEvent.objects.filter(action="federation.peer_trust").count() == 1
 
 
+def test_the_trust_form_takes_the_key_for_case_records(admin):
+    from refuge.federation import sealing
+
+    key = sealing.public_key_text(sealing.private_key(signing.new_seed()))
+    data = {"name": "czech-service", "base_url": "https://cz.example.org", "public_key": _key()}
+    assert admin.post(URL, {**data, "sealing_key": f" {key} "}).status_code == 302
+    assert Peer.objects.get(name="czech-service").sealing_key == key
+    bad = admin.post(URL, {**data, "name": "other", "public_key": _key(), "sealing_key": "no"})
+    assert bad.status_code == 200 and "X25519" in bad.content.decode()
+    assert not Peer.objects.filter(name="other").exists()
+
+
 def test_a_bad_key_is_a_clear_error(admin):
     page = admin.post(
         URL, {"name": "bad", "base_url": "https://bad.example.org", "public_key": "nope"}

@@ -16,6 +16,15 @@ class TrustForm(forms.Form):
             "As the other instance's administrator reads it to you: refuge federation-identity."
         ),
     )
+    sealing_key = forms.CharField(
+        label=_("Key for case records"),
+        max_length=60,
+        required=False,
+        help_text=_(
+            "Its second key, read out the same way: without it, her record cannot be handed "
+            "over to this network after she agrees. Left empty, a key already kept stays."
+        ),
+    )
     rotate = forms.BooleanField(
         label=_("Replace the key of the peer trusted under this name"),
         required=False,

@@ -59,6 +59,7 @@ def peers(request: HttpRequest) -> HttpResponse:
                     base_url=data["base_url"],
                     public_key=data["public_key"],
                     rotate=data["rotate"],
+                    sealing_key=data["sealing_key"].strip(),
                 )
                 services.outbox_put(peer=peer, kind="hello")
         except ServiceError as exc:

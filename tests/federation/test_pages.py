@@ -41,8 +41,9 @@ def _form(client):
 def test_the_page_shows_this_instances_identity(admin):
     from refuge.federation import conf
 
-    page = admin.get(URL)
-    assert conf.identity().public_key in page.content.decode()
+    page = admin.get(URL).content.decode()
+    assert conf.identity().public_key in page
+    assert conf.identity().sealing_public_key and conf.identity().sealing_public_key in page
 
 
 def test_an_admin_trusts_a_peer_once_even_when_she_submits_twice(admin):

@@ -25,6 +25,8 @@ from refuge.federation.models import (
     OutgoingReferral,
     PeerFacility,
 )
+from refuge.notifications.models import Event
+from refuge.notifications.recipients import RULES
 from tests.directory.factories import make_facility
 from tests.federation.conftest import run_worker
 from tests.federation.test_handover import _accepted, _incoming, _post
@@ -281,6 +283,9 @@ def test_the_sender_sees_the_plan_and_her_arrival(
     assert row.journey["meeting_point"] == POINT and row.journey["mode"] == "train"
     assert AuditEvent.objects.filter(action="federation.journey_received").count() == 1
     assert POINT not in json.dumps(list(AuditEvent.objects.values("details")), default=str)
+    event = Event.objects.get(kind="federation.journey_planned")
+    assert personas["operator_a"].user.pk in set(RULES["federation.journey_planned"](event))
+    assert POINT not in json.dumps(event.context)
     url = f"/federation/referrals/sent/{row.pk}/journey/"
     page = as_persona("caseworker_a").get(url).content.decode()
     assert POINT in page and "train" in page and "caseworker" in page
@@ -303,6 +308,7 @@ def test_the_sender_sees_the_plan_and_her_arrival(
     assert _post(fake_peer, kind="journey.arrived", body=arrived).status_code == 200
     row.refresh_from_db()
     assert row.arrived_at is not None
+    assert Event.objects.filter(kind="federation.journey_arrived").count() == 1
     page = as_persona("caseworker_a").get(url).content.decode()
     assert "she arrived" in page
     russian = as_persona("caseworker_a")

@@ -27,6 +27,8 @@ def _sender(event: Event) -> list[int]:
 
 def register() -> None:
     recipients.rule("federation.referral_received", "federation.record_received")(_incoming_staff)
-    recipients.rule("federation.referral_answered")(_sender)
+    recipients.rule(
+        "federation.referral_answered", "federation.journey_planned", "federation.journey_arrived"
+    )(_sender)
     links.LINKS["federation.incomingreferral"] = lambda e: reverse("federation:referrals")
     links.LINKS["federation.outgoingreferral"] = lambda e: reverse("federation:referrals")

@@ -35,6 +35,7 @@ from refuge.core.roles import CASE_ROLES, can_view_cases
 from refuge.core.services import ServiceError, data_key_create
 from refuge.directory.models import Facility
 from refuge.directory.selectors import ShownAddress, address_for_display
+from refuge.notifications.services import notify
 
 from . import services, signing
 from .models import IncomingReferral, Journey, OutboxMessage, OutgoingReferral, Peer
@@ -301,6 +302,8 @@ def _on_plan(peer: Peer, env: signing.Envelope) -> None:
     row.journey_received_at = timezone.now()
     row.save(update_fields=["journey", "journey_received_at"])
     _event(services._peer_actor(peer), "federation.journey_received", row)  # noqa: SLF001
+    # Whoever sent her hears that the plan is there (ids only; a new plan is a new occurrence).
+    notify(event="federation.journey_planned", about=row, occurrence=plan["planned_at"])
 
 
 def _on_arrived(peer: Peer, env: signing.Envelope) -> None:
@@ -311,6 +314,7 @@ def _on_arrived(peer: Peer, env: signing.Envelope) -> None:
     if row.arrived_at is None:
         row.arrived_at = timezone.now()
         row.save(update_fields=["arrived_at"])
+        notify(event="federation.journey_arrived", about=row)
     _event(services._peer_actor(peer), "federation.journey_arrival_received", row)  # noqa: SLF001
 
 

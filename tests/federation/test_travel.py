@@ -253,9 +253,13 @@ def test_the_carriers_see_the_address_each_display_audited_until_she_arrives(
 def test_the_carriers_sight_of_the_address_ends_with_the_window(personas, incoming, settings):
     past = timezone.now() - timedelta(hours=settings.REFUGE_CARRIER_ADDRESS_HOURS + 1)
     _plan(personas, incoming, departs_at=past - timedelta(hours=3), arrives_at=past)
+    incoming.refresh_from_db()
     p = personas["caseworker_b"].principal
     assert not travel.carries_out_journey(p, incoming)
     assert travel.journey_address_for(p, incoming) is None
+    Journey.objects.update(arrives_at=timezone.now() + timedelta(hours=1))  # inside the window
+    assert travel.carries_out_journey(p, incoming)
+    assert not travel.carries_out_journey(personas["manager_b"].principal, incoming)
 
 
 # --- the sending side ---------------------------------------------------------------------------
@@ -355,3 +359,36 @@ def test_a_plan_for_a_referral_not_accepted_or_unknown_is_refused(
     bad = _plan_body(row, mode="teleport")
     assert _post(fake_peer, kind="journey.plan", body=bad).status_code == 400
     assert OutgoingReferral.objects.get(pk=row.pk).journey is None
+
+
+def test_bad_values_in_the_plan_form_give_no_5xx_and_save_nothing(personas, incoming, as_persona):
+    url = f"/federation/referrals/{incoming.pk}/journey/"
+    page = as_persona("caseworker_b")
+    for bad in (
+        {"mode": "teleport", "escort_role": "none"},
+        {"mode": "bus", "escort_role": "king"},
+        {"mode": "bus", "escort_role": "none", "meeting_point": "x" * 10_000},
+        {"mode": "bus", "escort_role": "none", "departs_at": "9999-99-99"},
+        {"mode": "bus", "escort_role": "none", "arrives_at": "1900-01-01T00:00"},
+        {"mode": "bus", "escort_role": "none", "escort": "\u202eevil" * 1000},
+        {"mode": "bus", "escort_role": "none", "carriers": ["abc", str(uuid.uuid4())]},
+    ):
+        assert page.post(url, bad).status_code == 200, bad
+    assert not Journey.objects.exists()
+    assert page.get(f"/federation/referrals/sent/{uuid.uuid4()}/journey/").status_code == 404
+    assert page.post(f"/federation/referrals/{uuid.uuid4()}/journey/arrived/").status_code == 404
+
+
+def test_a_withdrawal_by_the_sending_network_ends_the_carriers_sight(
+    personas, incoming, fake_peer, as_persona
+):
+    _plan(personas, incoming)
+    incoming.refresh_from_db()
+    p = personas["caseworker_b"].principal
+    assert travel.carries_out_journey(p, incoming)
+    withdraw = {"referral": str(incoming.remote_id)}
+    assert _post(fake_peer, kind="referral.withdraw", body=withdraw).status_code == 200
+    incoming.refresh_from_db()
+    assert not travel.carries_out_journey(p, incoming)
+    url = f"/federation/referrals/{incoming.pk}/journey/"
+    assert as_persona("caseworker_b").get(url).status_code == 404

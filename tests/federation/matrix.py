@@ -44,6 +44,14 @@ def _outgoing(ctx):
     return {"referral_id": row.pk}
 
 
+def _accepted_incoming(ctx):
+    from refuge.federation.models import IncomingReferral
+
+    ids = _incoming(ctx)
+    IncomingReferral.objects.filter(pk=ids["referral_id"]).update(status="accepted")
+    return ids
+
+
 CASE_STAFF = roles(R.CASEWORKER, R.MANAGER, R.OPERATOR, R.COORDINATOR)
 
 CASES = [
@@ -84,6 +92,17 @@ CASES = [
         allowed=CASE_STAFF,
         ok=302,
     ),
+    # Her journey across the border: the receiving facility's case staff plan it and record
+    # her arrival (a second arrival: back with a message); the sender's case staff read it.
+    Case("federation:journey", setup=_accepted_incoming, allowed=CASE_STAFF),
+    Case(
+        "federation:journey_arrive",
+        method="post",
+        setup=_accepted_incoming,
+        allowed=CASE_STAFF,
+        ok=302,
+    ),
+    Case("federation:journey_sent", setup=_outgoing, allowed=CASE_STAFF),
     # The API: signed messages, not keys or sessions. The identity is public; a post that is
     # no signed message from a trusted peer is refused the same way for everyone.
     Case("api:federation_identity", ok=200, denied=200, anon=200),

@@ -101,6 +101,40 @@ print(row.sealed_record is None, row.record_received_at is not None,
       "Secretname" in json.dumps(stored, default=str),
       AuditEvent.objects.filter(action="federation.record_handed_over").count())
 """
+JOURNEY_B = """
+import datetime
+from django.utils import timezone
+from refuge.core.access import Principal
+from refuge.core.models import Organisation
+from refuge.core.roles import Role
+from refuge.federation import travel
+from refuge.federation.models import IncomingReferral
+org = Organisation.objects.get(slug="kg-centres")
+p = Principal(name="caseworker-1", role=Role.CASEWORKER, organisation=org)
+row = IncomingReferral.objects.get()
+travel.journey_plan(by=p, incoming=row, mode="bus", meeting_point="Osh bazaar bus station",
+                    arrives_at=timezone.now() + datetime.timedelta(hours=6),
+                    escort="Aizada Escortova", escort_role="volunteer")
+"""
+ARRIVED_B = """
+from refuge.core.access import Principal
+from refuge.core.models import Organisation
+from refuge.core.roles import Role
+from refuge.federation import travel
+from refuge.federation.models import IncomingReferral
+org = Organisation.objects.get(slug="kg-centres")
+p = Principal(name="caseworker-1", role=Role.CASEWORKER, organisation=org)
+travel.journey_arrive(by=p, incoming=IncomingReferral.objects.get())
+"""
+JOURNEY_A = """
+import json
+from refuge.core.models import AuditEvent
+from refuge.federation.models import OutgoingReferral
+row = OutgoingReferral.objects.get()
+stored = json.dumps(list(AuditEvent.objects.values()), default=str) + json.dumps(row.journey)
+print(row.journey["meeting_point"], row.journey["escort_role"], row.arrived_at is not None,
+      "Escortova" in stored)
+"""
 
 
 class Instance:
@@ -249,6 +283,17 @@ def test_two_instances_federate(instances):
     for path in (a.home / "refuge.sqlite3", a.home / "refuge.sqlite3-wal"):
         if path.exists():
             assert b"Secretname" not in path.read_bytes()
+
+    # Her journey, planned on b (the address stays there): a learns the way, the meeting point
+    # and the escort's role, never the escort's name; then that she arrived.
+    b.manage("shell", "-c", JOURNEY_B)
+    b.manage("worker", "--batch", "--no-scheduler")
+    told = a.manage("shell", "-c", JOURNEY_A).strip().splitlines()[-1]
+    assert told == "Osh bazaar bus station volunteer False False"
+    b.manage("shell", "-c", ARRIVED_B)
+    b.manage("worker", "--batch", "--no-scheduler")
+    told = a.manage("shell", "-c", JOURNEY_A).strip().splitlines()[-1]
+    assert told.endswith("volunteer True False")
 
     # b recorded the hello once and audited it; untrusting stops everything at once.
     out = b.manage(

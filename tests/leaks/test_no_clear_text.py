@@ -302,6 +302,14 @@ ALLOWED: dict[str, str] = {
     "federation.IncomingReferral.status": CODE,
     "federation.IncomingReferral.decline_reason": CODE,
     "federation.IncomingReferral.decided_by": STAFF,
+    "federation.IncomingReferral.arrived_by": STAFF,
+    # her journey (refuge.federation.travel): the escort's name is encrypted; the rest is how
+    # and where the receiving staff meet her, typed to be told to the other network
+    "federation.Journey.mode": CODE,
+    "federation.Journey.escort_role": CODE,
+    "federation.Journey.meeting_point": "a station or a town, typed to be shared; never a "
+    "facility's address (refused) nor a person",
+    "federation.Journey.created_by": STAFF,
     # help: the public pages' texts
     "help.HelpText.key": CODE,
     "help.HelpText.language": CODE,

@@ -215,6 +215,17 @@ ACTIONS = {
         "handed the record of %(target)s over to a peer network"
     ),
     "federation.record_received": gettext_lazy("received a case record from a peer network"),
+    "federation.journey_plan": gettext_lazy("planned a journey from a peer network"),
+    "federation.journey_arrived": gettext_lazy(
+        "recorded the arrival of a woman referred by a peer network"
+    ),
+    "federation.journey_received": gettext_lazy("received a journey plan from a peer network"),
+    "federation.journey_plan_stale": gettext_lazy(
+        "received an older journey plan from a peer network"
+    ),
+    "federation.journey_arrival_received": gettext_lazy(
+        "was told by a peer network that she arrived"
+    ),
     "master_key.rotate": gettext_lazy("rotated the master key"),
     "backup": gettext_lazy("made a backup"),
 }

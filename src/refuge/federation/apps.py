@@ -9,11 +9,12 @@ class FederationConfig(AppConfig):
     def ready(self) -> None:
         from refuge.referrals.search import register_candidate_source
 
-        from . import handover, notices, referrals
+        from . import handover, notices, referrals, travel
         from .directory import peer_candidates
 
         # Placement search learns of peers' facilities through this registry only.
         register_candidate_source(peer_candidates)
         referrals.register()
         handover.register()
+        travel.register()
         notices.register()

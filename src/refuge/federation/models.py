@@ -9,6 +9,9 @@ from __future__ import annotations
 import uuid
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from refuge.core.fields import EncryptedTextField
 
 
 class Peer(models.Model):
@@ -168,6 +171,12 @@ class OutgoingReferral(models.Model):
     sealed_record = models.JSONField(null=True, blank=True)
     record_sent_at = models.DateTimeField(null=True, blank=True)  # queued to the peer
     record_received_at = models.DateTimeField(null=True, blank=True)  # the peer confirmed
+    # Her journey as the receiving network shared it (issue 20, item 5; refuge.federation.
+    # travel): way of travel, times, a meeting point it chose to share, the escort's role.
+    # Never an address: the receiving network's whitelist and ours (``clean_plan``) agree.
+    journey = models.JSONField(null=True, blank=True)
+    journey_received_at = models.DateTimeField(null=True, blank=True)
+    arrived_at = models.DateTimeField(null=True, blank=True)  # the peer told us she arrived
 
     class Meta:
         ordering = ["-created_at"]
@@ -200,6 +209,8 @@ class IncomingReferral(models.Model):
         "cases.Client", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     record_received_at = models.DateTimeField(null=True, blank=True)
+    arrived_at = models.DateTimeField(null=True, blank=True)  # she arrived at the facility
+    arrived_by = models.CharField(max_length=150, blank=True)
 
     class Meta:
         ordering = ["-received_at"]
@@ -209,3 +220,64 @@ class IncomingReferral(models.Model):
 
     def __str__(self) -> str:
         return f"referral from {self.peer_id} ({self.status})"
+
+
+class Journey(models.Model):
+    """Her journey to one of our facilities after a peer's referral was accepted (issue 20,
+    item 5), planned here, by the receiving side, under this instance's rules.
+
+    The carriers (case staff of the facility's organisation) see the facility's address on the
+    journey page until she arrives (bounded by a window after the expected arrival), each
+    display audited. The escort's name is encrypted under the journey's own data key and never
+    leaves this instance; what the sending network is told is ``refuge.federation.travel``'s
+    whitelist: way of travel, times, the meeting point typed here to be shared, the escort's
+    role."""
+
+    class Mode(models.TextChoices):
+        TAXI = "taxi", _("taxi")
+        TRAIN = "train", _("train")
+        BUS = "bus", _("bus")
+        CAR = "car", _("staff car")
+        PLANE = "plane", _("plane")
+        OTHER = "other", _("other")
+
+    class EscortRole(models.TextChoices):
+        NONE = "none", _("no escort")
+        CASEWORKER = "caseworker", _("caseworker")
+        VOLUNTEER = "volunteer", _("volunteer")
+        DRIVER = "driver", _("driver")
+        POLICE = "police", _("police officer")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    incoming = models.OneToOneField(
+        IncomingReferral, on_delete=models.CASCADE, related_name="journey"
+    )
+    mode = models.CharField(max_length=8, choices=Mode.choices)
+    departs_at = models.DateTimeField(null=True, blank=True)
+    arrives_at = models.DateTimeField(null=True, blank=True)
+    # Not personal and not the facility's place: a station, a town; told to the sending side.
+    meeting_point = models.CharField(max_length=200, blank=True)
+    # The escort's name (a person): encrypted, never in a message; only the role travels.
+    data_key = models.ForeignKey("core.DataKey", on_delete=models.PROTECT, related_name="+")
+    escort = EncryptedTextField(blank=True)
+    escort_role = models.CharField(
+        max_length=12, choices=EscortRole.choices, default=EscortRole.NONE
+    )
+    carriers = models.ManyToManyField("core.User", related_name="+", blank=True)
+    created_by = models.CharField(max_length=150)
+    created_at = models.DateTimeField(auto_now_add=True)
+    changed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"journey {self.pk}"
+
+    @property
+    def carriers_see_address_until(self):
+        """As a local relocation: the carriers' sight of the address ends this long after the
+        expected arrival (else the departure, else when the plan was made), arrived or not."""
+        from datetime import timedelta
+
+        from django.conf import settings
+
+        start = self.arrives_at or self.departs_at or self.created_at
+        return start + timedelta(hours=settings.REFUGE_CARRIER_ADDRESS_HOURS)

@@ -30,6 +30,8 @@ def register() -> None:
 
     worklist.register()
     recipients.rule("federation.referral_received", "federation.record_received")(_incoming_staff)
-    recipients.rule("federation.referral_answered")(_sender)
+    recipients.rule(
+        "federation.referral_answered", "federation.journey_planned", "federation.journey_arrived"
+    )(_sender)
     links.LINKS["federation.incomingreferral"] = lambda e: reverse("federation:referrals")
     links.LINKS["federation.outgoingreferral"] = lambda e: reverse("federation:referrals")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import handover_views, views
+from . import handover_views, travel_views, views
 
 app_name = "federation"
 urlpatterns = [
@@ -19,5 +19,16 @@ urlpatterns = [
         "referrals/<uuid:referral_id>/consent/",
         handover_views.record_consent,
         name="record_consent",
+    ),
+    path("referrals/<uuid:referral_id>/journey/", travel_views.journey, name="journey"),
+    path(
+        "referrals/<uuid:referral_id>/journey/arrived/",
+        travel_views.journey_arrive,
+        name="journey_arrive",
+    ),
+    path(
+        "referrals/sent/<uuid:referral_id>/journey/",
+        travel_views.journey_sent,
+        name="journey_sent",
     ),
 ]

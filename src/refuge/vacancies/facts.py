@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property, lru_cache
@@ -107,11 +107,36 @@ def raw_rows(qs: QuerySet) -> list[tuple]:
         return cursor.fetchall()
 
 
+class RawIds(Sequence):
+    """Facility ids as the database returned them (SQLite: a UUID's 32 hex digits), for the
+    occupancy sources: `ids_in` writes them into a statement as they are, without preparing
+    each one again (4,500 of them cost a search more than the statement); read as a sequence,
+    they are UUIDs, as every source expects."""
+
+    __slots__ = ("raw",)
+
+    def __init__(self, raw: list[Any]) -> None:
+        self.raw = raw
+
+    def __len__(self) -> int:
+        return len(self.raw)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [_uuid(i) for i in self.raw[index]]
+        return _uuid(self.raw[index])
+
+    def __iter__(self) -> Iterator[uuid.UUID]:
+        return map(_uuid, self.raw)
+
+
 def ids_in(field: Any, facility_ids: Any) -> tuple[str, list]:
     """What goes between the parentheses of ``facility IN (…)`` in an occupancy source's own
     statement, with its parameters: a list of ids as one placeholder each (prepared for the
-    column ``field``), or a queryset of ids as its own SQL, a subquery. Empty when there is no
-    facility to ask about."""
+    column ``field``; `RawIds` as they are), or a queryset of ids as its own SQL, a subquery.
+    Empty when there is no facility to ask about."""
+    if isinstance(facility_ids, RawIds):
+        return ", ".join(["%s"] * len(facility_ids.raw)), list(facility_ids.raw)
     query = getattr(facility_ids, "query", None)
     if query is not None:
         try:
@@ -264,13 +289,21 @@ def _statements(facilities: QuerySet[Facility]) -> Statements:
     # Each facility's rooms version joined to its clock, around the selection's own statement
     # (unordered: the rows are matched by id): a correlated subquery per facility cost a
     # whole-network search about 10 ms on SQLite. At most one version a facility (its key).
-    q = connections[facilities.db].ops.quote_name
+    connection = connections[facilities.db]
+    q = connection.ops.quote_name
     version = RoomsVersion._meta
     clock_sql, clock_params = made[3]
+    columns = [f"c.{q(c)}" for c in CLOCK_COLUMNS[:-1]]
+    if connection.vendor == "sqlite":
+        # The times as SQLite keeps them (text): parsed by `_datetime`, once per distinct
+        # time, not by the driver's converter on every row of every search.
+        columns[3:5] = [f"CAST({c} AS TEXT)" for c in columns[3:5]]
+    assert CLOCK_COLUMNS[3:5] == ("availability__reported_at", "availability__confirmed_at")
     made = (
         *made[:3],
         (
-            f"SELECT c.*, v.{q(version.get_field('token').column)} FROM ({clock_sql}) c "  # noqa: S608 (names from the models)
+            f"SELECT {', '.join(columns)}, v.{q(version.get_field('token').column)} "  # noqa: S608 (names from the models)
+            f"FROM ({clock_sql}) c "
             f"LEFT OUTER JOIN {q(version.db_table)} v "
             f"ON v.{q(version.get_field('facility_id').column)} = c.{q('id')}",
             clock_params,
@@ -511,6 +544,9 @@ def _kept_rooms(
 
 
 _NO_CLOCK = (None, None, None, None, None)
+# SQLite's limit of parameters in one statement is 32,766 (since 3.32); a larger selection is
+# asked through a subquery.
+_RAW_IDS_AT_MOST = 20_000
 _ASKS = Q(availability__source="system") | Q(availability__reported_at__isnull=False)
 
 
@@ -550,13 +586,22 @@ class FactSheet:
         self.names = directory.names
         self._rows = directory.rows
         self._clocks = [clocks.get(raw_id, _NO_CLOCK) for raw_id in directory.raw_ids]
-        # The occupancy sources are asked about the facilities that ask them, as a subquery:
-        # thousands of ids written into their statements cost more than the statements.
-        asking = any(
-            asks_sources(source, reported)
-            for source, _ttl, reported, _confirmed, _rooms in self._clocks
-        )
-        source_ids = _asking_sources(facilities) if asking else []
+        # The occupancy sources are asked about the facilities that ask them. On SQLite (in
+        # this process) as the raw ids the clocks gave, written as they are; on a server, as
+        # a subquery the server works out (its CPU is not the app server's).
+        asking = [
+            raw_id
+            for raw_id, (source, _ttl, reported, _confirmed, _rooms) in zip(
+                directory.raw_ids, self._clocks, strict=True
+            )
+            if asks_sources(source, reported)
+        ]
+        if not asking:
+            source_ids: Any = []
+        elif connections[db].vendor == "sqlite" and len(asking) <= _RAW_IDS_AT_MOST:
+            source_ids = RawIds(asking)
+        else:
+            source_ids = _asking_sources(facilities)
         rooms, memo = _kept_rooms(db, statements[1], directory.raw_ids, self._clocks)
         self._derivation = Derivation(rooms, at, source_ids, memo=memo)
         self._professional = viewer.role in ADDRESS_ROLES

@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -137,6 +138,45 @@ print(row.journey["meeting_point"], row.journey["escort_role"], row.arrived_at i
 """
 
 
+OUTBOX_A = """
+from refuge.federation.models import OutboxMessage
+row = OutboxMessage.objects.get(kind="referral.offer")
+print(row.status, row.attempts, row.last_error)
+"""
+# The retry's wait (backoff) made to have passed, as an hour would.
+WAITED_A = """
+from django.utils import timezone
+from refuge.federation.models import OutboxMessage
+from refuge.federation.services import outbox_sweep
+OutboxMessage.objects.filter(status="queued").update(next_attempt_at=timezone.now())
+print(outbox_sweep())
+"""
+INCOMING_B = """
+from refuge.federation.models import IncomingReferral
+print(IncomingReferral.objects.count())
+"""
+# A message signed by a's own key, as an attacker who recorded it would send it again.
+SIGNED_A = """
+import json
+from refuge.federation import conf, signing
+from refuge.federation.models import Peer
+me = conf.identity()
+print(json.dumps(signing.seal(me.key, sender=me.name, kind="hello", body={},
+                              recipient_key=Peer.objects.get(name="kyrgyz").public_key)))
+"""
+
+
+def _post(url: str, payload: dict) -> int:
+    request = urllib.request.Request(  # noqa: S310 (loopback)
+        url, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as r:  # noqa: S310
+            return r.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
 class Instance:
     def __init__(self, tmp: Path, name: str) -> None:
         self.name, self.port = name, free_port()
@@ -258,10 +298,25 @@ def test_two_instances_federate(instances):
     text = json.dumps(body)
     assert "42.87" not in text and "74.59" not in text
 
-    # A referral to b's shelter: the offer travels through a's queue; b's staff accept it there,
-    # and the answer comes back through b's queue.
+    # A referral to b's shelter while b is down: a's queue keeps it and tries again; when b is
+    # back (and the retry's wait has passed), it arrives once.
+    b.stop()
     a.manage("shell", "-c", REFER_A)
     a.manage("worker", "--batch", "--no-scheduler")
+    assert a.manage("shell", "-c", OUTBOX_A).strip().splitlines()[-1].split() == [
+        "queued",
+        "1",
+        "unreachable",
+    ]
+    b.serve()
+    assert a.manage("shell", "-c", WAITED_A).strip().splitlines()[-1] == "1"
+    a.manage("worker", "--batch", "--no-scheduler")
+    assert a.manage("shell", "-c", OUTBOX_A).strip().splitlines()[-1].split() == ["delivered", "2"]
+    a.manage("shell", "-c", WAITED_A)  # nothing is due any more: nothing is sent again
+    a.manage("worker", "--batch", "--no-scheduler")
+    assert b.manage("shell", "-c", INCOMING_B).strip().splitlines()[-1] == "1"
+
+    # b's staff accept it there, and the answer comes back through b's queue.
     assert "answered Bishkek shelter" in b.manage("shell", "-c", ACCEPT_B)
     b.manage("worker", "--batch", "--no-scheduler")
     status = a.manage(
@@ -305,6 +360,18 @@ def test_two_instances_federate(instances):
         "AuditEvent.objects.filter(action='federation.snapshot_sent').count())",
     )
     assert out.strip().splitlines()[-1].split() == ["1", "1"]
+
+    # A message a signed, sent again as it was, is refused (its nonce was seen); altered, its
+    # signature no longer holds.
+    signed = json.loads(a.manage("shell", "-c", SIGNED_A).strip().splitlines()[-1])
+    inbox = b.url + "/api/v1/federation/inbox"
+    assert _post(inbox, signed) == 200
+    assert 400 <= _post(inbox, signed) < 500
+    forged = json.loads(json.dumps(signed))
+    forged["envelope"]["body"] = {"facility": "x"}
+    forged["envelope"]["nonce"] = "AAAAAAAAAAAAAAAAAAAAAA=="
+    assert 400 <= _post(inbox, forged) < 500
+
     b.manage("federation_trust", "--untrust", "moscow")
     after = subprocess.run(
         [*MANAGE, "federation_pull"], env=a.env, cwd=REPO, capture_output=True, text=True

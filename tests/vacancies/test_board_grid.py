@@ -76,3 +76,15 @@ def test_the_grid_is_the_template_s_loop_whatever_is_typed(db, data):
     form = BoardForm(data)
     form.is_valid()
     _same(form)
+
+
+@pytest.mark.parametrize("typed", ["²", "1²", "⑤", "½"])
+def test_ages_that_are_digits_but_not_numbers_are_a_clear_error(typed):
+    """Found by the grid's hypothesis test in CI: "²".isdigit() is true, int("²") fails (500)."""
+    from django import forms
+
+    from refuge.vacancies.forms import parse_ages
+
+    with pytest.raises(forms.ValidationError):
+        parse_ages(typed)
+    assert parse_ages("15, 9") == [15, 9]

@@ -38,7 +38,7 @@ def parse_ages(text: str) -> list[int]:
     for token in re.split(r"[,;\s]+", (text or "").strip()):
         if not token:
             continue
-        if not token.isdigit() or int(token) > 25:
+        if not token.isdecimal() or int(token) > 25:  # "²" is a digit, not a number
             raise forms.ValidationError(
                 _("Write the ages as numbers separated by commas, for example: 15, 9.")
             )

@@ -27,9 +27,7 @@ from refuge.federation.models import (
 )
 from refuge.notifications.models import Event
 from refuge.notifications.recipients import RULES
-from tests.directory.factories import make_facility
-from tests.federation.conftest import me, run_worker
-from tests.referrals.conftest import system
+from tests.federation.conftest import me, post_signed, run_worker
 
 URL = "/api/v1/federation/inbox"
 SECRET = "Olga Secretname"
@@ -109,16 +107,7 @@ def olga(personas):
     return client
 
 
-def _post(fake_peer, *, kind, body, message_id=None, key=None):
-    message = signing.seal(
-        key or fake_peer.key,
-        sender="fake",
-        recipient_key=me().public_key,
-        kind=kind,
-        body=body,
-        message_id=message_id,
-    )
-    return HttpClient().post(URL, data=json.dumps(message), content_type="application/json")
+_post = post_signed
 
 
 def _accepted(personas, olga, peer_facility, fake_peer) -> OutgoingReferral:
@@ -261,12 +250,6 @@ def test_the_consent_form_works_for_case_staff_and_refuses_the_others(
 
 
 # --- the receiving side -------------------------------------------------------------------------
-
-
-@pytest.fixture
-def shelter(orgs, trusted):
-    services.sharing_set(by=None, organisation=orgs["b"], share=True)
-    return system(make_facility(orgs["b"], "Vladimir refuge", region="RU-VLA", rooms=[("dorm", 4)]))
 
 
 def _incoming(fake_peer, shelter, personas, *, accept=True) -> IncomingReferral:

@@ -9,13 +9,12 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.test import Client as HttpClient
 from django.utils import timezone
 
 from refuge.cases.services import client_create
 from refuge.core.models import AuditEvent
 from refuge.core.services import ServiceError
-from refuge.federation import referrals, services, signing
+from refuge.federation import referrals, services
 from refuge.federation.models import (
     InboxMessage,
     IncomingReferral,
@@ -25,8 +24,7 @@ from refuge.federation.models import (
 )
 from refuge.notifications.models import Event
 from tests.directory.factories import make_facility
-from tests.federation.conftest import me, run_worker
-from tests.referrals.conftest import system
+from tests.federation.conftest import post_signed, run_worker
 
 URL = "/api/v1/federation/inbox"
 HOUSEHOLD = {
@@ -39,16 +37,7 @@ HOUSEHOLD = {
 }
 
 
-def _post(fake_peer, *, kind, body, message_id=None):
-    message = signing.seal(
-        fake_peer.key,
-        sender="fake",
-        recipient_key=me().public_key,
-        kind=kind,
-        body=body,
-        message_id=message_id,
-    )
-    return HttpClient().post(URL, data=json.dumps(message), content_type="application/json")
+_post = post_signed
 
 
 def _offer(facility_id, **extra):
@@ -64,13 +53,6 @@ def _offer(facility_id, **extra):
         "avoid_regions": ["RU-MOW"],
         **extra,
     }
-
-
-@pytest.fixture
-def shelter(orgs, trusted):
-    """Org b shares its shelter with trusted peers."""
-    services.sharing_set(by=None, organisation=orgs["b"], share=True)
-    return system(make_facility(orgs["b"], "Vladimir refuge", region="RU-VLA", rooms=[("dorm", 4)]))
 
 
 @pytest.fixture
@@ -340,13 +322,12 @@ def test_the_page_lists_and_answers_in_english_and_russian(shelter, fake_peer, a
     page = as_persona("caseworker_b").get("/federation/referrals/")
     assert page.status_code == 200
     assert "a girl of 4" in page.content.decode()
-    # Until accepting holds a bed (issue 20, not built yet), the staff are told to keep it.
-    assert "Accepting does not hold a bed in Refuge" in page.content.decode()
+    assert "Accepting holds a place for her household until she arrives" in page.content.decode()
     russian = as_persona("manager_b")
     russian.cookies["django_language"] = "ru"
     ru = russian.get("/federation/referrals/").content.decode()
     assert "Направления между сетями" in ru and "девочка, 4" in ru and "Отклонить" in ru
-    assert "Согласие не бронирует место" in ru
+    assert "Принятие бронирует место для её семьи до её приезда" in ru
     other = as_persona("caseworker_a").get("/federation/referrals/")
     assert "a girl of 4" not in other.content.decode()
     url = f"/federation/referrals/{incoming.pk}/answer/"

@@ -65,7 +65,7 @@ def house(orgs, trusted):
             orgs["b"],
             "Vladimir refuge",
             region="RU-VLA",
-            rooms=[("dorm", 4)],
+            rooms=[("dorm", 4), ("family", 3)],
             address=ADDRESS,
             postal_code=POSTAL,
             locality="Vladimir",

@@ -22,7 +22,6 @@ from tests.federation.test_referrals import (  # noqa: F401 (fixtures)
     _offer,
     _post,
     peer_facility,
-    shelter,
 )
 
 RECEIVED, SENT = "federation_received", "federation_sent"

@@ -376,6 +376,10 @@ def _on_record(peer: Peer, env: signing.Envelope) -> None:
         raise BadMessage("bad_record", "The record does not fit a case here.") from exc
     incoming.client, incoming.record_received_at = client, timezone.now()
     incoming.save(update_fields=["client", "record_received_at"])
+    # She arrived before her record did: the place held for her becomes her stay now.
+    from .travel import admit_into_hold
+
+    admit_into_hold(actor, incoming)
     _event(
         services._peer_actor(peer),  # noqa: SLF001
         "federation.record_received",

@@ -151,6 +151,7 @@ class OutgoingReferral(models.Model):
         ACCEPTED = "accepted"
         DECLINED = "declined"
         WITHDRAWN = "withdrawn"
+        RELEASED = "released"  # accepted, then the place given up there: she did not come
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     client = models.ForeignKey("cases.Client", on_delete=models.PROTECT, related_name="+")
@@ -193,6 +194,7 @@ class IncomingReferral(models.Model):
         ACCEPTED = "accepted"
         DECLINED = "declined"
         WITHDRAWN = "withdrawn"  # by the sending network
+        RELEASED = "released"  # accepted, then the place given up here: she did not come
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     peer = models.ForeignKey(Peer, on_delete=models.PROTECT, related_name="referrals_received")
@@ -211,11 +213,34 @@ class IncomingReferral(models.Model):
     record_received_at = models.DateTimeField(null=True, blank=True)
     arrived_at = models.DateTimeField(null=True, blank=True)  # she arrived at the facility
     arrived_by = models.CharField(max_length=150, blank=True)
+    # The place held for her from acceptance until her stay begins or she is not coming (a
+    # withdrawal by the sender, or a release here): a bed like a local referral's hold
+    # (refuge.referrals.hooks.register_hold_table), so no local referral can take it while
+    # she crosses the border. No expiry: an accepted place waits for her.
+    hold_room = models.ForeignKey(
+        "vacancies.Room", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    hold_bed = models.PositiveSmallIntegerField(null=True, blank=True)
+    hold_active = models.BooleanField(default=False)
+    held_at = models.DateTimeField(null=True, blank=True)
+    # Why accepting held no place (refuge.referrals.models.NoHoldReason), for the page.
+    no_hold_reason = models.CharField(max_length=12, blank=True, default="")
+    # Her stay here, begun in the held bed when she arrived and her record was here.
+    stay = models.OneToOneField(
+        "cases.Stay", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    released_at = models.DateTimeField(null=True, blank=True)  # the place given up here
+    released_by = models.CharField(max_length=150, blank=True)
 
     class Meta:
         ordering = ["-received_at"]
         constraints = [
-            models.UniqueConstraint(fields=["peer", "remote_id"], name="federation_referral_once")
+            models.UniqueConstraint(fields=["peer", "remote_id"], name="federation_referral_once"),
+            models.UniqueConstraint(
+                fields=["hold_room", "hold_bed"],
+                condition=models.Q(hold_active=True),
+                name="federation_one_hold_per_bed",
+            ),
         ]
 
     def __str__(self) -> str:

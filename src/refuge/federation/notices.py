@@ -29,9 +29,16 @@ def register() -> None:
     from . import worklist
 
     worklist.register()
-    recipients.rule("federation.referral_received", "federation.record_received")(_incoming_staff)
     recipients.rule(
-        "federation.referral_answered", "federation.journey_planned", "federation.journey_arrived"
+        "federation.referral_received",
+        "federation.record_received",
+        "federation.referral_withdrawn",
+    )(_incoming_staff)
+    recipients.rule(
+        "federation.referral_answered",
+        "federation.referral_released",
+        "federation.journey_planned",
+        "federation.journey_arrived",
     )(_sender)
     links.LINKS["federation.incomingreferral"] = lambda e: reverse("federation:referrals")
     links.LINKS["federation.outgoingreferral"] = lambda e: reverse("federation:referrals")

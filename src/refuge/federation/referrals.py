@@ -25,11 +25,14 @@ from django.utils.translation import gettext as _
 from refuge.cases.models import Client
 from refuge.core import audit
 from refuge.core.access import Principal, require
+from refuge.core.db import retry_on_conflict
 from refuge.core.roles import can_search_placements, can_view_cases
 from refuge.core.services import ServiceError
 from refuge.notifications.services import notify
 from refuge.referrals import search
 from refuge.referrals.models import DeclineReason
+from refuge.referrals.services import NO_PLACE_MESSAGES, find_place, household_size, lock_candidates
+from refuge.vacancies import beds
 
 from . import services, signing
 from .models import IncomingReferral, OutboxMessage, OutgoingReferral, Peer, PeerFacility
@@ -38,6 +41,7 @@ from .signing import BadMessage
 OFFER = "referral.offer"
 ANSWER = "referral.answer"
 WITHDRAW = "referral.withdraw"
+RELEASE = "referral.release"
 OFFER_FIELDS = frozenset(
     {
         "referral",
@@ -289,28 +293,63 @@ def _answer_body(row: OutboxMessage) -> dict[str, Any]:
     }
 
 
+def lock_incoming(pk: Any, by: Principal, forbidden: str) -> IncomingReferral:
+    """A peer's referral to one of our facilities, locked for the rest of the transaction, with
+    its facility and peer; refused (``forbidden``, the caller's words) to anyone outside the
+    facility's organisation. The lock order is this row, then the rooms."""
+    incoming = (
+        IncomingReferral.objects.select_for_update(of=("self",))
+        .select_related("facility__organisation", "peer")
+        .get(pk=pk)
+    )
+    if incoming.facility.organisation_id != by.org_id:
+        raise ServiceError(forbidden, "forbidden")
+    return incoming
+
+
+def _hold_place(incoming: IncomingReferral) -> None:
+    """Hold the smallest free unit of the facility for her household, as a local accept does
+    (the rooms locked first, the free places read after), or refuse with the local reasons."""
+    size = household_size(incoming.offer)
+    fid = incoming.facility_id
+    rooms = lock_candidates([fid], size)[str(fid)]
+    now = timezone.now()  # after the lock: another transaction may just have taken a bed
+    found = find_place(fid, rooms, size, now)
+    if isinstance(found, str):
+        raise ServiceError(NO_PLACE_MESSAGES[found](), "no_place")
+    incoming.hold_room, incoming.hold_bed = found
+    incoming.hold_active, incoming.held_at, incoming.no_hold_reason = True, now, ""
+
+
+def release_hold(incoming: IncomingReferral) -> None:
+    """Give up the bed held for her (under the room's lock, like every change to a room's
+    use); the caller saves the row."""
+    if incoming.hold_active:
+        beds.lock_room(incoming.hold_room_id)
+        incoming.hold_active = False
+
+
+@retry_on_conflict
 def incoming_referral_answer(
     *, by: Principal, incoming: IncomingReferral, accept: bool, reason: str = ""
 ) -> IncomingReferral:
     """The facility's staff accept or decline (with a reason code) a peer's referral; the
-    answer is queued to the peer in the same transaction."""
+    answer is queued to the peer in the same transaction. Accepting holds a place for her
+    household until she arrives, as a local accept does: refused with the local reasons when
+    no room fits or none is free (so no woman crosses a border to a place that is gone)."""
     require(by, can_view_cases)
     if not accept and reason not in DeclineReason.values:
         raise ServiceError(_("Choose the reason for declining."), "reason_required")
     with transaction.atomic():
-        incoming = (
-            IncomingReferral.objects.select_for_update(of=("self",))
-            .select_related("facility", "peer")
-            .get(pk=incoming.pk)
+        incoming = lock_incoming(
+            incoming.pk, by, _("Only the facility's staff can answer this referral.")
         )
-        if incoming.facility.organisation_id != by.org_id:
-            raise ServiceError(
-                _("Only the facility's staff can answer this referral."), "forbidden"
-            )
         if incoming.status != IncomingReferral.Status.OPEN:
             raise ServiceError(_("This referral has already been answered."), "conflict")
         if not incoming.peer.trusted:
             raise ServiceError(_("This network is no longer trusted."), "untrusted")
+        if accept:
+            _hold_place(incoming)
         incoming.status = (
             IncomingReferral.Status.ACCEPTED if accept else IncomingReferral.Status.DECLINED
         )
@@ -324,13 +363,62 @@ def incoming_referral_answer(
             incoming,
             answer=incoming.status,
             reason=incoming.decline_reason,
+            **({"room": str(incoming.hold_room_id), "bed": incoming.hold_bed} if accept else {}),
         )
     return incoming
 
 
+@retry_on_conflict
+def incoming_referral_release(*, by: Principal, incoming: IncomingReferral) -> IncomingReferral:
+    """She is not coming: the receiving staff give up the place held for an accepted peer's
+    referral she never arrived at, and the sending network is told (``referral.release``, the
+    referral's id only). A peer that went silent cannot keep a bed taken for ever."""
+    require(by, can_view_cases)
+    with transaction.atomic():
+        incoming = lock_incoming(
+            incoming.pk, by, _("Only the facility's staff can give up this place.")
+        )
+        if incoming.status != IncomingReferral.Status.ACCEPTED:
+            raise ServiceError(_("Only an accepted referral holds a place."), "conflict")
+        if incoming.arrived_at is not None:
+            raise ServiceError(_("She has already arrived."), "conflict")
+        release_hold(incoming)
+        incoming.status = IncomingReferral.Status.RELEASED
+        incoming.released_at, incoming.released_by = timezone.now(), by.name
+        incoming.save()
+        if incoming.peer.trusted:
+            services.outbox_put(peer=incoming.peer, kind=RELEASE, subject_id=str(incoming.pk))
+        _event(by, "federation.referral_release", incoming)
+    return incoming
+
+
+def _release_body(row: OutboxMessage) -> dict[str, Any]:
+    return {"referral": str(IncomingReferral.objects.get(pk=row.subject_id).remote_id)}
+
+
+def _on_release(peer: Peer, env: signing.Envelope) -> None:
+    extra = set(env.body) - {"referral"}
+    if extra:
+        raise ExtraFields(sorted(str(k)[:40] for k in extra)[:20])
+    rid = _uuid(env.body.get("referral"), "referral")
+    row = OutgoingReferral.objects.select_for_update().filter(pk=rid, peer=peer).first()
+    if row is None:
+        raise BadMessage("unknown_referral", "No referral of ours to this peer has this id.")
+    actor = services._peer_actor(peer)  # noqa: SLF001
+    if row.status != OutgoingReferral.Status.ACCEPTED:
+        # Our withdrawal and their release crossed: received, nothing changes.
+        _event(actor, "federation.referral_release_late", row, status=row.status)
+        return
+    row.status, row.answered_at = OutgoingReferral.Status.RELEASED, timezone.now()
+    row.save(update_fields=["status", "answered_at"])
+    _event(actor, "federation.referral_released", row)
+    notify(event="federation.referral_released", about=row)
+
+
 def federated_referral_withdraw(*, by: Principal, referral: OutgoingReferral) -> OutgoingReferral:
-    """The sending organisation withdraws a referral still waiting for an answer; the peer is
-    told (``referral.withdraw``: the referral's id, nothing else)."""
+    """The sending organisation withdraws a referral waiting for an answer, or accepted and
+    not yet arrived (she is not going); the peer is told (``referral.withdraw``: the
+    referral's id, nothing else) and gives up the place it held."""
     require(by, can_search_placements)
     with transaction.atomic():
         row = (
@@ -340,8 +428,9 @@ def federated_referral_withdraw(*, by: Principal, referral: OutgoingReferral) ->
         )
         if row.from_org_id != by.org_id:
             raise ServiceError(_("Only the sender can withdraw the referral."), "forbidden")
-        if row.status != OutgoingReferral.Status.SENT:
-            raise ServiceError(_("This referral has already been answered."), "conflict")
+        live = (OutgoingReferral.Status.SENT, OutgoingReferral.Status.ACCEPTED)
+        if row.status not in live or row.arrived_at is not None:
+            raise ServiceError(_("This referral has already ended."), "conflict")
         row.status, row.answered_at = OutgoingReferral.Status.WITHDRAWN, timezone.now()
         row.save(update_fields=["status", "answered_at"])
         if row.peer.trusted:
@@ -362,21 +451,26 @@ def _on_withdraw(peer: Peer, env: signing.Envelope) -> None:
     row = IncomingReferral.objects.select_for_update().filter(peer=peer, remote_id=rid).first()
     if row is None:
         raise BadMessage("unknown_referral", "No referral from this peer has this id.")
+    actor = services._peer_actor(peer)  # noqa: SLF001
     before = row.status
-    row.status = IncomingReferral.Status.WITHDRAWN  # she is not coming, whatever we answered
-    row.save(update_fields=["status"])
-    _event(
-        services._peer_actor(peer),  # noqa: SLF001
-        "federation.referral_withdrawn",
-        row,
-        before=before,
-    )
+    if row.arrived_at is not None or before == IncomingReferral.Status.RELEASED:
+        # She is here already, or we gave the place up first: received, nothing changes.
+        _event(actor, "federation.referral_withdraw_late", row, status=before)
+        return
+    release_hold(row)  # she is not coming, whatever we answered: the place is free again
+    row.status = IncomingReferral.Status.WITHDRAWN
+    row.save(update_fields=["status", "hold_active"])
+    _event(actor, "federation.referral_withdrawn", row, before=before)
+    if before == IncomingReferral.Status.ACCEPTED:
+        notify(event="federation.referral_withdrawn", about=row, facility_ids=[row.facility_id])
 
 
 def register() -> None:
     services.BODIES[OFFER] = _offer_body
     services.BODIES[ANSWER] = _answer_body
     services.BODIES[WITHDRAW] = _withdraw_body
+    services.BODIES[RELEASE] = _release_body
+    services.register_handler(RELEASE, _on_release)
     services.register_handler(WITHDRAW, _on_withdraw)
     services.register_handler(OFFER, _on_offer)
     services.register_handler(ANSWER, _on_answer)

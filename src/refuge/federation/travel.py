@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 
 from refuge.core import audit
 from refuge.core.access import Principal, require
+from refuge.core.db import retry_on_conflict
 from refuge.core.models import User
 from refuge.core.roles import CASE_ROLES, can_view_cases
 from refuge.core.services import ServiceError, data_key_create
@@ -39,7 +40,7 @@ from refuge.notifications.services import notify
 
 from . import services, signing
 from .models import IncomingReferral, Journey, OutboxMessage, OutgoingReferral, Peer
-from .referrals import ExtraFields, _uuid
+from .referrals import ExtraFields, _uuid, lock_incoming
 from .signing import BadMessage
 
 PLAN = "journey.plan"
@@ -122,15 +123,9 @@ def journey_plan(
         raise ServiceError(_("The meeting point is too long."), "invalid")
     users = list(carriers)
     with transaction.atomic():
-        incoming = (
-            IncomingReferral.objects.select_for_update(of=("self",))
-            .select_related("facility__organisation", "peer")
-            .get(pk=incoming.pk)
+        incoming = lock_incoming(
+            incoming.pk, by, _("Only the receiving facility's staff can plan her journey.")
         )
-        if incoming.facility.organisation_id != by.org_id:
-            raise ServiceError(
-                _("Only the receiving facility's staff can plan her journey."), "forbidden"
-            )
         if incoming.status != IncomingReferral.Status.ACCEPTED:
             raise ServiceError(_("Plan the journey once the referral is accepted."), "conflict")
         if incoming.arrived_at is not None:
@@ -192,30 +187,43 @@ def journey_address_for(p: Principal, incoming: IncomingReferral) -> ShownAddres
     return address_for_display(p, incoming.facility, what="journey")
 
 
+@retry_on_conflict
 def journey_arrive(*, by: Principal, incoming: IncomingReferral) -> IncomingReferral:
     """She has arrived: recorded here, the carriers lose the address, and the sending network
-    is told (``journey.arrived``, the referral's id only)."""
+    is told (``journey.arrived``, the referral's id only). With her record here, the place held
+    for her becomes her stay at once; without it, the place stays held and becomes her stay
+    when the record arrives (`admit_into_hold`)."""
     require(by, can_view_cases)
     with transaction.atomic():
-        incoming = (
-            IncomingReferral.objects.select_for_update(of=("self",))
-            .select_related("facility", "peer")
-            .get(pk=incoming.pk)
+        incoming = lock_incoming(
+            incoming.pk, by, _("Only the receiving facility's staff can record her arrival.")
         )
-        if incoming.facility.organisation_id != by.org_id:
-            raise ServiceError(
-                _("Only the receiving facility's staff can record her arrival."), "forbidden"
-            )
         if incoming.status != IncomingReferral.Status.ACCEPTED:
             raise ServiceError(_("Only an accepted referral can arrive."), "conflict")
         if incoming.arrived_at is not None:
             raise ServiceError(_("She has already arrived."), "conflict")
         incoming.arrived_at, incoming.arrived_by = timezone.now(), by.name
         incoming.save(update_fields=["arrived_at", "arrived_by"])
+        admit_into_hold(by, incoming)
         if incoming.peer.trusted:
             services.outbox_put(peer=incoming.peer, kind=ARRIVED, subject_id=str(incoming.pk))
         _event(by, "federation.journey_arrived", incoming)
     return incoming
+
+
+def admit_into_hold(by: Principal, incoming: IncomingReferral) -> None:
+    """Her stay begins in the bed held for her, once she has arrived and her case is here (in
+    either order: arrival, then the record, or the record first). Inside the caller's
+    transaction, with the referral's row locked; the stay takes the room's lock itself."""
+    from refuge.cases.services import stay_admit
+
+    if incoming.arrived_at is None or incoming.client_id is None or not incoming.hold_active:
+        return
+    stay = stay_admit(
+        by=by, client=incoming.client, room_id=incoming.hold_room_id, bed=incoming.hold_bed
+    )
+    incoming.hold_active, incoming.stay = False, stay  # the stay claims the bed from now on
+    incoming.save(update_fields=["hold_active", "stay"])
 
 
 def _when(value: datetime | None) -> str | None:

@@ -15,6 +15,7 @@ urlpatterns = [
         name="referral_withdraw",
     ),
     path("referrals/<uuid:referral_id>/answer/", views.referral_answer, name="referral_answer"),
+    path("referrals/<uuid:referral_id>/release/", views.referral_release, name="referral_release"),
     path(
         "referrals/<uuid:referral_id>/consent/",
         handover_views.record_consent,

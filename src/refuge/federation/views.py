@@ -156,7 +156,7 @@ def referrals(request: HttpRequest) -> HttpResponse:
     p = principal(request)
     incoming = list(
         IncomingReferral.objects.filter(facility__organisation_id=p.org_id)
-        .select_related("peer", "facility")
+        .select_related("peer", "facility", "hold_room")
         .order_by("-received_at")[:200]
     )
     outgoing = list(
@@ -230,7 +230,7 @@ def referral_answer(request: HttpRequest, referral_id) -> HttpResponse:
     else:
         messages.success(
             request,
-            _("The referral is accepted; the other network is told.")
+            _("The referral is accepted and a place is held for her; the other network is told.")
             if accept
             else _("The referral is declined; the other network is told."),
         )
@@ -288,4 +288,24 @@ def referral_withdraw(request: HttpRequest, referral_id) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         messages.success(request, _("The referral is withdrawn; the other network is told."))
+    return redirect("federation:referrals")
+
+
+@login_required
+@role_required(roles.can_view_cases)
+@require_POST
+def referral_release(request: HttpRequest, referral_id) -> HttpResponse:
+    """She is not coming: give up the place held for a peer's accepted referral."""
+    p = principal(request)
+    incoming = IncomingReferral.objects.filter(
+        pk=referral_id, facility__organisation_id=p.org_id
+    ).first()
+    if incoming is None:
+        raise Http404
+    try:
+        referrals_services.incoming_referral_release(by=p, incoming=incoming)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The place is given up; the other network is told."))
     return redirect("federation:referrals")

@@ -119,12 +119,43 @@ def _candidate_rooms(facility_ids: Iterable[Any], size: int) -> dict[str, list[A
     return out
 
 
-def _lock_candidates(facility_ids: Iterable[Any], size: int) -> dict[str, list[Room]]:
+def lock_candidates(facility_ids: Iterable[Any], size: int) -> dict[str, list[Room]]:
     """Lock every room that could take the household in these facilities, all at once and in
     primary-key order (refuge.vacancies.beds.lock_rooms), before anything is written."""
     candidates = _candidate_rooms(facility_ids, size)
     locked = beds.lock_rooms(pk for ids in candidates.values() for pk in ids)
     return {f: [locked[pk] for pk in ids if pk in locked] for f, ids in candidates.items()}
+
+
+def find_place(
+    facility_id: Any,
+    rooms: list[Room],
+    size: int,
+    at,
+    places: FreePlaces | None = None,
+) -> tuple[Room, int] | NoHoldReason:
+    """The smallest free unit for the household among the facility's (locked) rooms, as a room
+    and a bed number, or the reason there is none. Free means free by the one derivation of
+    free places (refuge.vacancies.free), read after the rooms were locked: the same figure the
+    board and the search show, never a room a report gave up or a stay took. Used for the
+    holds of this app and for a peer network's accepted referral (refuge.federation)."""
+    for room in rooms:
+        _release_expired(room, at)
+    if places is None:
+        places = free_places([facility_id], at)[str(facility_id)]
+    if places.rooms is None:
+        why = places.availability.unknown_reason
+        return NoHoldReason.NO_ROOMS if why == NO_ROOMS else NoHoldReason.UNKNOWN
+    if not rooms:
+        return NoHoldReason.NO_FIT
+    for room in rooms:
+        if not places.fits(room, size):
+            continue
+        try:
+            return room, beds.pick_bed(room, size, beds.claimed(room, at))
+        except ServiceError:
+            continue
+    return NoHoldReason.TAKEN
 
 
 def _place_hold(
@@ -135,35 +166,18 @@ def _place_hold(
     minutes: int | None,
     places: FreePlaces | None = None,
 ) -> bool:
-    """Hold the smallest free unit among the facility's (locked) rooms; False if none, with the
-    reason on the target (``no_hold_reason``). Free means free by the one derivation of free
-    places (refuge.vacancies.free), read after the rooms were locked: the same figure the board
-    and the search show, never a room a report gave up or a stay took."""
-    for room in rooms:
-        _release_expired(room, at)
-    if places is None:
-        places = free_places([target.facility_id], at)[str(target.facility_id)]
+    """Hold the smallest free unit among the facility's (locked) rooms (`find_place`); False if
+    none, with the reason on the target (``no_hold_reason``)."""
+    found = find_place(target.facility_id, rooms, size, at, places)
     target.hold_active = False
-    if places.rooms is None:
-        why = places.availability.unknown_reason
-        target.no_hold_reason = NoHoldReason.NO_ROOMS if why == NO_ROOMS else NoHoldReason.UNKNOWN
+    if isinstance(found, str):
+        target.no_hold_reason = found
         return False
-    if not rooms:
-        target.no_hold_reason = NoHoldReason.NO_FIT
-        return False
-    for room in rooms:
-        if not places.fits(room, size):
-            continue
-        try:
-            bed = beds.pick_bed(room, size, beds.claimed(room, at))
-        except ServiceError:
-            continue
-        target.hold_room, target.hold_bed, target.hold_active = room, bed, True
-        target.hold_expires_at = at + timedelta(minutes=minutes) if minutes is not None else None
-        target.held_at, target.no_hold_reason = at, ""
-        return True
-    target.no_hold_reason = NoHoldReason.TAKEN
-    return False
+    target.hold_room, target.hold_bed = found
+    target.hold_active = True
+    target.hold_expires_at = at + timedelta(minutes=minutes) if minutes is not None else None
+    target.held_at, target.no_hold_reason = at, ""
+    return True
 
 
 def _open_holds(at) -> Any:
@@ -285,7 +299,7 @@ def referral_create(
         # Lock order: the sender, then every room that may be held (by primary key), then the
         # rows written (the new case, the referral, the audit event).
         _lock_sender(by)
-        rooms = _lock_candidates(ids, size)
+        rooms = lock_candidates(ids, size)
         now = timezone.now()
         left = _holds_left(by, client, now)
         if client is None:
@@ -388,7 +402,7 @@ def referral_accept(*, by: Principal, referral: Referral, facility: Facility) ->
         if not target.hold_active:
             # The hold lapsed or was never placed: a bed must be free now, under the room lock.
             size = household_size(referral.household)
-            rooms = _lock_candidates([target.facility_id], size)[str(target.facility_id)]
+            rooms = lock_candidates([target.facility_id], size)[str(target.facility_id)]
             # The clock is read again once the rooms are locked: another transaction may have
             # turned a hold into a stay while this one waited (the claims are for this moment).
             now = timezone.now()

@@ -5,7 +5,6 @@ age; nothing when federation is off (and no query), one query when it is on."""
 from __future__ import annotations
 
 import re
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -14,56 +13,20 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from refuge.core.roles import Role, can_view_vacancy_board
-from refuge.federation import directory, services, signing
+from refuge.federation import directory, services
 from refuge.federation.models import Peer
+from tests.federation.factories import peer_item, trusted_peer
 
 BOYS_AND_DOG = "/vacancies/?boys=15&pets=on"
-
-
-def _key() -> str:
-    return signing.public_key_text(signing.private_key(signing.new_seed()))
-
-
-def _item(name, *, region, country, rules=None, family=(4,), free_family=(4,), dorm=0,
-          free_dorm=0, status="reported", as_of=None, kind="crisis_centre_shelter"):  # fmt: skip
-    known = status != "unknown"
-    return {
-        "id": str(uuid.uuid4()),
-        "name": name,
-        "kind": kind,
-        "region": region,
-        "country": country,
-        "rules": {"children_accepted": True, **(rules or {})},
-        "services": [],
-        "capacity": {
-            "family_rooms": list(family),
-            "dorm_beds": dorm,
-            "free_family_rooms": list(free_family) if known else None,
-            "free_dorm_beds": free_dorm if known else None,
-        },
-        "availability": status,
-        "as_of": as_of.isoformat() if as_of and known else None,
-    }
-
-
-def _peer(name: str, items: list[dict], *, at=None) -> Peer:
-    at = at or timezone.now()
-    peer = services.peer_trust(
-        by=None, name=name, base_url=f"https://{name}.example.org", public_key=_key()
-    )
-    directory.store_snapshot(
-        peer=peer, body={"generated_at": at.isoformat(), "facilities": items}, at=at
-    )
-    return peer
 
 
 @pytest.fixture
 def peers(db):
     now = timezone.now()
-    kg = _peer(
+    kg = trusted_peer(
         "kyrgyz-centres",
         [
-            _item(
+            peer_item(
                 "Bishkek women's house",
                 region="KG-GB",
                 country="KG",
@@ -73,14 +36,14 @@ def peers(db):
                 free_dorm=2,
                 as_of=now - timedelta(hours=2),
             ),
-            _item(
+            peer_item(
                 "Osh small house",
                 region="KG-O",
                 country="KG",
                 rules={"boys_max_age": 12},
                 as_of=now - timedelta(hours=1),
             ),
-            _item(
+            peer_item(
                 "Old figure house",
                 region="KG-C",
                 country="KG",
@@ -88,9 +51,13 @@ def peers(db):
             ),
         ],
     )
-    uz = _peer(
+    uz = trusted_peer(
         "tashkent-line",
-        [_item("Tashkent shelter", region="UZ-TO", country="UZ", status="confirmed", as_of=now)],
+        [
+            peer_item(
+                "Tashkent shelter", region="UZ-TO", country="UZ", status="confirmed", as_of=now
+            )
+        ],
     )
     return {"kg": kg, "uz": uz}
 
@@ -247,9 +214,12 @@ def test_federation_on_one_query_however_many_peers_and_facilities(peers, as_per
     before = _queries(client, BOYS_AND_DOG)
     assert len([q for q in before if "federation_" in q]) == 1
     now = timezone.now()
-    _peer(
+    trusted_peer(
         "czech-service",
-        [_item(f"Prague house {i}", region="CZ-10", country="CZ", as_of=now) for i in range(12)],
+        [
+            peer_item(f"Prague house {i}", region="CZ-10", country="CZ", as_of=now)
+            for i in range(12)
+        ],
     )
     after = _queries(client, BOYS_AND_DOG)
     assert len(after) == len(before)

@@ -168,3 +168,69 @@ def test_every_reason_is_shown_and_folded_after_two_on_a_phone(live_server, page
         expect(strict.get_by_text(text, exact=True)).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     shot(page, "board-every-reason-phone")
+
+
+@pytest.fixture
+def peers(network):
+    """A trusted peer network sharing three facilities (made before any browser opens: the test
+    and the live server share one SQLite connection)."""
+    from tests.federation.factories import peer_item, trusted_peer
+
+    now = timezone.now()
+    trusted_peer(
+        "volga-network",
+        [
+            peer_item(
+                "Yaroslavl women's house", region="RU-YAR", country="RU", family=(4, 3),
+                free_family=(4,), dorm=4, free_dorm=1, as_of=now - timedelta(hours=2),
+            ),
+            peer_item(
+                "Kostroma small house", region="RU-KOS", country="RU",
+                rules={"boys_max_age": 12, "pets_accepted": False},
+                as_of=now - timedelta(minutes=40),
+            ),
+            peer_item("Old figure house", region="RU-IVA", country="RU", as_of=now - timedelta(days=3)),
+        ],
+    )  # fmt: skip
+    return network
+
+
+def test_other_networks_on_the_board_in_english_russian_and_on_a_phone(live_server, page, peers):
+    from tests.browser.test_staff_axe import AXE, RUN_AXE
+
+    sign_in(page, live_server.url, peers.user)
+    page.goto(f"{live_server.url}/vacancies/?boys=15%2C+9&pets=on&region=RU")
+    section = page.locator("section.other-networks")
+    expect(section.locator("h2")).to_have_text("Other networks")
+    yaroslavl = section.locator(".board-row", has=page.locator("h3:has-text('Yaroslavl')"))
+    text = yaroslavl.inner_text()
+    assert "network volga-network" in text and "Yaroslavl Oblast" in text and "RU-YAR" not in text
+    assert "5 beds free" in text and "family rooms free, beds in each: 4" in text
+    assert "reported by the facility · figure of 2\xa0hours ago" in text
+    assert "light-green" in yaroslavl.get_attribute("class")
+    kostroma = section.locator(".board-row", has=page.locator("h3:has-text('Kostroma')"))
+    assert "light-red" in kostroma.get_attribute("class")
+    assert "Boys only up to age 12" in kostroma.inner_text()
+    assert "figure of 3\xa0days ago" in section.inner_text()
+    page.evaluate(AXE.read_text(encoding="utf-8"))  # through the debugger: CSP does not apply
+    assert page.evaluate(RUN_AXE) == []
+    shot(page, "board-peers-en")
+
+    page.select_option("#lang-select", "ru")
+    submit(page, ".lang button")
+    section = page.locator("section.other-networks")
+    expect(section.locator("h2")).to_have_text("Другие сети")
+    assert "Ярославская область" in section.inner_text()
+    assert "сеть volga-network" in section.inner_text()
+    page.evaluate(AXE.read_text(encoding="utf-8"))
+    assert page.evaluate(RUN_AXE) == []
+    shot(page, "board-peers-ru")
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    page.wait_for_load_state()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the board is {width}px wide on a 390px phone"
+    page.locator("section.other-networks").screenshot(
+        path=str(shot(page, "board-peers-phone-390").with_name("board-peers-phone-390-section.png"))
+    )

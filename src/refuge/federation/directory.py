@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -30,8 +32,10 @@ from refuge.directory.models import ACCOMMODATION_KINDS, Facility, FacilityServi
 from refuge.placement import fit
 from refuge.placement.rank import UNKNOWN, Candidate
 from refuge.referrals.search import ExternalCandidate
+from refuge.vacancies.board import OtherFacility
 from refuge.vacancies.facts import FactSheet
 
+from . import conf
 from .models import Peer, PeerFacility, PeerSnapshot, SharingOrganisation
 
 MAX_FACILITIES = 5000
@@ -236,57 +240,124 @@ def _ttl() -> timedelta:
     return timedelta(hours=settings.REFUGE_FEDERATION_SNAPSHOT_TTL_HOURS)
 
 
-def peer_candidates(viewer: Principal, at: datetime) -> Iterator[ExternalCandidate]:
-    """Trusted peers' facilities as search candidates. A snapshot older than its time-to-live
-    says nothing about free places: the facility is offered with availability unknown."""
-    rows = list(
+@dataclass(frozen=True)
+class PeerFit:
+    """A peer's facility as fit judges it, and what its figure is worth now."""
+
+    facility: fit.Facility
+    availability: str  # as the search treats it: unknown once the figure is too old
+    known: bool
+    stale: bool  # the peer gave a figure, but it (or the snapshot) is older than the TTL
+
+
+_ROW_FIELDS = (
+    "name",
+    "remote_id",
+    "kind",
+    "region",
+    "country",
+    "rules",
+    "services",
+    "capacity",
+    "availability",
+    "figure_at",
+    "peer__name",
+    "peer__snapshot__fetched_at",
+)
+
+
+def _trusted_rows():
+    """Trusted peers' facilities with their peer's name, its snapshot's time and their region's
+    centre as this instance knows it: one statement (the board counts its queries), read as
+    plain values (a model per row, its peer and its snapshot were most of the board's cost
+    with a thousand peer facilities)."""
+    centre = Region.objects.filter(code=OuterRef("region"))
+    return (
         PeerFacility.objects.filter(peer__trusted=True)
-        .select_related("peer", "peer__snapshot")
+        .annotate(
+            centre_lat=Subquery(centre.values("latitude")[:1]),
+            centre_lon=Subquery(centre.values("longitude")[:1]),
+        )
         .order_by("peer__name", "remote_id")
+        .values(*_ROW_FIELDS, "centre_lat", "centre_lon")
     )
-    if not rows:
-        return
-    centres = {
-        code: (lat, lon)
-        for code, lat, lon in Region.objects.filter(
-            code__in={r.region for r in rows if r.region}
-        ).values_list("code", "latitude", "longitude")
-        if lat is not None and lon is not None
-    }
-    for row in rows:
-        snap = getattr(row.peer, "snapshot", None)
-        fresh = snap is not None and at - snap.fetched_at <= _ttl()
-        if row.figure_at is not None and at - row.figure_at > _ttl():
-            fresh = False
-        cap = row.capacity
-        known = fresh and row.availability != UNKNOWN and cap.get("free_dorm_beds") is not None
-        capacity = fit.Capacity(
-            family_rooms=tuple(cap.get("family_rooms") or ()),
-            dorm_beds=cap.get("dorm_beds") or 0,
-            free_family_rooms=tuple(cap["free_family_rooms"]) if known else None,
-            free_dorm_beds=cap["free_dorm_beds"] if known else None,
-        )
-        rules = dict(row.rules)
-        rules["staff_languages"] = frozenset(rules.get("staff_languages") or ())
-        centre = centres.get(row.region)
-        facility = fit.Facility(
-            id=f"{row.peer.name}:{row.remote_id}",
-            rules=fit.Rules(**{k: v for k, v in rules.items() if k in RULE_NAMES}),
-            capacity=capacity,
-            country=row.country,
-            region=row.region,
-            point=centre,
-            compromised=False,
-        )
+
+
+def _as_fit(row: dict[str, Any], at: datetime, ttl: timedelta) -> PeerFit:
+    """The one reading of a stored peer facility for fit, for the search and the board alike.
+    A snapshot older than its time-to-live says nothing about free places: unknown."""
+    fetched_at = row["peer__snapshot__fetched_at"]
+    fresh = fetched_at is not None and at - fetched_at <= ttl
+    if row["figure_at"] is not None and at - row["figure_at"] > ttl:
+        fresh = False
+    cap = row["capacity"]
+    given = row["availability"] != UNKNOWN and cap.get("free_dorm_beds") is not None
+    known = fresh and given
+    capacity = fit.Capacity(
+        family_rooms=tuple(cap.get("family_rooms") or ()),
+        dorm_beds=cap.get("dorm_beds") or 0,
+        free_family_rooms=tuple(cap["free_family_rooms"]) if known else None,
+        free_dorm_beds=cap["free_dorm_beds"] if known else None,
+    )
+    rules = dict(row["rules"])
+    rules["staff_languages"] = frozenset(rules.get("staff_languages") or ())
+    lat, lon = row["centre_lat"], row["centre_lon"]
+    facility = fit.Facility(
+        id=f"{row['peer__name']}:{row['remote_id']}",
+        rules=fit.Rules(**{k: v for k, v in rules.items() if k in RULE_NAMES}),
+        capacity=capacity,
+        country=row["country"],
+        region=row["region"],
+        point=(lat, lon) if lat is not None and lon is not None else None,
+        compromised=False,
+    )
+    return PeerFit(
+        facility=facility,
+        availability=row["availability"] if known else UNKNOWN,
+        known=known,
+        stale=given and not known,
+    )
+
+
+def peer_candidates(viewer: Principal, at: datetime) -> Iterator[ExternalCandidate]:
+    """Trusted peers' facilities as search candidates."""
+    ttl = _ttl()
+    for row in _trusted_rows():
+        judged = _as_fit(row, at, ttl)
         yield ExternalCandidate(
             candidate=Candidate(
-                facility=facility,
-                name=row.name,
-                services=frozenset(row.services),
-                availability=row.availability if known else UNKNOWN,
+                facility=judged.facility,
+                name=row["name"],
+                services=frozenset(row["services"]),
+                availability=judged.availability,
                 hidden=True,  # distances only ever coarse: we know its region, no more
-                shown_point=centre,
+                shown_point=judged.facility.point,
             ),
-            network=row.peer.name,
-            figure_at=row.figure_at if known else None,
+            network=row["peer__name"],
+            figure_at=row["figure_at"] if judged.known else None,
         )
+
+
+def board_facilities(at: datetime) -> list[OtherFacility]:
+    """Trusted peers' facilities for the vacancy board, judged as the search judges them.
+    Federation off: none, and no query (the board is counted); on: one query."""
+    if not conf.enabled():
+        return []
+    out = []
+    ttl = _ttl()
+    for row in _trusted_rows():
+        judged = _as_fit(row, at, ttl)
+        out.append(
+            OtherFacility(
+                network=row["peer__name"],
+                name=row["name"],
+                kind=row["kind"],
+                region=row["region"],
+                country=row["country"],
+                facility=judged.facility,
+                availability=judged.availability,
+                figure_at=row["figure_at"],
+                stale=judged.stale,
+            )
+        )
+    return out

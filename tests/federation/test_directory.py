@@ -186,6 +186,24 @@ def test_an_untrusted_peers_facilities_leave_the_search(trusted, shared, orgs, o
     assert not [r for r in body["results"] + body["excluded"] if r["network"]]
 
 
+def test_with_federation_off_the_search_lists_no_peer_and_asks_nothing(
+    trusted, shared, orgs, operator_key, settings
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from refuge.federation.directory import peer_candidates
+
+    _peer_world(trusted, shared, orgs)
+    settings.REFUGE_FEDERATION_KEY = ""
+    body = _search(operator_key)
+    assert not [r for r in body["results"] + body["excluded"] if r["network"]]
+    with CaptureQueriesContext(connection) as queries:
+        assert list(peer_candidates(None, timezone.now())) == []
+    assert len(queries) == 0
+
+
 def test_the_turn_away_check_judges_this_network_alone(trusted, shared, orgs, personas):
     from refuge.referrals import search
 

@@ -320,7 +320,10 @@ def _as_fit(row: dict[str, Any], at: datetime, ttl: timedelta) -> PeerFit:
 
 
 def peer_candidates(viewer: Principal, at: datetime) -> Iterator[ExternalCandidate]:
-    """Trusted peers' facilities as search candidates."""
+    """Trusted peers' facilities as search candidates. Federation off: none, and no query (a
+    referral to them could not be sent anyway), as on the board."""
+    if not conf.enabled():
+        return
     ttl = _ttl()
     for row in _trusted_rows():
         judged = _as_fit(row, at, ttl)

@@ -230,3 +230,16 @@ def test_the_board_takes_the_same_number_of_queries_for_5_and_60_facilities(orgs
     _many(orgs["b"], 55, offset=5)
     assert _board_queries(client, SONS_AND_DOG + "&region=RU") == small
     assert _board_queries(client, "/vacancies/rows/?boys=3") == small_rows
+
+
+def test_staff_languages_are_named_never_coded(network, as_persona):
+    """No code is shown to a person: the requirements line names the languages."""
+    from refuge.directory.services import house_rules_update
+
+    house_rules_update(by=None, facility=network["fits"], staff_languages=["ky", "cs"])
+    client = as_persona("operator_a")
+    row = _row(client.get("/vacancies/").content.decode(), "Fits house")
+    assert "Kyrgyz, Czech" in row and "ky cs" not in row
+    client.cookies["django_language"] = "ru"
+    row = _row(client.get("/vacancies/").content.decode(), "Fits house")
+    assert "киргизский, чешский" in row

@@ -19,7 +19,7 @@ from django.utils.translation import ngettext
 from refuge.core.access import Principal
 from refuge.core.roles import can_manage_facility
 from refuge.directory.models import ACCOMMODATION_KINDS, Facility, FacilityKind, Faith
-from refuge.directory.pickers import country_label, known_region, region_label
+from refuge.directory.pickers import country_label, known_region, language_label, region_label
 from refuge.directory.regions import region_centre, region_codes, selection_country
 from refuge.placement import fit
 from refuge.placement.geo import distance_km
@@ -184,8 +184,8 @@ def _requirements(rules: dict[str, Any]) -> list[str]:
         out.append(_("local registration"))
     if rules.get("foreign_citizens_accepted") is False:
         out.append(_("citizens only"))
-    if rules.get("staff_languages"):
-        out.append(" ".join(rules["staff_languages"]))
+    if rules.get("staff_languages"):  # by their names, never their codes
+        out.append(", ".join(language_label(code) for code in rules["staff_languages"]))
     if rules.get("cost") == "paid":
         out.append(_("paid"))
     return out

@@ -21,7 +21,8 @@ class FakePeer:
         self.recipient_key = recipient_key  # its own key, as our messages must name it
         self.sender_key = sender_key  # ours: whom it trusts
         self.down = False
-        self.fail_status = 0  # answer every message with this server error (e.g. 500)
+        self.fail_status = 0  # answer every message with this status (e.g. 500)
+        self.fail_code = "error"  # and this refusal code
         self.hang_seconds = 0.0  # wait this long before answering (a peer that times out)
         self.lose_answers = 0  # accept the message, then drop the connection (lost answer)
         self.accepted: list[str] = []  # message ids, each acted on once
@@ -53,7 +54,7 @@ class FakePeer:
                     time.sleep(peer.hang_seconds)
                 if peer.fail_status:
                     self._answer(
-                        peer.fail_status, {"code": "error", "message": "", "details": None}
+                        peer.fail_status, {"code": peer.fail_code, "message": "", "details": None}
                     )
                     return
                 if peer.down:

@@ -84,6 +84,28 @@ def test_gives_up_after_the_last_attempt(trusted, fake_peer):
     assert row.status == "failed"
 
 
+def test_a_refusal_the_same_message_would_get_again_fails_at_once(trusted, fake_peer):
+    """A peer that refuses the body itself (more than the minimum, a bad value, sealed for
+    another key) would refuse it every time: failed at the first answer, not after hours."""
+    fake_peer.fail_status, fake_peer.fail_code = 400, "extra_fields"
+    row = services.outbox_put(peer=trusted, kind="hello")
+    assert services.outbox_send(message_id=str(row.pk)) == "failed"
+    row.refresh_from_db()
+    assert (row.attempts, row.last_error) == (1, "http_400_extra_fields")
+    assert AuditEvent.objects.filter(action="federation.message_failed").count() == 1
+
+
+def test_a_refusal_that_may_pass_later_is_retried(trusted, fake_peer):
+    """An unknown referral (a withdrawal overtaking its offer), a conflict, an unknown kind or a
+    bad signature may pass later: retried with back-off, as a peer that is down."""
+    for status, code in ((400, "unknown_referral"), (409, "not_accepted"), (403, "bad_signature")):
+        fake_peer.fail_status, fake_peer.fail_code = status, code
+        row = services.outbox_put(peer=trusted, kind="hello")
+        assert services.outbox_send(message_id=str(row.pk)) == "queued", code
+        row.refresh_from_db()
+        assert row.last_error == f"http_{status}_{code}"
+
+
 def test_rows_and_jobs_carry_ids_only(trusted, fake_peer):
     from django_tasks_db.models import DBTaskResult
 

@@ -38,6 +38,26 @@ RETRY_BASE_SECONDS = 15
 RETRY_CAP_SECONDS = 1800
 SNAPSHOT_MAX_BYTES = 8 * 1024 * 1024  # an answer for 5,000 facilities fits
 INBOX_PATH = "/api/v1/federation/inbox"
+# Refusals that the same message would get again however often it is sent: the body itself is
+# wrong for the peer (malformed, more than the minimum, a value it does not accept, too large,
+# sealed for another key). They fail at once instead of being retried for hours. Every other
+# refusal may pass later and is retried: an unknown referral (a withdrawal overtaking its
+# offer after the peer was down), "not accepted" (a journey plan overtaking the answer), an
+# unknown kind (a peer not yet upgraded), a bad signature or a stale time (not trusted yet, a
+# clock put right), a conflict the peer's staff can clear.
+PERMANENT_REFUSALS = frozenset(
+    {
+        "bad_message",
+        "bad_offer",
+        "bad_answer",
+        "bad_plan",
+        "bad_record",
+        "extra_fields",
+        "unknown_facility",
+        "too_large",
+        "unsealable",
+    }
+)
 AVAILABILITY_PATH = "/api/v1/federation/availability"
 
 
@@ -374,11 +394,13 @@ def outbox_send(*, message_id: str, now: datetime | None = None) -> str:
         body=BODIES[row.kind](row),
         message_id=str(row.pk),
     )
+    permanent = False
     try:
         status, answer = post_json(peer.base_url + INBOX_PATH, message)
         error = "" if status == 200 else f"http_{status}"
         if status != 200 and isinstance(answer, dict) and isinstance(answer.get("code"), str):
             error = f"http_{status}_{answer['code'][:40]}"
+            permanent = 400 <= status < 500 and answer["code"] in PERMANENT_REFUSALS
     except OSError:
         error = "unreachable"
     with transaction.atomic():
@@ -394,7 +416,7 @@ def outbox_send(*, message_id: str, now: datetime | None = None) -> str:
             action = "federation.message_delivered"
             if row.kind in AFTER_DELIVERY:
                 AFTER_DELIVERY[row.kind](row)
-        elif row.attempts >= MAX_ATTEMPTS:
+        elif permanent or row.attempts >= MAX_ATTEMPTS:
             row.status, row.last_error = OutboxMessage.Status.FAILED, error
             action = "federation.message_failed"
             if row.kind in AFTER_FAILURE:

@@ -284,6 +284,14 @@ def test_the_search_page_names_the_network_and_refers_there(
     text = page.content.decode()
     assert "сеть kyrgyz-centres" in text
     assert 'name="facility"' in text  # local ones are chosen together, with holds
+    trusted.title = "Кризисные центры Кыргызстана"
+    trusted.save(update_fields=["title"])
+    titled = signed_in.get(
+        "/referrals/search/",
+        {"woman_age": 30, "case": case.case_code},
+        headers={"Accept-Language": "ru"},
+    ).content.decode()
+    assert "сеть Кризисные центры Кыргызстана" in titled and "сеть kyrgyz-centres" not in titled
     # A peer's facility is not one of them: it is referred to on its own, by its button.
     assert f'name="facility" value="kyrgyz-centres:{shared["vla"].pk}"' not in text
     assert f'name="peer_facility" value="kyrgyz-centres:{shared["vla"].pk}"' in text

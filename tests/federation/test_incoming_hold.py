@@ -357,3 +357,14 @@ def test_the_release_is_for_case_staff_only(shelter, fake_peer, personas, as_per
         assert response.status_code in (403, 404), (name, response.status_code)
     incoming.refresh_from_db()
     assert incoming.status == "accepted" and incoming.hold_active
+
+
+def test_the_referral_and_the_search_name_the_network_as_staff_read_it(
+    shelter, fake_peer, personas, as_persona, trusted
+):
+    trusted.title = "Crisis centres of Kyrgyzstan"
+    trusted.save(update_fields=["title"])
+    _incoming(fake_peer, shelter, personas)
+    html = as_persona("caseworker_b").get("/federation/referrals/").content.decode()
+    assert "from the network Crisis centres of Kyrgyzstan" in html
+    assert "kyrgyz-centres" not in html

@@ -70,6 +70,19 @@ def test_the_trust_form_takes_the_key_for_case_records(admin):
     assert not Peer.objects.filter(name="other").exists()
 
 
+def test_a_peer_is_shown_by_the_name_staff_read(admin):
+    data = {"name": "czech-service", "base_url": "https://cz.example.org", "public_key": _key()}
+    title = "Help for migrant women, Prague"
+    assert admin.post(URL, {**data, "title": f"  {title} "}).status_code == 302
+    peer = Peer.objects.get(name="czech-service")
+    assert peer.title == title and peer.label == title
+    page = admin.get(URL).content.decode()
+    assert title in page and "czech-service" in page  # the identifier under it
+    # Trusted again without a title: the one kept stays.
+    assert admin.post(URL, data).status_code == 302
+    assert Peer.objects.get(name="czech-service").label == title
+
+
 def test_a_bad_key_is_a_clear_error(admin):
     page = admin.post(
         URL, {"name": "bad", "base_url": "https://bad.example.org", "public_key": "nope"}

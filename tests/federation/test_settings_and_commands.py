@@ -149,6 +149,15 @@ def test_trust_and_untrust_from_the_command_line(db):
     assert OutboxMessage.objects.get(peer=peer).status == "cancelled"
 
 
+def test_trust_from_the_command_line_with_a_title(db):
+    key = signing.public_key_text(signing.private_key(signing.new_seed()))
+    call_command(
+        "federation_trust", "--name", "kg", "--title", "Crisis centres of Kyrgyzstan",
+        "--url", "https://kg.test", "--key", key, "--no-hello", stdout=io.StringIO(),
+    )  # fmt: skip
+    assert Peer.objects.get(name="kg").label == "Crisis centres of Kyrgyzstan"
+
+
 def test_trust_refuses_a_bad_key(db):
     with pytest.raises(CommandError, match="Ed25519"):
         call_command(

@@ -121,6 +121,13 @@ def test_the_household_filter_judges_peer_facilities_by_the_search_rules(
     assert "Osh small house" not in _section(html) and "Bishkek women" in _section(html)
 
 
+def test_a_network_is_named_as_staff_read_it(peers, as_persona):
+    Peer.objects.filter(pk=peers["kg"].pk).update(title="Crisis centres of Kyrgyzstan")
+    section = _section(as_persona("operator_a").get("/vacancies/").content.decode())
+    assert "network Crisis centres of Kyrgyzstan" in section
+    assert "network kyrgyz-centres" not in section
+
+
 def test_a_stale_figure_is_unknown_and_says_its_age(peers, as_persona):
     html = as_persona("operator_a").get("/vacancies/").content.decode()
     row = _other(html, "Old figure house")

@@ -262,6 +262,7 @@ _ROW_FIELDS = (
     "availability",
     "figure_at",
     "peer__name",
+    "peer__title",
     "peer__snapshot__fetched_at",
 )
 
@@ -338,6 +339,7 @@ def peer_candidates(viewer: Principal, at: datetime) -> Iterator[ExternalCandida
             ),
             network=row["peer__name"],
             figure_at=row["figure_at"] if judged.known else None,
+            network_label=row["peer__title"] or row["peer__name"],
         )
 
 
@@ -361,6 +363,7 @@ def board_facilities(at: datetime) -> list[OtherFacility]:
                 availability=judged.availability,
                 figure_at=row["figure_at"],
                 stale=judged.stale,
+                network_label=row["peer__title"] or row["peer__name"],
             )
         )
     return out

@@ -6,7 +6,13 @@ class TrustForm(forms.Form):
     name = forms.SlugField(
         label=_("Name"),
         max_length=50,
-        help_text=_("How this network is shown in the placement search, e.g. kyrgyz-centres."),
+        help_text=_("How this instance knows the network, e.g. kyrgyz-centres."),
+    )
+    title = forms.CharField(
+        label=_("Name shown to staff"),
+        max_length=120,
+        required=False,
+        help_text=_("e.g. Crisis centres of Kyrgyzstan. Left empty, the name above is shown."),
     )
     base_url = forms.URLField(label=_("Address"), max_length=300, assume_scheme="https")
     public_key = forms.CharField(

@@ -367,7 +367,7 @@ def _on_record(peer: Peer, env: signing.Envelope) -> None:
             case_services.household_member_add(by=actor, client=client, **m)
         with translation.override(settings.LANGUAGE_CODE):
             note = _("Her record was handed over by the network %(network)s.") % {
-                "network": peer.name
+                "network": peer.label
             }
             if clean["risk_level"]:
                 note += " " + _("Risk level there: %(level)s.") % {"level": clean["risk_level"]}

@@ -57,6 +57,6 @@ def record_consent(request: HttpRequest, referral_id) -> HttpResponse:
                 "Her consent is recorded. Her record is sealed so that only the network "
                 "%(network)s can open it, and it is on its way."
             )
-            % {"network": row.peer.name},
+            % {"network": row.peer.label},
         )
     return redirect("federation:referrals")

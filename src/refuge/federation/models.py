@@ -18,6 +18,8 @@ class Peer(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # The name this instance trusts it under: what the search shows as "network".
     name = models.SlugField(max_length=50, unique=True)
+    # What staff read (a slug is an identifier, not a name): "Crisis centres of Kyrgyzstan".
+    title = models.CharField(max_length=120, blank=True)
     base_url = models.URLField(max_length=300)
     public_key = models.CharField(max_length=44, unique=True)  # base64 of 32 raw bytes
     # X25519, base64 of 32 bytes: case records are sealed to it. Empty for a peer trusted
@@ -32,6 +34,11 @@ class Peer(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def label(self) -> str:
+        """The network's name as staff read it: its title, or the name it is trusted under."""
+        return self.title or self.name
 
 
 class SeenNonce(models.Model):

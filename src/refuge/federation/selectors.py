@@ -30,6 +30,11 @@ class Silence:
     since: datetime  # when the oldest message it has not taken since its last answer was made
     waiting: int  # still being retried: they go when it comes back
     gave_up: int  # no longer retried (the outbox's last attempt passed)
+    peer_title: str = ""  # its name as staff read it, when it has one
+
+    @property
+    def peer_label(self) -> str:
+        return self.peer_title or self.peer_name
 
 
 def _no_answer() -> Q:
@@ -63,7 +68,7 @@ def silent_peers(*, now: datetime | None = None) -> dict[uuid.UUID, Silence]:
     now = now or timezone.now()
     rows = (
         _failing(now)
-        .values("peer_id", "peer__name")
+        .values("peer_id", "peer__name", "peer__title")
         .annotate(
             since=Min("created_at"),
             waiting=Count("pk", filter=Q(status=OutboxMessage.Status.QUEUED)),
@@ -75,6 +80,7 @@ def silent_peers(*, now: datetime | None = None) -> dict[uuid.UUID, Silence]:
         row["peer_id"]: Silence(
             peer_id=row["peer_id"],
             peer_name=row["peer__name"],
+            peer_title=row["peer__title"],
             since=row["since"],
             waiting=row["waiting"],
             gave_up=row["gave_up"],

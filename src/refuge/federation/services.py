@@ -76,11 +76,13 @@ def peer_trust(
     public_key: str,
     rotate: bool = False,
     sealing_key: str = "",
+    title: str = "",
 ) -> Peer:
     """Trust a peer (or trust again one untrusted before, under the same key). With ``rotate``,
     the peer already trusted under ``name`` changes to the new key: the old key is refused from
     this moment (the peer's key was changed, or stolen). ``sealing_key`` is the peer's X25519
-    key for case records; given, it replaces the one kept (empty keeps it).
+    key for case records; given, it replaces the one kept (empty keeps it). ``title`` is the
+    network's name as staff read it (empty keeps the one kept).
 
     A person must have given her password and a fresh code just now (``refuge.core.access``):
     a trusted key can read our shared availability and send us referrals. The server's
@@ -103,6 +105,7 @@ def peer_trust(
     if conf.enabled() and key == conf.identity().public_key:
         raise ServiceError(_("This is this instance's own key."), "invalid_key")
     base_url = base_url.strip().rstrip("/")
+    title = " ".join(title.split())[:120]
     if not base_url.startswith(("https://", "http://")):
         raise ServiceError(_("The address must start with https://."), "invalid_url")
     with transaction.atomic():
@@ -119,10 +122,11 @@ def peer_trust(
             raise ServiceError(_("This key is already trusted under another name."), "duplicate")
         if peer is None:
             peer = Peer.objects.create(
-                name=name, base_url=base_url, public_key=key, sealing_key=sealing_key
+                name=name, base_url=base_url, public_key=key, sealing_key=sealing_key, title=title
             )
         else:
             peer.name, peer.base_url, peer.trusted = name, base_url, True
+            peer.title = title or peer.title
             if sealing_key:
                 peer.sealing_key = sealing_key
             elif old_key:  # a rotated signing key: the old sealing key is not trusted either
@@ -135,6 +139,7 @@ def peer_trust(
             target_id=peer.pk,
             details={
                 "name": peer.name,
+                "title": peer.title,
                 "url": peer.base_url,
                 "key": key,
                 "old_key": old_key,

@@ -60,6 +60,7 @@ def peers(request: HttpRequest) -> HttpResponse:
                     public_key=data["public_key"],
                     rotate=data["rotate"],
                     sealing_key=data["sealing_key"].strip(),
+                    title=data["title"],
                 )
                 services.outbox_put(peer=peer, kind="hello")
         except ServiceError as exc:
@@ -69,10 +70,10 @@ def peers(request: HttpRequest) -> HttpResponse:
         else:
             if data["rotate"]:
                 messages.success(
-                    request, _("%(name)s is trusted under its new key.") % {"name": peer.name}
+                    request, _("%(name)s is trusted under its new key.") % {"name": peer.label}
                 )
             else:
-                messages.success(request, _("%(name)s is trusted.") % {"name": peer.name})
+                messages.success(request, _("%(name)s is trusted.") % {"name": peer.label})
             return redirect("federation:peers")
     identity = conf.identity() if conf.enabled() else None
     shared = set(SharingOrganisation.objects.values_list("organisation_id", flat=True))
@@ -118,7 +119,7 @@ def peer_untrust(request: HttpRequest, peer_id) -> HttpResponse:
         services.peer_untrust(by=p, peer=peer)
     except ReauthRequired:
         return _reauth_first(request)
-    messages.success(request, _("%(name)s is no longer trusted.") % {"name": peer.name})
+    messages.success(request, _("%(name)s is no longer trusted.") % {"name": peer.label})
     return redirect("federation:peers")
 
 

@@ -94,8 +94,9 @@ class ExternalCandidate:
     by the same fit code as local ones, shown with the network's name and its figure's time."""
 
     candidate: Candidate
-    network: str
+    network: str  # the name the network is trusted under (the API's "network")
     figure_at: datetime | None
+    network_label: str = ""  # its name as staff read it, when it has one
 
 
 CandidateSource = Callable[[Principal, datetime], Iterable[ExternalCandidate]]

@@ -57,6 +57,11 @@ def _initial_from_case(p, code: str) -> dict:
     return {**h, "children": children_text(h["children"]), "avoid_regions": avoid}
 
 
+def _network_label(other) -> str:
+    """A peer network's facility: its network's name as staff read it; a local one: ""."""
+    return (other.network_label or other.network) if other is not None else ""
+
+
 @login_required
 @searcher
 def search_page(request: HttpRequest) -> HttpResponse:
@@ -97,7 +102,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
                         "r": r,
                         "why": [wording.why_text(x) for x in r.reasons],
                         "check": [unverified_text(x) for x in r.unverified],
-                        "network": other[r.facility_id].network if r.facility_id in other else "",
+                        "network": _network_label(other.get(r.facility_id)),
                         "figure_at": other[r.facility_id].figure_at
                         if r.facility_id in other
                         else None,
@@ -108,7 +113,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
                     {
                         "e": e,
                         "why": [reason_text(x) for x in e.reasons],
-                        "network": other[e.facility_id].network if e.facility_id in other else "",
+                        "network": _network_label(other.get(e.facility_id)),
                     }
                     for e in found.ranking.excluded
                 ],

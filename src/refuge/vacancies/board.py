@@ -90,6 +90,7 @@ class OtherFacility:
     availability: str  # confirmed | reported | unknown, as the search treats it
     figure_at: datetime | None  # the peer's figure's time, shown even when too old to use
     stale: bool = False  # the peer gave a figure, but it is too old to count
+    network_label: str = ""  # the network's name as staff read it, when it has one
 
 
 OtherSource = Callable[[datetime], Iterable[OtherFacility]]

@@ -12,7 +12,10 @@ class Command(BaseCommand):
     help = "Trust a peer instance (or --untrust one): nothing is exchanged with others."
 
     def add_arguments(self, parser):
-        parser.add_argument("--name", help="The name to trust it under (shown in the search).")
+        parser.add_argument("--name", help="The name to trust it under (an identifier).")
+        parser.add_argument(
+            "--title", default="", help="Its name as staff read it (shown on the pages)."
+        )
         parser.add_argument("--url", help="Its base URL, e.g. https://refuge.example.org")
         parser.add_argument("--key", help="Its public key (refuge federation-identity prints it).")
         parser.add_argument(
@@ -51,6 +54,7 @@ class Command(BaseCommand):
                     public_key=options["key"],
                     rotate=options["rotate"],
                     sealing_key=options["sealing_key"],
+                    title=options["title"],
                 )
                 if not options["no_hello"]:
                     services.outbox_put(peer=peer, kind="hello")

@@ -15,6 +15,7 @@ import json
 import os
 import sys
 import threading
+import traceback
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "refuge.settings")
 
@@ -81,7 +82,10 @@ def main(rounds: int) -> dict:
             except ServiceError as exc:
                 out.append(exc.code)
             except Exception as exc:  # noqa: BLE001 - counted and reported, never silently passed
-                out.append(f"error:{type(exc).__name__}:{exc}")
+                # Where it was raised, so that a failure in CI says where to look.
+                where = traceback.extract_tb(exc.__traceback__)[-3:]
+                at = " < ".join(f"{f.filename.rsplit('/', 2)[-1]}:{f.lineno}" for f in where[::-1])
+                out.append(f"error:{type(exc).__name__}:{exc} at {at}")
             finally:
                 connection.close()
 

@@ -349,3 +349,25 @@ def test_the_page_refuses_an_answer_for_a_facility_that_was_not_asked(
     body = page.get(r["Location"]).content.decode()
     assert "not asked in this referral" in body or "Unknown facility" in body
     assert ReferralTarget.objects.get(referral=ref).status == "holding"
+
+
+def test_an_accept_refused_for_want_of_a_place_keeps_its_reason(personas, orgs):
+    """The refusal is raised after the transaction, so what the referral page shows (why no
+    place is held, the hold that lapsed now pending) is kept, not rolled back with it."""
+    p, b = personas["operator_a"].principal, personas["caseworker_b"].principal
+    shelter = system(make_facility(orgs["b"], "S", region="RU-YAR", rooms=[("family", 3)]))
+    first = services.referral_create(by=p, client=None, household=ALONE, facility_ids=[shelter.pk])
+    first.targets.update(hold_expires_at=timezone.now() - timedelta(minutes=1))
+    second = services.referral_create(by=p, client=None, household=ALONE, facility_ids=[shelter.pk])
+    assert second.targets.get().hold_active  # the lapsed hold's room went to the second
+    with pytest.raises(ServiceError) as exc:
+        services.referral_accept(by=b, referral=first, facility=shelter)
+    assert exc.value.code == "no_place"
+    target = first.targets.get()
+    assert (target.status, target.hold_active, target.no_hold_reason) == (
+        "pending",
+        False,
+        "taken",
+    )
+    first.refresh_from_db()
+    assert first.status == "open"  # nothing else of the accept was kept

@@ -19,7 +19,7 @@ excluded, never ranked. Among those that can take her:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import starmap
 from operator import itemgetter
@@ -204,6 +204,25 @@ def _positive_reasons(
     return tuple(out)
 
 
+def _ranked(h: Household, c: Candidate, result: Fit, prefs: Preferences) -> tuple[tuple, Ranked]:
+    """A candidate that can take her: its sort key and what is shown of it."""
+    parts, distance = score_parts(h, c, result, prefs)
+    score = round(sum(WEIGHTS[k] * v for k, v in parts.items()), 4)
+    known = c.facility.capacity.known
+    ranked = Ranked(
+        facility_id=c.facility.id,
+        name=c.name,
+        region=c.facility.region,
+        distance_km=None if distance is None else round(distance, 1),
+        score=score,
+        free_beds=c.facility.capacity.free_beds,
+        availability=c.availability if known else UNKNOWN,
+        reasons=_positive_reasons(h, c, prefs, distance),
+        unverified=result.unverified,
+    )
+    return (0 if known else 1, -score, c.facility.id), ranked
+
+
 def rank(
     h: Household, candidates: Iterable[Candidate], prefs: Preferences = Preferences()
 ) -> Ranking:
@@ -211,12 +230,43 @@ def rank(
 
     One pass, one candidate at a time: with thousands of candidates (most of them excluded),
     neither the candidates nor their Fit results need to be held all at once."""
+    return rank_columns(h, (), (), (), _no_candidate, prefs, more=candidates)
+
+
+def _no_candidate(i: int) -> Candidate:
+    raise IndexError(i)
+
+
+def rank_columns(
+    h: Household,
+    facilities: Sequence[Facility],
+    names: Sequence[str],
+    hidden: Sequence[bool],
+    candidate: Callable[[int], Candidate],
+    prefs: Preferences = Preferences(),
+    *,
+    more: Iterable[Candidate] = (),
+) -> Ranking:
+    """`rank` over candidates given as columns (the i-th facility, its name, whether its point
+    is hidden from the viewer), then the candidates ``more``: the same Ranking as `rank` over
+    ``[candidate(i) for i in ...] + list(more)``, but ``candidate(i)`` is called only for the
+    facilities that can take her. A search excludes most of thousands of facilities: no
+    Candidate is made for them (issue 18)."""
     check = fitter(h)
     distance_rule = h.min_distance_km > 0
     results: list[tuple[tuple, Ranked]] = []
     excluded: list[ExcludedRow] = []
     exclude = excluded.append
-    for c in candidates:
+    for i, (f, name, hide) in enumerate(zip(facilities, names, hidden, strict=True)):
+        result = check(f)
+        if result.reasons:
+            reasons = result.reasons
+            if hide and distance_rule:
+                reasons = coarse_reasons(reasons, h.min_distance_km)
+            exclude((f.id, name, reasons))
+            continue
+        results.append(_ranked(h, candidate(i), result, prefs))
+    for c in more:
         result = check(c.facility)
         if result.reasons:
             reasons = result.reasons
@@ -224,20 +274,6 @@ def rank(
                 reasons = coarse_reasons(reasons, h.min_distance_km)
             exclude((c.facility.id, c.name, reasons))
             continue
-        parts, distance = score_parts(h, c, result, prefs)
-        score = round(sum(WEIGHTS[k] * v for k, v in parts.items()), 4)
-        known = c.facility.capacity.known
-        ranked = Ranked(
-            facility_id=c.facility.id,
-            name=c.name,
-            region=c.facility.region,
-            distance_km=None if distance is None else round(distance, 1),
-            score=score,
-            free_beds=c.facility.capacity.free_beds,
-            availability=c.availability if known else UNKNOWN,
-            reasons=_positive_reasons(h, c, prefs, distance),
-            unverified=result.unverified,
-        )
-        results.append(((0 if known else 1, -score, c.facility.id), ranked))
+        results.append(_ranked(h, c, result, prefs))
     results.sort(key=lambda pair: pair[0])
     return Ranking(results=[r for _key, r in results], excluded=ExcludedList(excluded))

@@ -97,10 +97,12 @@ class ExcludedList(Sequence[Excluded]):
     def rows(self) -> list[ExcludedRow]:
         """Every excluded facility as (facility_id, name, reasons), in order (no object each)."""
         if not self._ordered:
-            # By (number of reasons, id), as two stable sorts: no key tuple per facility.
-            self._rows.sort(key=itemgetter(0))
-            self._rows.sort(key=_n_reasons)
-            self._ordered = True
+            # By (number of reasons, id), as two stable sorts: no key tuple per facility. Into a
+            # new list (list.sort empties the list while it sorts): a reader in another thread
+            # sees the old rows whole, or the new ones.
+            rows = sorted(self._rows, key=itemgetter(0))
+            rows.sort(key=_n_reasons)
+            self._rows, self._ordered = rows, True
         return self._rows
 
     def __len__(self) -> int:

@@ -3,7 +3,8 @@ every facility its own house rules (no two rule sets alike), rooms of mixed size
 public, professionals-only and confidential (sealed) points, some services.
 
 For each size (50, 500 and 5,000 facilities: ×10 and ×100; each in its own process and fresh
-database, SQLite by default or DATABASE_URL's PostgreSQL, database refuge_bench_rank_<n>):
+database, SQLite by default or DATABASE_URL's PostgreSQL, database refuge_bench_rank_<n>,
+or $REFUGE_BENCH_DB_PREFIX_<n>):
 the whole search (load the facts, rank, reasons) against a raw-cursor SELECT of the rows it
 needs (the facility rows with their rules and availability clock, and their rooms), in the same
 run, wall time and CPU time (the process's; on PostgreSQL the server's CPU is not counted).
@@ -26,6 +27,9 @@ from pathlib import Path
 
 SIZES = (50, 500, 5000)
 RUNS = 30
+# PostgreSQL: one database per size, dropped and made again by each run. Its name's prefix can
+# be set so that two people on one server do not drop each other's (REFUGE_BENCH_DB_PREFIX).
+DB_PREFIX = os.environ.get("REFUGE_BENCH_DB_PREFIX", "refuge_bench_rank")
 
 
 def p95(xs: list[float]) -> float:
@@ -39,7 +43,7 @@ def setup(n: int) -> None:
     os.environ["REFUGE_HOME"] = tempfile.mkdtemp(prefix=f"refuge-bench-rank-{n}-")
     if os.environ.get("DATABASE_URL"):
         base = os.environ["DATABASE_URL"].rsplit("/", 1)[0]
-        os.environ["DATABASE_URL"] = f"{base}/refuge_bench_rank_{n}"
+        os.environ["DATABASE_URL"] = f"{base}/{DB_PREFIX}_{n}"
     import django
 
     django.setup()
@@ -289,8 +293,8 @@ def main() -> None:
         base = os.environ["DATABASE_URL"].rsplit("/", 1)[0]
         with psycopg.connect(f"{base}/postgres", autocommit=True) as pg:
             for n in sizes:
-                pg.execute(f"DROP DATABASE IF EXISTS refuge_bench_rank_{n}")
-                pg.execute(f"CREATE DATABASE refuge_bench_rank_{n}")
+                pg.execute(f"DROP DATABASE IF EXISTS {DB_PREFIX}_{n}")
+                pg.execute(f"CREATE DATABASE {DB_PREFIX}_{n}")
     for n in sizes:
         out = subprocess.run(
             [sys.executable, __file__, "--one", str(n)],

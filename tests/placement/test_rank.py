@@ -201,3 +201,77 @@ def test_wanted_services_decide_between_equal_facilities(wanted, first):
         availability="reported",
     )
     assert rank(h, [a, b], Preferences(services=frozenset(wanted))).results[0].facility_id == first
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    households(),
+    st.lists(candidates(), min_size=0, max_size=30, unique_by=lambda c: c.facility.id),
+    st.booleans(),
+)
+def test_the_lazy_excluded_list_holds_what_an_eager_one_would(h, cands, hidden):
+    """rank keeps the excluded as rows and makes an Excluded only when one is read: the same
+    facilities, names and reasons, in the order (fewest reasons, then id), however read."""
+    from dataclasses import replace
+
+    from refuge.placement.fit import coarse_reasons, fit
+    from refuge.placement.rank import Excluded
+
+    cands = [replace(c, hidden=hidden, shown_point=None) for c in cands]
+    eager = []
+    for c in cands:
+        reasons = fit(h, c.facility).reasons
+        if reasons:
+            if hidden and h.min_distance_km > 0:
+                reasons = coarse_reasons(reasons, h.min_distance_km)
+            eager.append(Excluded(c.facility.id, c.name, reasons))
+    eager.sort(key=lambda e: (len(e.reasons), e.facility_id))
+
+    lazy = rank(h, cands).excluded
+    assert len(lazy) == len(eager)
+    assert list(lazy) == eager
+    assert lazy == eager
+    assert [lazy[i] for i in range(len(lazy))] == eager
+    assert [lazy[i] for i in range(-len(lazy), 0)] == eager
+    assert lazy[1:] == eager[1:] and lazy[::-1] == eager[::-1]
+    assert lazy.rows() == [(e.facility_id, e.name, e.reasons) for e in eager]
+    assert bool(lazy) is bool(eager)
+    if eager:
+        assert eager[0] in lazy and lazy.index(eager[-1]) == len(eager) - 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    households(),
+    st.lists(candidates(), min_size=0, max_size=30, unique_by=lambda c: c.facility.id),
+    st.integers(0, 30),
+    st.sets(st.sampled_from(SERVICES), max_size=3),
+)
+def test_ranking_columns_is_ranking_candidates_and_makes_only_the_fitting_ones(
+    h, cands, split, wanted
+):
+    from dataclasses import replace
+
+    from refuge.placement.fit import fit
+    from refuge.placement.rank import rank_columns
+
+    cands = [replace(c, hidden=i % 3 == 0) for i, c in enumerate(cands)]
+    prefs = Preferences(home_point=POINTS[0], services=frozenset(wanted))
+    columns, more = cands[:split], cands[split:]
+    made = []
+
+    def candidate(i):
+        made.append(i)
+        return columns[i]
+
+    by_columns = rank_columns(
+        h,
+        [c.facility for c in columns],
+        [c.name for c in columns],
+        [c.hidden for c in columns],
+        candidate,
+        prefs,
+        more=iter(more),
+    )
+    assert by_columns == rank(h, cands, prefs)
+    assert made == [i for i, c in enumerate(columns) if fit(h, c.facility).ok]

@@ -376,3 +376,66 @@ def test_a_kept_search_reads_less_than_a_fresh_one(network):
     finally:
         connection.force_debug_cursor = was
     assert 0 < kept < len(fresh_search), (kept, len(fresh_search))
+
+
+def test_the_sheet_kept_between_searches_follows_the_clock_and_the_sources(network):
+    """A search reuses the last one's availability for the facilities that cannot have changed
+    (FactSheet._read): not across a report's time-to-live (forward or back in time), not for a
+    facility a source uses a room of now or used one of then, not for a derived figure."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from refuge.vacancies.availability import (
+        register_occupancy_source,
+        unregister_occupancy_source,
+    )
+
+    household = search.household_from(FAMILY)
+
+    def at(when, p=OPERATOR):
+        result = search.search(p, household, at=when)
+        return (
+            [(r.facility_id, r.score, r.free_beds, r.availability, r.reasons)
+             for r in result.ranking.results],
+            result.ranking.excluded.rows(),
+            [(a.status, a.free_beds, a.as_of, a.expires_at, a.unknown_reason, a.since, a.capped)
+             for a in result.sheet.availability],
+        )  # fmt: skip
+
+    def fresh_at(when, p=OPERATOR):
+        kept = keep()
+        facts.clear_kept()
+        try:
+            return at(when, p)
+        finally:
+            back(kept)
+
+    used: dict = {}
+
+    def source(ids, when):
+        return dict(used)
+
+    register_occupancy_source(source)
+    try:
+        a, b = network["a"], network["b"]
+        availability_settings_update(by=None, facility=a, source="reported", ttl_hours=1)
+        _report(a)
+        now = timezone.now()
+        times = [0, 20, 90, 30, -2000, 30, 61, 59, 600, 0]
+        for minutes in times:
+            when = now + timedelta(minutes=minutes)
+            assert at(when) == fresh_at(when), minutes
+        room = Room.objects.filter(facility=b).first()
+        for use in ({room.pk: (1, 1, 0)}, {room.pk: (1, 1, 0)}, {}, {room.pk: 3}, {}):
+            used.clear()
+            used.update(use)
+            assert at(now) == fresh_at(now) == at(now), use
+        availability_settings_update(by=None, facility=b, source="system", ttl_hours=24)
+        for minutes in (0, 5, 5, 3000, 3001):
+            used.clear()
+            used.update({room.pk: 1} if minutes == 3000 else {})
+            when = now + timedelta(minutes=minutes)
+            assert at(when) == fresh_at(when), minutes
+    finally:
+        unregister_occupancy_source(source)

@@ -66,7 +66,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from .geo import Point, distance_km
@@ -271,6 +271,11 @@ class _Facts:
         "avoiding",
         "any_need",
         "nearest",
+        "not_female",
+        "woman_age",
+        "pets",
+        "citizenship",
+        "stay_days",
     )
 
     def __init__(self, h: Household, nearest: dict[Point, float] | None = None) -> None:
@@ -291,6 +296,11 @@ class _Facts:
         self.min_distance = h.min_distance_km if h.avoid_points else 0.0
         self.avoiding = bool(h.avoid_regions) or self.min_distance > 0
         self.any_need = self.wheelchair or self.substance_use or self.mental_health
+        self.not_female = h.gender != "female"
+        self.woman_age = h.woman_age
+        self.pets = h.pets > 0
+        self.citizenship = h.citizenship
+        self.stay_days = h.stay_days
         # Distance to the nearest point to avoid, by facility point; households with the same
         # points to avoid share one (`nearest` in fit_many; otherwise the process's own, below).
         self.nearest: dict[Point, float] = (
@@ -359,7 +369,6 @@ def _evaluate(x: _Facts, f: Facility) -> Fit:
     # The hot path of a search (thousands of facilities for one household): each rule reads
     # its attributes once, and reasons are shared objects. Reasons are appended in the order
     # of REASON_CODES; every one that applies is listed (moot ones aside: see the docstring).
-    h = x.h
     r = f.rules
     bad: list[Reason] = []
     unsure: list[Reason] = []
@@ -390,10 +399,10 @@ def _evaluate(x: _Facts, f: Facility) -> Fit:
         if unknown_location:
             bad.append(_UNKNOWN_LOCATION)
 
-    if r.women_only and h.gender != "female":
+    if x.not_female and r.women_only:
         bad.append(_GENDER)
     min_age = r.min_age
-    if min_age is not None and h.woman_age < min_age:
+    if min_age is not None and x.woman_age < min_age:
         bad.append(_R1(_S["TOO_YOUNG"], "min_age", min_age))
 
     # Children
@@ -425,7 +434,11 @@ def _evaluate(x: _Facts, f: Facility) -> Fit:
         bad.append(_R1(_S["HOUSEHOLD_TOO_LARGE"], "max_children", max_children))
     family, dorm = cap.family_rooms, cap.dorm_beds
     if family or dorm > 0:  # the rooms are known
-        largest = max(max(family, default=0), 1 if dorm > 0 else 0)
+        # max(max(family, default=0), 1 if dorm > 0 else 0), with one call (thousands a search)
+        floor = 1 if dorm > 0 else 0
+        largest = max(family) if family else 0
+        if largest < floor:
+            largest = floor
         if size > largest:
             bad.append(_R(_S["HOUSEHOLD_TOO_LARGE"], size=size, largest=largest))
     largest_now: int | None = None
@@ -434,11 +447,12 @@ def _evaluate(x: _Facts, f: Facility) -> Fit:
     if known:
         free_rooms = free_rooms or ()
         free_dorm = free_dorm or 0
-        largest_room = max(free_rooms, default=0)
+        largest_room = max(free_rooms) if free_rooms else 0
         fits_now = (size == 1 and free_dorm > 0) or (bool(free_rooms) and largest_room >= size)
         if not fits_now:
             bad.append(_NO_CAPACITY)
-        largest_now = max(largest_room, 1 if free_dorm > 0 else 0)
+        floor = 1 if free_dorm > 0 else 0
+        largest_now = largest_room if largest_room > floor else floor
         if largest_now:
             if children_accepted is False:
                 largest_now = 1
@@ -446,7 +460,7 @@ def _evaluate(x: _Facts, f: Facility) -> Fit:
                 largest_now = min(largest_now, 1 + max_children)
 
     # Pets and needs
-    if h.pets > 0:
+    if x.pets:
         pets = r.pets_accepted
         if pets is False:
             bad.append(_PETS_NOT_ACCEPTED)
@@ -463,8 +477,9 @@ def _evaluate(x: _Facts, f: Facility) -> Fit:
 
     # Citizenship and documents
     foreign: bool | None = None  # None: cannot tell
-    if h.citizenship and f.country:
-        foreign = h.citizenship != f.country
+    citizenship = x.citizenship
+    if citizenship and f.country:
+        foreign = citizenship != f.country
     if not x.passport:
         required = r.requires_passport
         if required:
@@ -500,8 +515,11 @@ def _evaluate(x: _Facts, f: Facility) -> Fit:
             else:
                 bad.append(_NO_COMMON_LANGUAGE)
 
-    if h.stay_days is not None and r.max_stay_days is not None and h.stay_days > r.max_stay_days:
-        bad.append(_R1(_S["STAY_TOO_LONG"], "max_days", r.max_stay_days))
+    stay = x.stay_days
+    if stay is not None:
+        longest = r.max_stay_days
+        if longest is not None and stay > longest:
+            bad.append(_R1(_S["STAY_TOO_LONG"], "max_days", longest))
 
     return Fit(f.id, tuple(bad), tuple(unsure), known, largest_now)
 
@@ -530,8 +548,7 @@ def fit(household: Household, facility: Facility) -> Fit:
 def fitter(household: Household) -> Callable[[Facility], Fit]:
     """`fit` for one household and any number of facilities, one at a time, with the
     household's facts computed once."""
-    x = _Facts(household)
-    return lambda facility: _evaluate(x, facility)
+    return partial(_evaluate, _Facts(household))  # no Python frame of its own per facility
 
 
 def fit_many(

@@ -19,10 +19,11 @@ excluded, never ranked. Among those that can take her:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from operator import attrgetter
-from typing import Any
+from itertools import starmap
+from operator import itemgetter
+from typing import Any, overload
 
 from .fit import Facility, Fit, Household, Reason, coarse_reasons, fitter, made_often
 from .geo import Point, distance_km
@@ -72,10 +73,70 @@ class Excluded:
     reasons: tuple[Reason, ...]
 
 
+# An excluded facility as rank keeps it: (facility_id, name, reasons).
+ExcludedRow = tuple[str, str, tuple[Reason, ...]]
+
+
+def _n_reasons(row: ExcludedRow) -> int:
+    return len(row[2])
+
+
+class ExcludedList(Sequence[Excluded]):
+    """The facilities that cannot take her, fewest reasons first, then by id: a sequence of
+    `Excluded`, kept as plain rows. A search excludes thousands of facilities and most
+    consumers read a few of them, or only their ids, codes and names (the API writes codes and
+    words made once per reason), so an `Excluded` is made only for the item asked for, and the
+    order only when first read (issue 18)."""
+
+    __slots__ = ("_rows", "_ordered")
+
+    def __init__(self, rows: Iterable[ExcludedRow] = ()) -> None:
+        self._rows: list[ExcludedRow] = list(rows)
+        self._ordered = False
+
+    def rows(self) -> list[ExcludedRow]:
+        """Every excluded facility as (facility_id, name, reasons), in order (no object each)."""
+        if not self._ordered:
+            # By (number of reasons, id), as two stable sorts: no key tuple per facility. Into a
+            # new list (list.sort empties the list while it sorts): a reader in another thread
+            # sees the old rows whole, or the new ones.
+            rows = sorted(self._rows, key=itemgetter(0))
+            rows.sort(key=_n_reasons)
+            self._rows, self._ordered = rows, True
+        return self._rows
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    @overload
+    def __getitem__(self, i: int) -> Excluded: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[Excluded]: ...
+    def __getitem__(self, i: int | slice) -> Excluded | list[Excluded]:
+        if isinstance(i, slice):
+            return list(starmap(Excluded, self.rows()[i]))
+        return Excluded(*self.rows()[i])
+
+    def __iter__(self) -> Iterator[Excluded]:
+        return starmap(Excluded, self.rows())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, ExcludedList):
+            return self.rows() == other.rows()
+        if isinstance(other, list | tuple):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # like a list
+
+    def __repr__(self) -> str:
+        return f"ExcludedList({list(self)!r})"
+
+
 @dataclass(frozen=True, slots=True)
 class Ranking:
     results: list[Ranked] = field(default_factory=list)
-    excluded: list[Excluded] = field(default_factory=list)
+    excluded: ExcludedList = field(default_factory=ExcludedList)
 
 
 def _reason(code: str, **params: Any) -> Reason:
@@ -145,6 +206,25 @@ def _positive_reasons(
     return tuple(out)
 
 
+def _ranked(h: Household, c: Candidate, result: Fit, prefs: Preferences) -> tuple[tuple, Ranked]:
+    """A candidate that can take her: its sort key and what is shown of it."""
+    parts, distance = score_parts(h, c, result, prefs)
+    score = round(sum(WEIGHTS[k] * v for k, v in parts.items()), 4)
+    known = c.facility.capacity.known
+    ranked = Ranked(
+        facility_id=c.facility.id,
+        name=c.name,
+        region=c.facility.region,
+        distance_km=None if distance is None else round(distance, 1),
+        score=score,
+        free_beds=c.facility.capacity.free_beds,
+        availability=c.availability if known else UNKNOWN,
+        reasons=_positive_reasons(h, c, prefs, distance),
+        unverified=result.unverified,
+    )
+    return (0 if known else 1, -score, c.facility.id), ranked
+
+
 def rank(
     h: Household, candidates: Iterable[Candidate], prefs: Preferences = Preferences()
 ) -> Ranking:
@@ -152,35 +232,50 @@ def rank(
 
     One pass, one candidate at a time: with thousands of candidates (most of them excluded),
     neither the candidates nor their Fit results need to be held all at once."""
+    return rank_columns(h, (), (), (), _no_candidate, prefs, more=candidates)
+
+
+def _no_candidate(i: int) -> Candidate:
+    raise IndexError(i)
+
+
+def rank_columns(
+    h: Household,
+    facilities: Sequence[Facility],
+    names: Sequence[str],
+    hidden: Sequence[bool],
+    candidate: Callable[[int], Candidate],
+    prefs: Preferences = Preferences(),
+    *,
+    more: Iterable[Candidate] = (),
+) -> Ranking:
+    """`rank` over candidates given as columns (the i-th facility, its name, whether its point
+    is hidden from the viewer), then the candidates ``more``: the same Ranking as `rank` over
+    ``[candidate(i) for i in ...] + list(more)``, but ``candidate(i)`` is called only for the
+    facilities that can take her. A search excludes most of thousands of facilities: no
+    Candidate is made for them (issue 18)."""
     check = fitter(h)
     distance_rule = h.min_distance_km > 0
     results: list[tuple[tuple, Ranked]] = []
-    excluded: list[Excluded] = []
-    for c in candidates:
+    excluded: list[ExcludedRow] = []
+    exclude = excluded.append
+    for i, (f, name, hide) in enumerate(zip(facilities, names, hidden, strict=True)):
+        result = check(f)
+        if result.reasons:
+            reasons = result.reasons
+            if hide and distance_rule:
+                reasons = coarse_reasons(reasons, h.min_distance_km)
+            exclude((f.id, name, reasons))
+            continue
+        results.append(_ranked(h, candidate(i), result, prefs))
+    for c in more:
         result = check(c.facility)
         if result.reasons:
             reasons = result.reasons
             if c.hidden and distance_rule:
                 reasons = coarse_reasons(reasons, h.min_distance_km)
-            excluded.append(Excluded(c.facility.id, c.name, reasons))
+            exclude((c.facility.id, c.name, reasons))
             continue
-        parts, distance = score_parts(h, c, result, prefs)
-        score = round(sum(WEIGHTS[k] * v for k, v in parts.items()), 4)
-        known = c.facility.capacity.known
-        ranked = Ranked(
-            facility_id=c.facility.id,
-            name=c.name,
-            region=c.facility.region,
-            distance_km=None if distance is None else round(distance, 1),
-            score=score,
-            free_beds=c.facility.capacity.free_beds,
-            availability=c.availability if known else UNKNOWN,
-            reasons=_positive_reasons(h, c, prefs, distance),
-            unverified=result.unverified,
-        )
-        results.append(((0 if known else 1, -score, c.facility.id), ranked))
+        results.append(_ranked(h, c, result, prefs))
     results.sort(key=lambda pair: pair[0])
-    # By (number of reasons, id), as two stable sorts: no key tuple per facility.
-    excluded.sort(key=attrgetter("facility_id"))
-    excluded.sort(key=lambda e: len(e.reasons))
-    return Ranking(results=[r for _key, r in results], excluded=excluded)
+    return Ranking(results=[r for _key, r in results], excluded=ExcludedList(excluded))

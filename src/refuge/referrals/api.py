@@ -201,14 +201,15 @@ def search_response(result: search.SearchResult) -> dict:
             }
             for r in result.ranking.results
         ],
+        # The excluded as rank keeps them (no object each): thousands of rows.
         "excluded": [
             {
-                "facility_id": e.facility_id,
-                "name": e.name,
-                "reasons": [{"code": x.code, "message": words(x)} for x in e.reasons],
-                "network": network(e.facility_id),
+                "facility_id": facility_id,
+                "name": name,
+                "reasons": [{"code": x.code, "message": words(x)} for x in reasons],
+                "network": network(facility_id),
             }
-            for e in result.ranking.excluded
+            for facility_id, name, reasons in result.ranking.excluded.rows()
         ],
     }
 

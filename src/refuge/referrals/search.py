@@ -8,7 +8,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from itertools import chain
 from typing import Any
 
 from django.db.models import Q
@@ -20,7 +19,7 @@ from refuge.core.services import ServiceError
 from refuge.directory.models import ACCOMMODATION_KINDS, Facility, FacilityService, Region
 from refuge.placement.fit import Child, Household, check_household
 from refuge.placement.geo import coarse_threshold_km
-from refuge.placement.rank import Candidate, Preferences, Ranking, rank
+from refuge.placement.rank import Candidate, Preferences, Ranking, rank_columns
 from refuge.vacancies.facts import FacilityFacts, FactSheet, kept_for, raw_rows
 
 MAX_CHILDREN = 20
@@ -157,27 +156,18 @@ def search(
         ("services", services.db, sql, params), sheet.version, lambda: _offered(services)
     )
     none: frozenset[str] = frozenset()
-    # A generator: rank takes one candidate at a time, so the thousands of them (and their
-    # fit results) are never all held at once.
-    candidates = (
-        Candidate(
-            facility=f,
-            name=name,
-            services=offered.get(raw_id, none),
-            availability=status,
-            hidden=hidden,
-            shown_point=shown,
+
+    def candidate(i: int) -> Candidate:
+        # Made only for the facilities that can take her (rank_columns): a few of thousands.
+        return Candidate(
+            facility=sheet.facilities[i],
+            name=sheet.names[i],
+            services=offered.get(sheet.raw_ids[i], none),
+            availability=sheet.statuses[i],
+            hidden=sheet.hidden[i],
+            shown_point=sheet.shown_points[i],
         )
-        for f, name, raw_id, status, hidden, shown in zip(
-            sheet.facilities,
-            sheet.names,
-            sheet.raw_ids,
-            sheet.statuses,
-            sheet.hidden,
-            sheet.shown_points,
-            strict=True,
-        )
-    )
+
     home_point = None
     if request.home_region:
         region = (
@@ -195,10 +185,16 @@ def search(
         for source in _CANDIDATE_SOURCES:
             for item in source(p, at):
                 others.setdefault(item.candidate.facility.id, item)
-    everything = chain(candidates, (o.candidate for o in others.values()))
-    return SearchResult(
-        ranking=rank(request.household, everything, prefs), sheet=sheet, external=others
+    ranking = rank_columns(
+        request.household,
+        sheet.facilities,
+        sheet.names,
+        sheet.hidden,
+        candidate,
+        prefs,
+        more=(o.candidate for o in others.values()),
     )
+    return SearchResult(ranking=ranking, sheet=sheet, external=others)
 
 
 def could_take_now(p: Principal, request: Request, *, at: datetime | None = None) -> list[str]:

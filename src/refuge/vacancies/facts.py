@@ -19,6 +19,7 @@ however they are kept at rest, the facts get them as the model gives them.
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -247,6 +248,22 @@ def _each_raw_row(db: str, sql: str, params: tuple) -> Iterator[tuple]:
 # her own facilities) are most of the requests.
 Statement = tuple[str, tuple]
 Statements = tuple[Statement, Statement, Statement, Statement]
+# What this process keeps between searches is written under one lock: a search in another
+# thread (a threaded server, the task worker, the race tests' threads) may keep its own at the
+# same moment, and taking the least used out while another thread put one in raised
+# "dictionary changed size during iteration" (seen in the threaded race test). Reads and the
+# move of a found entry to the end are single dict operations, atomic as they are.
+_KEPT_LOCK = threading.Lock()
+
+
+def _keep(kept: dict, key: Any, value: Any, most: int) -> None:
+    """Keep ``value`` under ``key``, forgetting the least used entry first when full."""
+    with _KEPT_LOCK:
+        if len(kept) >= most and key not in kept:
+            kept.pop(next(iter(kept)), None)
+        kept[key] = value
+
+
 _STATEMENTS: dict[tuple, Statements] = {}
 _STATEMENTS_KEPT = 64
 CLOCK_COLUMNS = (
@@ -315,9 +332,7 @@ def _statements(facilities: QuerySet[Facility]) -> Statements:
         ),
     )
     if key is not None:
-        if len(_STATEMENTS) >= _STATEMENTS_KEPT:
-            _STATEMENTS.pop(next(iter(_STATEMENTS)), None)
-        _STATEMENTS[key] = made  # type: ignore[assignment]
+        _keep(_STATEMENTS, key, made, _STATEMENTS_KEPT)
     return made  # type: ignore[return-value]
 
 
@@ -366,9 +381,7 @@ def kept_for(key: tuple, version: str | None, make: Any) -> Any:
             return found[1]
     value = make()
     if version is not None:
-        if len(_VERSIONED) >= _DIRECTORIES_KEPT and key not in _VERSIONED:
-            _VERSIONED.pop(next(iter(_VERSIONED)), None)
-        _VERSIONED[key] = (version, value)
+        _keep(_VERSIONED, key, (version, value), _DIRECTORIES_KEPT)
     return value
 
 
@@ -486,9 +499,7 @@ def _directory(db: str, statements: Statements, version: str | None) -> Director
             points[_text(pk)] = (lat, lon)
     directory = Directory(rows, points)
     if version is not None:
-        if len(_DIRECTORIES) >= _DIRECTORIES_KEPT and key not in _DIRECTORIES:
-            _DIRECTORIES.pop(next(iter(_DIRECTORIES)), None)
-        _DIRECTORIES[key] = (version, directory)
+        _keep(_DIRECTORIES, key, (version, directory), _DIRECTORIES_KEPT)
     return directory
 
 
@@ -543,9 +554,7 @@ def _kept_rooms(
         flat.extend(room)
     flats.update(read)
     if key is not None:
-        if len(_ROOMS) >= _ROOMS_KEPT and key not in _ROOMS:
-            _ROOMS.pop(next(iter(_ROOMS)), None)
-        _ROOMS[key] = (tokens, flats, memo)
+        _keep(_ROOMS, key, (tokens, flats, memo), _ROOMS_KEPT)
     return flats, memo
 
 

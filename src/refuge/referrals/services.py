@@ -396,7 +396,7 @@ def referral_accept(*, by: Principal, referral: Referral, facility: Facility) ->
             )
         if target.status not in (ReferralTarget.Status.HOLDING, ReferralTarget.Status.PENDING):
             raise ServiceError(_("This facility has already answered."), "conflict")
-        now = timezone.now()
+        now, refused = timezone.now(), None
         if hold_expired(target, now):
             target.status, target.hold_active = ReferralTarget.Status.PENDING, False
         if not target.hold_active:
@@ -407,33 +407,44 @@ def referral_accept(*, by: Principal, referral: Referral, facility: Facility) ->
             # turned a hold into a stay while this one waited (the claims are for this moment).
             now = timezone.now()
             if not _place_hold(target, rooms, size, now, None):
-                # The reason stays on the target: the referral page shows it, with the way
-                # to put the figures right and accept (issue 15, item 3).
+                # The reason stays on the target (committed: the refusal is raised after the
+                # transaction): the referral page shows it, with the way to put the figures
+                # right and accept (issue 15, item 3). A lapsed hold is pending from now on.
                 target.save()
-                raise ServiceError(NO_PLACE_MESSAGES[target.no_hold_reason](), "no_place")
-        target.status, target.hold_expires_at = ReferralTarget.Status.ACCEPTED, None
-        target.decided_at, target.decided_by = now, by.name
-        target.save()
-        for other in referral.targets.exclude(pk=target.pk).filter(
-            status__in=[ReferralTarget.Status.HOLDING, ReferralTarget.Status.PENDING]
-        ):
-            other.status, other.hold_active, other.decided_at = (
-                ReferralTarget.Status.WITHDRAWN,
-                False,
-                now,
-            )
-            other.save(update_fields=["status", "hold_active", "decided_at"])
-        referral.status, referral.accepted_target = Referral.Status.ACCEPTED, target
-        referral.save(update_fields=["status", "accepted_target"])
-        notify(event="referral.accepted", about=referral, by=by)
-        _event(
-            by,
-            "referral.accept",
-            referral.client,
-            referral=str(referral.pk),
-            facility=str(facility.pk),
-        )
+                refused = ServiceError(NO_PLACE_MESSAGES[target.no_hold_reason](), "no_place")
+        if refused is None:
+            _accept_target(by, referral, target, facility, now)
+    if refused is not None:
+        raise refused
     return target
+
+
+def _accept_target(
+    by: Principal, referral: Referral, target: ReferralTarget, facility: Facility, now
+) -> None:
+    """The accepting half of `referral_accept`, in its transaction, the place already held."""
+    target.status, target.hold_expires_at = ReferralTarget.Status.ACCEPTED, None
+    target.decided_at, target.decided_by = now, by.name
+    target.save()
+    for other in referral.targets.exclude(pk=target.pk).filter(
+        status__in=[ReferralTarget.Status.HOLDING, ReferralTarget.Status.PENDING]
+    ):
+        other.status, other.hold_active, other.decided_at = (
+            ReferralTarget.Status.WITHDRAWN,
+            False,
+            now,
+        )
+        other.save(update_fields=["status", "hold_active", "decided_at"])
+    referral.status, referral.accepted_target = Referral.Status.ACCEPTED, target
+    referral.save(update_fields=["status", "accepted_target"])
+    notify(event="referral.accepted", about=referral, by=by)
+    _event(
+        by,
+        "referral.accept",
+        referral.client,
+        referral=str(referral.pk),
+        facility=str(facility.pk),
+    )
 
 
 @retry_on_conflict

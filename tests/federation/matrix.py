@@ -92,6 +92,16 @@ CASES = [
         allowed=CASE_STAFF,
         ok=302,
     ),
+    # "She is not coming": the receiving facility's case staff give up the held place (an
+    # accepted referral with no hold: released all the same, back with a message; a second
+    # post: refused with a message).
+    Case(
+        "federation:referral_release",
+        method="post",
+        setup=_accepted_incoming,
+        allowed=CASE_STAFF,
+        ok=302,
+    ),
     # Her journey across the border: the receiving facility's case staff plan it and record
     # her arrival (a second arrival: back with a message); the sender's case staff read it.
     Case("federation:journey", setup=_accepted_incoming, allowed=CASE_STAFF),

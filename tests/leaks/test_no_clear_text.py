@@ -280,6 +280,7 @@ ALLOWED: dict[str, str] = {
     "federation.Peer.base_url": "a peer network's public address",
     "federation.Peer.public_key": "a peer network's public signing key",
     "federation.Peer.sealing_key": "a peer network's public X25519 key for sealed records",
+    "federation.Peer.title": "a peer network's name as staff read it, typed by an administrator",
     "federation.SeenNonce.nonce": "a random token of a signed message",
     "federation.InboxMessage.kind": CODE,
     "federation.OutboxMessage.kind": CODE,
@@ -303,6 +304,8 @@ ALLOWED: dict[str, str] = {
     "federation.IncomingReferral.decline_reason": CODE,
     "federation.IncomingReferral.decided_by": STAFF,
     "federation.IncomingReferral.arrived_by": STAFF,
+    "federation.IncomingReferral.released_by": STAFF,
+    "federation.IncomingReferral.no_hold_reason": CODE,
     # her journey (refuge.federation.travel): the escort's name is encrypted; the rest is how
     # and where the receiving staff meet her, typed to be told to the other network
     "federation.Journey.mode": CODE,

@@ -5,7 +5,6 @@ arrives, whether her record came before her or after."""
 
 from __future__ import annotations
 
-import threading
 import uuid
 
 import pytest
@@ -280,27 +279,13 @@ def test_a_peer_accept_and_a_local_hold_racing_for_the_last_family_room(
     from refuge.federation import services as fed
     from tests.directory.factories import make_facility
     from tests.referrals.conftest import system
-    from tests.referrals.test_locks import _wait_for_a_lock_wait
+    from tests.referrals.test_locks import _wait_for_a_lock_wait, in_a_thread
 
     fed.sharing_set(by=None, organisation=orgs["b"], share=True)
     shelter = system(make_facility(orgs["b"], "Last room", region="RU-VLA", rooms=[("family", 3)]))
     room = shelter.rooms.get()
     incoming = _incoming(fake_peer, shelter, personas, accept=False)
-    outcome: dict[str, str] = {}
-
-    def accept() -> None:
-        try:
-            _accept(personas, incoming)
-        except ServiceError as exc:
-            outcome["code"] = exc.code
-        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
-            outcome["code"] = repr(exc)
-        else:
-            outcome["code"] = "accepted"
-        finally:
-            connection.close()
-
-    waiting = threading.Thread(target=accept)
+    waiting, outcome = in_a_thread(lambda: _accept(personas, incoming))
     with transaction.atomic():
         beds.lock_room(room.pk)
         waiting.start()

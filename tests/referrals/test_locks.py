@@ -97,6 +97,31 @@ def _wait_for_a_lock_wait(seconds: float = 20) -> None:
     raise AssertionError("the other transaction never waited for the room")
 
 
+def in_a_thread(service):
+    """A thread (not started) that runs ``service`` on its own connection, and where it puts
+    the outcome: ``{"code": "accepted"}``, a ServiceError's code, or any other error's repr
+    (reported by the test's assertion)."""
+    import threading
+
+    from refuge.core.services import ServiceError
+
+    outcome: dict[str, str] = {}
+
+    def run() -> None:
+        try:
+            service()
+        except ServiceError as exc:
+            outcome["code"] = exc.code
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion of the test
+            outcome["code"] = repr(exc)
+        else:
+            outcome["code"] = "accepted"
+        finally:
+            connection.close()
+
+    return threading.Thread(target=run), outcome
+
+
 def test_an_accept_that_waited_for_the_room_sees_the_stay_made_meanwhile(
     transactional_db, personas, orgs
 ):
@@ -105,14 +130,12 @@ def test_an_accept_that_waited_for_the_room_sees_the_stay_made_meanwhile(
     the family room into a stay. The stay began after the accept's clock, so the claims "at"
     that moment left it out, and the accept held the same bed: a family room promised twice.
     Here the interleaving is forced: the room is locked, the accept waits, the arrival commits."""
-    import threading
     from datetime import timedelta
 
     from django.db import transaction
     from django.utils import timezone
 
     from refuge.cases.models import Stay
-    from refuge.core.services import ServiceError
     from refuge.referrals.models import ReferralTarget
     from refuge.vacancies import beds
 
@@ -134,21 +157,9 @@ def test_an_accept_that_waited_for_the_room_sees_the_stay_made_meanwhile(
     services.referral_accept(by=b, referral=first, facility=shelter)
     assert not second.targets.get().hold_active  # the room is the first one's
 
-    outcome: dict[str, str] = {}
-
-    def accept_second() -> None:
-        try:
-            services.referral_accept(by=b, referral=second, facility=shelter)
-        except ServiceError as exc:
-            outcome["code"] = exc.code
-        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
-            outcome["code"] = repr(exc)
-        else:
-            outcome["code"] = "accepted"
-        finally:
-            connection.close()
-
-    waiting = threading.Thread(target=accept_second)
+    waiting, outcome = in_a_thread(
+        lambda: services.referral_accept(by=b, referral=second, facility=shelter)
+    )
     with transaction.atomic():
         beds.lock_room(room.pk)
         waiting.start()

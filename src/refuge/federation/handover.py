@@ -49,7 +49,7 @@ from refuge.notifications.services import notify
 
 from . import conf, sealing, services, signing
 from .models import IncomingReferral, OutboxMessage, OutgoingReferral, Peer
-from .referrals import ExtraFields, _codes, _count, _uuid
+from .referrals import _codes, _count, _uuid, refuse_extra
 from .signing import BadMessage
 
 RECORD = "referral.record"
@@ -266,8 +266,7 @@ def clean_record(record: Any, *, referral_id: str) -> dict[str, Any]:
         if not isinstance(member, dict):
             raise BadMessage("bad_record", "A household member must be an object.")
         extra |= {f"household.{k}" for k in set(member) - MEMBER_FIELDS}
-    if extra:
-        raise ExtraFields(sorted(str(k)[:40] for k in extra)[:20])
+    refuse_extra(extra)
     if record.get("v") != RECORD_VERSION or record.get("referral") != referral_id:
         raise BadMessage("bad_record", "The record is not for this referral.")
     birth = _text(record.get("birth_date"), "birth_date", 10)
@@ -319,9 +318,7 @@ def clean_record(record: Any, *, referral_id: str) -> dict[str, Any]:
 def _on_record(peer: Peer, env: signing.Envelope) -> None:
     """Runs inside receive's transaction: any refusal undoes everything, nothing half-made."""
     body = env.body
-    extra = set(body) - BODY_FIELDS
-    if extra:
-        raise ExtraFields(sorted(str(k)[:40] for k in extra)[:20])
+    refuse_extra(set(body) - BODY_FIELDS)
     rid = _uuid(body.get("referral"), "referral")
     incoming = (
         IncomingReferral.objects.select_for_update(of=("self",))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import transaction
@@ -71,6 +71,14 @@ class ExtraFields(BadMessage):
         self.fields = fields
 
 
+def refuse_extra(names: Iterable[Any]) -> None:
+    """Refuse a message whole when it carries any of these field names (those outside its
+    whitelist), naming at most twenty of them, each cut to 40 characters, for the audit."""
+    names = set(names)
+    if names:
+        raise ExtraFields(sorted(str(k)[:40] for k in names)[:20])
+
+
 def _codes(value: Any, what: str) -> list[str]:
     if value is None:
         return []
@@ -109,8 +117,7 @@ def clean_offer(body: Mapping[str, Any]) -> dict[str, Any]:
         if not isinstance(child, Mapping):
             raise BadMessage("bad_offer", "A child must be an object.")
         extra |= {f"children.{k}" for k in set(child) - CHILD_FIELDS}
-    if extra:
-        raise ExtraFields(sorted(str(k)[:40] for k in extra)[:20])
+    refuse_extra(extra)
     kids = []
     for child in children:
         if child.get("sex") not in ("male", "female"):
@@ -224,9 +231,7 @@ def _offer_body(row: OutboxMessage) -> dict[str, Any]:
 
 def _on_answer(peer: Peer, env: signing.Envelope) -> None:
     body = env.body
-    extra = set(body) - ANSWER_FIELDS
-    if extra:
-        raise ExtraFields(sorted(str(k)[:40] for k in extra)[:20])
+    refuse_extra(set(body) - ANSWER_FIELDS)
     answer, reason = body.get("answer"), body.get("reason") or ""
     if answer not in ("accepted", "declined"):
         raise BadMessage("bad_answer", "answer must be accepted or declined.")
@@ -397,9 +402,7 @@ def _release_body(row: OutboxMessage) -> dict[str, Any]:
 
 
 def _on_release(peer: Peer, env: signing.Envelope) -> None:
-    extra = set(env.body) - {"referral"}
-    if extra:
-        raise ExtraFields(sorted(str(k)[:40] for k in extra)[:20])
+    refuse_extra(set(env.body) - {"referral"})
     rid = _uuid(env.body.get("referral"), "referral")
     row = OutgoingReferral.objects.select_for_update().filter(pk=rid, peer=peer).first()
     if row is None:
@@ -444,9 +447,7 @@ def _withdraw_body(row: OutboxMessage) -> dict[str, Any]:
 
 
 def _on_withdraw(peer: Peer, env: signing.Envelope) -> None:
-    extra = set(env.body) - {"referral"}
-    if extra:
-        raise ExtraFields(sorted(str(k)[:40] for k in extra)[:20])
+    refuse_extra(set(env.body) - {"referral"})
     rid = _uuid(env.body.get("referral"), "referral")
     row = IncomingReferral.objects.select_for_update().filter(peer=peer, remote_id=rid).first()
     if row is None:

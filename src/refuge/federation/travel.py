@@ -40,7 +40,7 @@ from refuge.notifications.services import notify
 
 from . import services, signing
 from .models import IncomingReferral, Journey, OutboxMessage, OutgoingReferral, Peer
-from .referrals import ExtraFields, _uuid, lock_incoming
+from .referrals import _uuid, lock_incoming, refuse_extra
 from .signing import BadMessage
 
 PLAN = "journey.plan"
@@ -268,9 +268,7 @@ def clean_plan(body: Mapping[str, Any]) -> dict[str, Any]:
     or BadMessage."""
     if not isinstance(body, Mapping):
         raise BadMessage("bad_plan", "The plan must be an object.")
-    extra = set(body) - PLAN_FIELDS
-    if extra:
-        raise ExtraFields(sorted(str(k)[:40] for k in extra)[:20])
+    refuse_extra(set(body) - PLAN_FIELDS)
     if body.get("mode") not in Journey.Mode.values:
         raise BadMessage("bad_plan", "Unknown way of travel.")
     if body.get("escort_role") not in Journey.EscortRole.values:
@@ -315,9 +313,7 @@ def _on_plan(peer: Peer, env: signing.Envelope) -> None:
 
 
 def _on_arrived(peer: Peer, env: signing.Envelope) -> None:
-    extra = set(env.body) - ARRIVED_FIELDS
-    if extra:
-        raise ExtraFields(sorted(str(k)[:40] for k in extra)[:20])
+    refuse_extra(set(env.body) - ARRIVED_FIELDS)
     row = _ours(peer, _uuid(env.body.get("referral"), "referral"))
     if row.arrived_at is None:
         row.arrived_at = timezone.now()

@@ -207,16 +207,22 @@ def referrals(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-@role_required(roles.can_view_cases)
-@require_POST
-def referral_answer(request: HttpRequest, referral_id) -> HttpResponse:
-    p = principal(request)
+def _incoming_here(p, referral_id) -> IncomingReferral:
+    """A peer's referral to one of the principal's organisation's facilities, or 404."""
     incoming = IncomingReferral.objects.filter(
         pk=referral_id, facility__organisation_id=p.org_id
     ).first()
     if incoming is None:
         raise Http404
+    return incoming
+
+
+@login_required
+@role_required(roles.can_view_cases)
+@require_POST
+def referral_answer(request: HttpRequest, referral_id) -> HttpResponse:
+    p = principal(request)
+    incoming = _incoming_here(p, referral_id)
     form = AnswerForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose to accept or decline."))
@@ -298,11 +304,7 @@ def referral_withdraw(request: HttpRequest, referral_id) -> HttpResponse:
 def referral_release(request: HttpRequest, referral_id) -> HttpResponse:
     """She is not coming: give up the place held for a peer's accepted referral."""
     p = principal(request)
-    incoming = IncomingReferral.objects.filter(
-        pk=referral_id, facility__organisation_id=p.org_id
-    ).first()
-    if incoming is None:
-        raise Http404
+    incoming = _incoming_here(p, referral_id)
     try:
         referrals_services.incoming_referral_release(by=p, incoming=incoming)
     except ServiceError as exc:
